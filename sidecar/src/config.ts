@@ -1,0 +1,153 @@
+import { z } from "zod";
+import { SidecarEnv as E } from "./env-names.js";
+import { ConfigError } from "./errors.js";
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
+export const upstreamTransports = ["streamable-http", "sse"] as const;
+
+const httpUrl = z
+  .string()
+  .trim()
+  .refine((value) => {
+    try {
+      const url = new URL(value);
+      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
+    } catch {
+      return false;
+    }
+  }, "must be an http(s) URL");
+
+const integer = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, "must be a whole number")
+    .transform(Number)
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
+    .optional()
+    .transform((value) => value ?? fallback);
+
+const port = (fallback: number) => integer(1, 65535, fallback);
+
+/** Prometheus label values stay readable and bounded; Kubernetes names already fit this. */
+const serverName = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+
+const resourceAttributes = z
+  .string()
+  .optional()
+  .transform((value, ctx) => {
+    const attributes: Record<string, string> = {};
+    for (const pair of (value ?? "").split(",")) {
+      if (pair.trim() === "") continue;
+      const eq = pair.indexOf("=");
+      if (eq <= 0) {
+        ctx.addIssue({ code: "custom", message: `must be key=value pairs separated by commas, "${pair}" is not` });
+        return z.NEVER;
+      }
+      attributes[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
+    }
+    return attributes;
+  });
+
+const envSchema = z
+  .object({
+    [E.upstreamUrl]: httpUrl.optional(),
+    [E.upstreamCommand]: z.string().trim().min(1, "must not be empty").optional(),
+    [E.upstreamName]: serverName,
+    [E.upstreamTransport]: z.enum(upstreamTransports, { error: `must be one of ${upstreamTransports.join(", ")}` }).optional(),
+    [E.upstreamPath]: z.string().trim().startsWith("/", "must start with /").optional(),
+    [E.upstreamTimeoutMs]: integer(100, 3_600_000, 120_000),
+    [E.connectTimeoutMs]: integer(100, 600_000, 5_000),
+    [E.maxBodyBytes]: integer(1024, 1024 ** 3, 4 * 1024 * 1024),
+    [E.maxToolNames]: integer(1, 10_000, 500),
+    [E.sessionIdleTimeoutMs]: integer(1_000, 86_400_000, 3_600_000),
+    [E.healthCacheMs]: integer(0, 600_000, 5_000),
+    [E.healthTimeoutMs]: integer(100, 60_000, 3_000),
+    [E.shutdownGraceMs]: integer(0, 3_600_000, 10_000),
+    [E.host]: z.string().trim().min(1).optional().default("0.0.0.0"),
+    [E.port]: port(4000),
+    [E.metricsHost]: z.string().trim().min(1).optional().default("0.0.0.0"),
+    [E.metricsPort]: port(9464),
+    [E.logLevel]: z.enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` }).optional().default("info"),
+    [E.otelServiceName]: z.string().trim().min(1, "must not be empty").optional(),
+    [E.otelEndpoint]: httpUrl.optional(),
+    [E.otelMetricsEndpoint]: httpUrl.optional(),
+    [E.otelExportIntervalMs]: integer(100, 3_600_000, 15_000),
+    [E.otelResourceAttributes]: resourceAttributes,
+  })
+  .superRefine((env, ctx) => {
+    const hasUrl = env[E.upstreamUrl] !== undefined;
+    const hasCommand = env[E.upstreamCommand] !== undefined;
+    if (hasUrl === hasCommand) {
+      ctx.addIssue({
+        code: "custom",
+        path: [hasUrl ? E.upstreamCommand : E.upstreamUrl],
+        message: hasUrl
+          ? `cannot be set together with ${E.upstreamUrl}: give the upstream's URL or a stdio command, not both`
+          : `is required (or set ${E.upstreamCommand} to run a stdio MCP server)`,
+      });
+    }
+    if (env[E.port] === env[E.metricsPort]) {
+      ctx.addIssue({ code: "custom", path: [E.metricsPort], message: `must differ from ${E.port}` });
+    }
+  });
+
+export type SidecarConfig = ReturnType<typeof toConfig>;
+
+function toConfig(env: z.output<typeof envSchema>) {
+  const transport = env[E.upstreamTransport] ?? "streamable-http";
+  const name = env[E.upstreamName];
+  const otlpBase = env[E.otelEndpoint];
+  return {
+    upstream: {
+      /** undefined in command mode: main.ts fills it with the stdio bridge's loopback URL. */
+      url: env[E.upstreamUrl],
+      command: env[E.upstreamCommand],
+      transport,
+      /** The MCP endpoint on the upstream, relative to its URL; only health checks use it. */
+      mcpPath: env[E.upstreamPath] ?? (transport === "sse" ? "/sse" : "/mcp"),
+      timeoutMs: env[E.upstreamTimeoutMs],
+      connectTimeoutMs: env[E.connectTimeoutMs],
+    },
+    serverName: name,
+    listen: { host: env[E.host], port: env[E.port] },
+    metrics: { host: env[E.metricsHost], port: env[E.metricsPort] },
+    limits: {
+      maxBodyBytes: env[E.maxBodyBytes],
+      maxToolNames: env[E.maxToolNames],
+      sessionIdleTimeoutMs: env[E.sessionIdleTimeoutMs],
+    },
+    health: { cacheMs: env[E.healthCacheMs], timeoutMs: env[E.healthTimeoutMs] },
+    shutdownGraceMs: env[E.shutdownGraceMs],
+    logLevel: env[E.logLevel],
+    otel: {
+      serviceName: env[E.otelServiceName] ?? `mcp-sidecar-${name}`,
+      metricsUrl: env[E.otelMetricsEndpoint] ?? (otlpBase ? `${otlpBase.replace(/\/+$/, "")}/v1/metrics` : undefined),
+      exportIntervalMs: env[E.otelExportIntervalMs],
+      resourceAttributes: env[E.otelResourceAttributes],
+    },
+  };
+}
+
+/** The only place the sidecar reads its environment. Throws ConfigError listing every bad variable. */
+export function loadConfig(env: Record<string, string | undefined>): SidecarConfig {
+  const present: Record<string, string> = {};
+  for (const key of Object.values(E)) {
+    const value = env[key];
+    if (value !== undefined && value !== "") present[key] = value;
+  }
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = String(issue.path[0] ?? "environment");
+      const raw = present[key];
+      const message = issue.code === "invalid_type" && raw === undefined ? "is required" : issue.message;
+      return raw === undefined ? `${key} ${message}` : `${key} ${message}, got "${raw}"`;
+    });
+    throw new ConfigError(problems);
+  }
+  return toConfig(parsed.data);
+}

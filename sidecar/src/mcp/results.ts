@@ -1,0 +1,48 @@
+import { type JsonRpcMessage, errorTypeOfCode } from "./jsonrpc.js";
+
+export type Outcome = { status: "ok" } | { status: "error"; errorType: string };
+
+export const toolErrorType = "tool_error";
+export const ok: Outcome = { status: "ok" };
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** How a response ends its request: a JSON-RPC error, a tool result with isError, or success. */
+export function outcomeOfResponse(response: Extract<JsonRpcMessage, { kind: "response" }>, method: string): Outcome {
+  if (response.error) return { status: "error", errorType: errorTypeOfCode(response.error.code) };
+  if (method === "tools/call" && isRecord(response.result) && response.result.isError === true) {
+    return { status: "error", errorType: toolErrorType };
+  }
+  return ok;
+}
+
+/** HTTP failures carry the status code as error.type, as OTel's HTTP conventions do. */
+export function outcomeOfHttpStatus(statusCode: number): Outcome {
+  return statusCode >= 400 ? { status: "error", errorType: String(statusCode) } : ok;
+}
+
+/** Names announced in a tools/list result; whatever is not a string name is ignored. */
+export function toolNamesOfListResult(result: unknown): string[] {
+  if (!isRecord(result) || !Array.isArray(result.tools)) return [];
+  const names: string[] = [];
+  for (const tool of result.tools) {
+    if (isRecord(tool) && typeof tool.name === "string") names.push(tool.name);
+  }
+  return names;
+}
+
+/** The tool a tools/call request names, if it names one. */
+export function toolNameOfCall(params: unknown): string | undefined {
+  return isRecord(params) && typeof params.name === "string" ? params.name : undefined;
+}
+
+/** The sessionId query parameter of the legacy HTTP+SSE transport's `endpoint` event (e.g. "/message?sessionId=…"). */
+export function sessionIdOfEndpointEvent(data: string): string | undefined {
+  try {
+    return new URL(data.trim(), "http://endpoint.invalid").searchParams.get("sessionId") ?? undefined;
+  } catch {
+    return undefined;
+  }
+}

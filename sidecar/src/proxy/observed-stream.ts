@@ -1,0 +1,41 @@
+import { Transform, type TransformCallback } from "node:stream";
+
+/**
+ * Passes every chunk through untouched and hands a reference to `observe` after pushing it, so the
+ * client's bytes never wait on the observer and an observer that throws is cut off, not the stream.
+ */
+export function observedStream(
+  observe: { chunk(chunk: Uint8Array): void; end(): void },
+  onObserverError: (error: unknown) => void,
+): Transform {
+  let healthy = true;
+  let ended = false;
+  const safely = (fn: () => void) => {
+    if (!healthy) return;
+    try {
+      fn();
+    } catch (error) {
+      healthy = false;
+      onObserverError(error);
+    }
+  };
+  const finish = () => {
+    if (ended) return;
+    ended = true;
+    safely(() => observe.end());
+  };
+  const stream = new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      this.push(chunk);
+      safely(() => observe.chunk(chunk));
+      callback();
+    },
+    flush(callback: TransformCallback) {
+      finish();
+      callback();
+    },
+  });
+  // A client that disconnects mid-stream destroys the stream without a flush.
+  stream.once("close", finish);
+  return stream;
+}

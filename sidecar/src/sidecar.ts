@@ -1,0 +1,120 @@
+import type { AddressInfo } from "node:net";
+import type { FastifyInstance } from "fastify";
+import type { SidecarConfig } from "./config.js";
+import { UpstreamHealth, upstreamEndpoint } from "./health.js";
+import { type Logger, createLogger } from "./logger.js";
+import { ExchangeObserver } from "./observer/exchange-observer.js";
+import { buildProxyApp } from "./proxy/app.js";
+import { type StdioBridge, bridgeMcpPath, startStdioBridge } from "./stdio-bridge/bridge.js";
+import { createMcpInstruments } from "./telemetry/instruments.js";
+import { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
+import { sidecarVersion } from "./version.js";
+
+export interface RunningSidecar {
+  /** e.g. http://127.0.0.1:4001 */
+  proxyUrl: string;
+  metricsUrl: string;
+  app: FastifyInstance;
+  observer: ExchangeObserver;
+  /** Stops accepting, lets open exchanges finish for up to the grace period, flushes metrics. */
+  close(): Promise<void>;
+}
+
+export interface SidecarRuntime {
+  /** Environment handed to a stdio upstream (command mode). */
+  childEnv: Record<string, string>;
+  logger?: Logger;
+}
+
+const sweepIntervalMs = 10_000;
+const maxPendingRequests = 50_000;
+const maxStdioSessions = 64;
+
+/** Starts the whole sidecar: metrics pipeline, optional stdio bridge, health checker and proxy. */
+export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntime): Promise<RunningSidecar> {
+  const logger = runtime.logger ?? createLogger(config.logLevel);
+  const metrics: MetricsPipeline = startMetricsPipeline({
+    serviceName: config.otel.serviceName,
+    serverName: config.serverName,
+    resourceAttributes: config.otel.resourceAttributes,
+    prometheus: config.metrics,
+    otlpMetricsUrl: config.otel.metricsUrl,
+    exportIntervalMs: config.otel.exportIntervalMs,
+  });
+  let bridge: StdioBridge | undefined;
+  let app: FastifyInstance | undefined;
+  let health: UpstreamHealth | undefined;
+  try {
+    await metrics.ready;
+    const instruments = createMcpInstruments(metrics.meterProvider.getMeter("mcpscope-sidecar", sidecarVersion), config.serverName);
+    const observer = new ExchangeObserver({
+      instruments,
+      now: () => performance.now(),
+      maxToolNames: config.limits.maxToolNames,
+      maxObservedBytes: config.limits.maxBodyBytes,
+      maxPendingRequests,
+      sessionIdleTimeoutMs: config.limits.sessionIdleTimeoutMs,
+    });
+
+    let upstreamUrl = config.upstream.url;
+    let mcpPath = config.upstream.mcpPath;
+    let transport = config.upstream.transport;
+    if (config.upstream.command !== undefined) {
+      bridge = await startStdioBridge({ command: config.upstream.command, env: runtime.childEnv, maxSessions: maxStdioSessions, logger });
+      upstreamUrl = bridge.url;
+      mcpPath = bridgeMcpPath;
+      transport = "streamable-http";
+    }
+    if (upstreamUrl === undefined) throw new Error("unreachable: config guarantees a URL or a command");
+    const upstreamLabel = config.upstream.command ?? upstreamUrl;
+
+    health = new UpstreamHealth({
+      endpoint: upstreamEndpoint(upstreamUrl, mcpPath),
+      transport,
+      timeoutMs: config.health.timeoutMs,
+      cacheMs: config.health.cacheMs,
+      clientVersion: sidecarVersion,
+    });
+    app = await buildProxyApp(
+      {
+        upstreamUrl,
+        upstreamLabel,
+        maxBodyBytes: config.limits.maxBodyBytes,
+        upstreamTimeoutMs: config.upstream.timeoutMs,
+        connectTimeoutMs: config.upstream.connectTimeoutMs,
+      },
+      { observer, health, logger },
+    );
+    await app.listen({ host: config.listen.host, port: config.listen.port });
+    const sweep = setInterval(() => observer.sweep(), sweepIntervalMs);
+    sweep.unref();
+
+    const address = app.server.address() as AddressInfo;
+    const proxyHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
+    const runningApp = app;
+    const runningHealth = health;
+    logger.info({ upstream: upstreamLabel, serverName: config.serverName, port: address.port, metricsPort: config.metrics.port }, "mcpscope sidecar listening");
+    return {
+      proxyUrl: `http://${proxyHost === "0.0.0.0" || proxyHost === "[::]" ? "127.0.0.1" : proxyHost}:${address.port}`,
+      metricsUrl: `http://127.0.0.1:${config.metrics.port}/metrics`,
+      app: runningApp,
+      observer,
+      async close() {
+        clearInterval(sweep);
+        const force = setTimeout(() => runningApp.server.closeAllConnections(), config.shutdownGraceMs);
+        await runningApp.close();
+        clearTimeout(force);
+        await runningHealth.close();
+        await bridge?.close();
+        await metrics.shutdown();
+        logger.info("mcpscope sidecar stopped");
+      },
+    };
+  } catch (error) {
+    await app?.close().catch(() => {});
+    await health?.close().catch(() => {});
+    await bridge?.close().catch(() => {});
+    await metrics.shutdown().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Metric and attribute names. The three `mcp_*` names are the ones the seed's PromQL queries use;
+ * the OTel MCP semantic-convention names are still in development, so they are copied here and
+ * pinned rather than imported from the `incubating` entry point.
+ */
+export const MetricName = {
+  requests: "mcp_requests",
+  toolCalls: "mcp_tool_calls",
+  requestDuration: "mcp_request_duration_seconds",
+  sessionsActive: "mcp_sessions_active",
+  sidecarErrors: "mcp_sidecar_errors",
+  /** semconv: mcp.server.operation.duration (histogram, s) */
+  serverOperationDuration: "mcp.server.operation.duration",
+  /** semconv: mcp.server.session.duration (histogram, s) */
+  serverSessionDuration: "mcp.server.session.duration",
+} as const;
+
+export const Attr = {
+  serverName: "server_name",
+  method: "method",
+  status: "status",
+  toolName: "tool_name",
+  reason: "reason",
+  /** semconv */
+  mcpMethodName: "mcp.method.name",
+  genAiToolName: "gen_ai.tool.name",
+  errorType: "error.type",
+} as const;
+
+/** Buckets from 1 ms to 5 min: MCP tool calls range from cache hits to long-running jobs. */
+export const durationBucketsSeconds = [
+  0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
+];
+
+/** Session lifetimes: seconds to a day. */
+export const sessionBucketsSeconds = [1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600, 86400];
+
+/** Why the sidecar itself answered or failed, for `mcp_sidecar_errors_total{reason}`. */
+export const SidecarErrorReason = {
+  upstreamUnreachable: "upstream_unreachable",
+  upstreamTimeout: "upstream_timeout",
+  bodyTooLarge: "body_too_large",
+  malformedJsonRpc: "malformed_jsonrpc",
+  badRequest: "bad_request",
+  observerFailure: "observer_failure",
+  noResponse: "no_response",
+} as const;
+export type SidecarErrorReason = (typeof SidecarErrorReason)[keyof typeof SidecarErrorReason];

@@ -1,0 +1,22 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+export default defineConfig({
+  resolve: {
+    // Tests run the TypeScript sources of sibling workspaces, not their build output.
+    alias: [
+      { find: /^@mcpscope\/sidecar\/testing$/, replacement: src("./sidecar/src/testing/index.ts") },
+      { find: /^@mcpscope\/sidecar$/, replacement: src("./sidecar/src/index.ts") },
+    ],
+  },
+  test: {
+    include: ["sidecar/src/**/*.test.ts", "operator/src/**/*.test.ts", "e2e/src/**/*.test.ts"],
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    pool: "forks",
+    // Two cores: real servers per test file; more parallel files only add contention.
+    maxWorkers: 2,
+  },
+});
