@@ -2,7 +2,10 @@ import { describe, expect, it } from "vitest";
 import { loadConfig } from "./config.js";
 import { ConfigError } from "./errors.js";
 
-const minimal = { MCP_UPSTREAM_URL: "http://weather-server:3001", MCP_UPSTREAM_NAME: "weather" };
+const minimal = {
+  MCP_UPSTREAM_URL: "http://weather-server:3001",
+  MCP_UPSTREAM_NAME: "weather",
+};
 
 function problemsOf(env: Record<string, string>): string[] {
   try {
@@ -36,7 +39,10 @@ describe("loadConfig", () => {
   });
 
   it("derives the OTLP metrics URL from OTEL_EXPORTER_OTLP_ENDPOINT as the OTel spec does", () => {
-    const config = loadConfig({ ...minimal, OTEL_EXPORTER_OTLP_ENDPOINT: "http://otelcol:4318/" });
+    const config = loadConfig({
+      ...minimal,
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://otelcol:4318/",
+    });
     expect(config.otel.metricsUrl).toBe("http://otelcol:4318/v1/metrics");
   });
 
@@ -50,7 +56,10 @@ describe("loadConfig", () => {
   });
 
   it("accepts a stdio command instead of a URL", () => {
-    const config = loadConfig({ MCP_UPSTREAM_COMMAND: "npx -y some-server", MCP_UPSTREAM_NAME: "pg" });
+    const config = loadConfig({
+      MCP_UPSTREAM_COMMAND: "npx -y some-server",
+      MCP_UPSTREAM_NAME: "pg",
+    });
     expect(config.upstream.command).toBe("npx -y some-server");
     expect(config.upstream.url).toBeUndefined();
   });
@@ -60,8 +69,14 @@ describe("loadConfig", () => {
   });
 
   it("parses OTEL_RESOURCE_ATTRIBUTES key=value pairs", () => {
-    const config = loadConfig({ ...minimal, OTEL_RESOURCE_ATTRIBUTES: "k8s.pod.name=p-1, team=a%20b" });
-    expect(config.otel.resourceAttributes).toEqual({ "k8s.pod.name": "p-1", team: "a b" });
+    const config = loadConfig({
+      ...minimal,
+      OTEL_RESOURCE_ATTRIBUTES: "k8s.pod.name=p-1, team=a%20b",
+    });
+    expect(config.otel.resourceAttributes).toEqual({
+      "k8s.pod.name": "p-1",
+      team: "a b",
+    });
   });
 
   it("treats empty variables as unset", () => {
@@ -69,9 +84,21 @@ describe("loadConfig", () => {
   });
 
   const cases: Array<[string, Record<string, string>, string]> = [
-    ["MCP_UPSTREAM_URL missing", { MCP_UPSTREAM_NAME: "w" }, "MCP_UPSTREAM_URL is required (or set MCP_UPSTREAM_COMMAND to run a stdio MCP server)"],
-    ["MCP_UPSTREAM_URL not http", { ...minimal, MCP_UPSTREAM_URL: "ftp://x" }, 'MCP_UPSTREAM_URL must be an http(s) URL, got "ftp://x"'],
-    ["MCP_UPSTREAM_URL not a URL", { ...minimal, MCP_UPSTREAM_URL: "weather:3001" }, 'MCP_UPSTREAM_URL must be an http(s) URL, got "weather:3001"'],
+    [
+      "MCP_UPSTREAM_URL missing",
+      { MCP_UPSTREAM_NAME: "w" },
+      "MCP_UPSTREAM_URL is required (or set MCP_UPSTREAM_COMMAND to run a stdio MCP server)",
+    ],
+    [
+      "MCP_UPSTREAM_URL not http",
+      { ...minimal, MCP_UPSTREAM_URL: "ftp://x" },
+      'MCP_UPSTREAM_URL must be an http(s) URL, got "ftp://x"',
+    ],
+    [
+      "MCP_UPSTREAM_URL not a URL",
+      { ...minimal, MCP_UPSTREAM_URL: "weather:3001" },
+      'MCP_UPSTREAM_URL must be an http(s) URL, got "weather:3001"',
+    ],
     [
       "MCP_UPSTREAM_COMMAND with a URL",
       { ...minimal, MCP_UPSTREAM_COMMAND: "x" },
@@ -83,27 +110,75 @@ describe("loadConfig", () => {
       { ...minimal, MCP_UPSTREAM_NAME: "my server" },
       `MCP_UPSTREAM_NAME must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit, got "my server"`,
     ],
-    ["MCP_UPSTREAM_TRANSPORT", { ...minimal, MCP_UPSTREAM_TRANSPORT: "ws" }, 'MCP_UPSTREAM_TRANSPORT must be one of streamable-http, sse, got "ws"'],
+    [
+      "MCP_UPSTREAM_TRANSPORT",
+      { ...minimal, MCP_UPSTREAM_TRANSPORT: "ws" },
+      'MCP_UPSTREAM_TRANSPORT must be one of streamable-http, sse, got "ws"',
+    ],
     ["MCP_UPSTREAM_PATH", { ...minimal, MCP_UPSTREAM_PATH: "mcp" }, 'MCP_UPSTREAM_PATH must start with /, got "mcp"'],
-    ["MCP_UPSTREAM_TIMEOUT_MS", { ...minimal, MCP_UPSTREAM_TIMEOUT_MS: "10s" }, 'MCP_UPSTREAM_TIMEOUT_MS must be a whole number, got "10s"'],
-    ["MCP_CONNECT_TIMEOUT_MS", { ...minimal, MCP_CONNECT_TIMEOUT_MS: "5" }, 'MCP_CONNECT_TIMEOUT_MS must be at least 100, got "5"'],
-    ["MCP_MAX_BODY_BYTES", { ...minimal, MCP_MAX_BODY_BYTES: "-1" }, 'MCP_MAX_BODY_BYTES must be a whole number, got "-1"'],
+    [
+      "MCP_UPSTREAM_TIMEOUT_MS",
+      { ...minimal, MCP_UPSTREAM_TIMEOUT_MS: "10s" },
+      'MCP_UPSTREAM_TIMEOUT_MS must be a whole number, got "10s"',
+    ],
+    [
+      "MCP_CONNECT_TIMEOUT_MS",
+      { ...minimal, MCP_CONNECT_TIMEOUT_MS: "5" },
+      'MCP_CONNECT_TIMEOUT_MS must be at least 100, got "5"',
+    ],
+    [
+      "MCP_MAX_BODY_BYTES",
+      { ...minimal, MCP_MAX_BODY_BYTES: "-1" },
+      'MCP_MAX_BODY_BYTES must be a whole number, got "-1"',
+    ],
     ["MCP_MAX_TOOL_NAMES", { ...minimal, MCP_MAX_TOOL_NAMES: "0" }, 'MCP_MAX_TOOL_NAMES must be at least 1, got "0"'],
-    ["MCP_SESSION_IDLE_TIMEOUT_MS", { ...minimal, MCP_SESSION_IDLE_TIMEOUT_MS: "x" }, 'MCP_SESSION_IDLE_TIMEOUT_MS must be a whole number, got "x"'],
-    ["MCP_HEALTH_CACHE_MS", { ...minimal, MCP_HEALTH_CACHE_MS: "99999999" }, 'MCP_HEALTH_CACHE_MS must be at most 600000, got "99999999"'],
-    ["MCP_HEALTH_TIMEOUT_MS", { ...minimal, MCP_HEALTH_TIMEOUT_MS: "1.5" }, 'MCP_HEALTH_TIMEOUT_MS must be a whole number, got "1.5"'],
-    ["MCP_SHUTDOWN_GRACE_MS", { ...minimal, MCP_SHUTDOWN_GRACE_MS: "soon" }, 'MCP_SHUTDOWN_GRACE_MS must be a whole number, got "soon"'],
+    [
+      "MCP_SESSION_IDLE_TIMEOUT_MS",
+      { ...minimal, MCP_SESSION_IDLE_TIMEOUT_MS: "x" },
+      'MCP_SESSION_IDLE_TIMEOUT_MS must be a whole number, got "x"',
+    ],
+    [
+      "MCP_HEALTH_CACHE_MS",
+      { ...minimal, MCP_HEALTH_CACHE_MS: "99999999" },
+      'MCP_HEALTH_CACHE_MS must be at most 600000, got "99999999"',
+    ],
+    [
+      "MCP_HEALTH_TIMEOUT_MS",
+      { ...minimal, MCP_HEALTH_TIMEOUT_MS: "1.5" },
+      'MCP_HEALTH_TIMEOUT_MS must be a whole number, got "1.5"',
+    ],
+    [
+      "MCP_SHUTDOWN_GRACE_MS",
+      { ...minimal, MCP_SHUTDOWN_GRACE_MS: "soon" },
+      'MCP_SHUTDOWN_GRACE_MS must be a whole number, got "soon"',
+    ],
     ["PORT", { ...minimal, PORT: "70000" }, 'PORT must be at most 65535, got "70000"'],
     ["METRICS_PORT", { ...minimal, METRICS_PORT: "abc" }, 'METRICS_PORT must be a whole number, got "abc"'],
-    ["METRICS_PORT equal to PORT", { ...minimal, PORT: "4001", METRICS_PORT: "4001" }, 'METRICS_PORT must differ from PORT, got "4001"'],
-    ["LOG_LEVEL", { ...minimal, LOG_LEVEL: "loud" }, 'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"'],
-    ["OTEL_EXPORTER_OTLP_ENDPOINT", { ...minimal, OTEL_EXPORTER_OTLP_ENDPOINT: "otelcol:4318" }, 'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got "otelcol:4318"'],
+    [
+      "METRICS_PORT equal to PORT",
+      { ...minimal, PORT: "4001", METRICS_PORT: "4001" },
+      'METRICS_PORT must differ from PORT, got "4001"',
+    ],
+    [
+      "LOG_LEVEL",
+      { ...minimal, LOG_LEVEL: "loud" },
+      'LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent, got "loud"',
+    ],
+    [
+      "OTEL_EXPORTER_OTLP_ENDPOINT",
+      { ...minimal, OTEL_EXPORTER_OTLP_ENDPOINT: "otelcol:4318" },
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got "otelcol:4318"',
+    ],
     [
       "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
       { ...minimal, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "grpc://c" },
       'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT must be an http(s) URL, got "grpc://c"',
     ],
-    ["OTEL_METRIC_EXPORT_INTERVAL", { ...minimal, OTEL_METRIC_EXPORT_INTERVAL: "1m" }, 'OTEL_METRIC_EXPORT_INTERVAL must be a whole number, got "1m"'],
+    [
+      "OTEL_METRIC_EXPORT_INTERVAL",
+      { ...minimal, OTEL_METRIC_EXPORT_INTERVAL: "1m" },
+      'OTEL_METRIC_EXPORT_INTERVAL must be a whole number, got "1m"',
+    ],
     [
       "OTEL_RESOURCE_ATTRIBUTES",
       { ...minimal, OTEL_RESOURCE_ATTRIBUTES: "novalue" },
@@ -117,7 +192,11 @@ describe("loadConfig", () => {
 
   it("reports every bad variable at once, one line each, prefixed ConfigError", () => {
     try {
-      loadConfig({ MCP_UPSTREAM_URL: "ftp://x", MCP_UPSTREAM_NAME: "ok", PORT: "0" });
+      loadConfig({
+        MCP_UPSTREAM_URL: "ftp://x",
+        MCP_UPSTREAM_NAME: "ok",
+        PORT: "0",
+      });
       expect.unreachable();
     } catch (error) {
       expect((error as Error).message).toBe(

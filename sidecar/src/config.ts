@@ -33,7 +33,10 @@ const port = (fallback: number) => integer(1, 65535, fallback);
 const serverName = z
   .string()
   .trim()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/, "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit");
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
+    "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit",
+  );
 
 const resourceAttributes = z
   .string()
@@ -44,7 +47,10 @@ const resourceAttributes = z
       if (pair.trim() === "") continue;
       const eq = pair.indexOf("=");
       if (eq <= 0) {
-        ctx.addIssue({ code: "custom", message: `must be key=value pairs separated by commas, "${pair}" is not` });
+        ctx.addIssue({
+          code: "custom",
+          message: `must be key=value pairs separated by commas, "${pair}" is not`,
+        });
         return z.NEVER;
       }
       attributes[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
@@ -57,7 +63,11 @@ const envSchema = z
     [E.upstreamUrl]: httpUrl.optional(),
     [E.upstreamCommand]: z.string().trim().min(1, "must not be empty").optional(),
     [E.upstreamName]: serverName,
-    [E.upstreamTransport]: z.enum(upstreamTransports, { error: `must be one of ${upstreamTransports.join(", ")}` }).optional(),
+    [E.upstreamTransport]: z
+      .enum(upstreamTransports, {
+        error: `must be one of ${upstreamTransports.join(", ")}`,
+      })
+      .optional(),
     [E.upstreamPath]: z.string().trim().startsWith("/", "must start with /").optional(),
     [E.upstreamTimeoutMs]: integer(100, 3_600_000, 120_000),
     [E.connectTimeoutMs]: integer(100, 600_000, 5_000),
@@ -71,7 +81,10 @@ const envSchema = z
     [E.port]: port(4000),
     [E.metricsHost]: z.string().trim().min(1).optional().default("0.0.0.0"),
     [E.metricsPort]: port(9464),
-    [E.logLevel]: z.enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` }).optional().default("info"),
+    [E.logLevel]: z
+      .enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` })
+      .optional()
+      .default("info"),
     [E.otelServiceName]: z.string().trim().min(1, "must not be empty").optional(),
     [E.otelEndpoint]: httpUrl.optional(),
     [E.otelMetricsEndpoint]: httpUrl.optional(),
@@ -91,7 +104,11 @@ const envSchema = z
       });
     }
     if (env[E.port] === env[E.metricsPort]) {
-      ctx.addIssue({ code: "custom", path: [E.metricsPort], message: `must differ from ${E.port}` });
+      ctx.addIssue({
+        code: "custom",
+        path: [E.metricsPort],
+        message: `must differ from ${E.port}`,
+      });
     }
   });
 
@@ -120,7 +137,10 @@ function toConfig(env: z.output<typeof envSchema>) {
       maxToolNames: env[E.maxToolNames],
       sessionIdleTimeoutMs: env[E.sessionIdleTimeoutMs],
     },
-    health: { cacheMs: env[E.healthCacheMs], timeoutMs: env[E.healthTimeoutMs] },
+    health: {
+      cacheMs: env[E.healthCacheMs],
+      timeoutMs: env[E.healthTimeoutMs],
+    },
     shutdownGraceMs: env[E.shutdownGraceMs],
     logLevel: env[E.logLevel],
     otel: {

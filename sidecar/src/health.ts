@@ -66,7 +66,10 @@ export class UpstreamHealth {
     let error: string | undefined;
     try {
       if (!this.#client) {
-        const client = new Client({ name: "mcpscope-health", version: this.#options.clientVersion });
+        const client = new Client({
+          name: "mcpscope-health",
+          version: this.#options.clientVersion,
+        });
         await withTimeout(client.connect(this.#newTransport(), { timeout: timeoutMs }), timeoutMs);
         this.#client = client;
       }

@@ -1,6 +1,6 @@
 export { loadConfig, type SidecarConfig } from "./config.js";
 export { SidecarEnv } from "./env-names.js";
 export { ConfigError, SidecarError, SidecarErrorCode } from "./errors.js";
-export { startSidecar, type RunningSidecar } from "./sidecar.js";
-export { MetricName, Attr } from "./telemetry/semconv.js";
 export { sidecarRoutes } from "./proxy/app.js";
+export { type RunningSidecar, startSidecar } from "./sidecar.js";
+export { Attr, MetricName } from "./telemetry/semconv.js";

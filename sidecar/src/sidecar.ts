@@ -2,10 +2,10 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { SidecarConfig } from "./config.js";
 import { UpstreamHealth, upstreamEndpoint } from "./health.js";
-import { type Logger, createLogger } from "./logger.js";
+import { createLogger, type Logger } from "./logger.js";
 import { ExchangeObserver } from "./observer/exchange-observer.js";
 import { buildProxyApp } from "./proxy/app.js";
-import { type StdioBridge, bridgeMcpPath, startStdioBridge } from "./stdio-bridge/bridge.js";
+import { bridgeMcpPath, type StdioBridge, startStdioBridge } from "./stdio-bridge/bridge.js";
 import { createMcpInstruments } from "./telemetry/instruments.js";
 import { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
 import { sidecarVersion } from "./version.js";
@@ -46,7 +46,10 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
   let health: UpstreamHealth | undefined;
   try {
     await metrics.ready;
-    const instruments = createMcpInstruments(metrics.meterProvider.getMeter("mcpscope-sidecar", sidecarVersion), config.serverName);
+    const instruments = createMcpInstruments(
+      metrics.meterProvider.getMeter("mcpscope-sidecar", sidecarVersion),
+      config.serverName,
+    );
     const observer = new ExchangeObserver({
       instruments,
       now: () => performance.now(),
@@ -60,7 +63,12 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     let mcpPath = config.upstream.mcpPath;
     let transport = config.upstream.transport;
     if (config.upstream.command !== undefined) {
-      bridge = await startStdioBridge({ command: config.upstream.command, env: runtime.childEnv, maxSessions: maxStdioSessions, logger });
+      bridge = await startStdioBridge({
+        command: config.upstream.command,
+        env: runtime.childEnv,
+        maxSessions: maxStdioSessions,
+        logger,
+      });
       upstreamUrl = bridge.url;
       mcpPath = bridgeMcpPath;
       transport = "streamable-http";
@@ -93,7 +101,15 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     const proxyHost = address.family === "IPv6" ? `[${address.address}]` : address.address;
     const runningApp = app;
     const runningHealth = health;
-    logger.info({ upstream: upstreamLabel, serverName: config.serverName, port: address.port, metricsPort: config.metrics.port }, "mcpscope sidecar listening");
+    logger.info(
+      {
+        upstream: upstreamLabel,
+        serverName: config.serverName,
+        port: address.port,
+        metricsPort: config.metrics.port,
+      },
+      "mcpscope sidecar listening",
+    );
     return {
       proxyUrl: `http://${proxyHost === "0.0.0.0" || proxyHost === "[::]" ? "127.0.0.1" : proxyHost}:${address.port}`,
       metricsUrl: `http://127.0.0.1:${config.metrics.port}/metrics`,

@@ -12,12 +12,21 @@ describe("parseJsonRpc", () => {
 
   it("keeps string ids as strings", () => {
     const parsed = parseJsonRpc('{"jsonrpc":"2.0","id":"a-1","method":"ping"}');
-    expect(parsed.ok && parsed.messages[0]).toEqual({ kind: "request", id: "a-1", method: "ping", params: undefined });
+    expect(parsed.ok && parsed.messages[0]).toEqual({
+      kind: "request",
+      id: "a-1",
+      method: "ping",
+      params: undefined,
+    });
   });
 
   it("reads a notification (no id)", () => {
     const parsed = parseJsonRpc('{"jsonrpc":"2.0","method":"notifications/initialized"}');
-    expect(parsed.ok && parsed.messages[0]).toEqual({ kind: "notification", method: "notifications/initialized", params: undefined });
+    expect(parsed.ok && parsed.messages[0]).toEqual({
+      kind: "notification",
+      method: "notifications/initialized",
+      params: undefined,
+    });
   });
 
   it("reads an error response and keeps its code", () => {
@@ -53,6 +62,10 @@ describe("parseJsonRpc", () => {
   });
 
   it("gives a response with an unusable id the id null", () => {
-    expect(classifyMessage({ jsonrpc: "2.0", id: true, result: {} })).toEqual({ kind: "response", id: null, result: {} });
+    expect(classifyMessage({ jsonrpc: "2.0", id: true, result: {} })).toEqual({
+      kind: "response",
+      id: null,
+      result: {},
+    });
   });
 });

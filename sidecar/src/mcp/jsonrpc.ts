@@ -7,7 +7,12 @@ export type JsonRpcId = string | number;
 export type JsonRpcMessage =
   | { kind: "request"; id: JsonRpcId; method: string; params: unknown }
   | { kind: "notification"; method: string; params: unknown }
-  | { kind: "response"; id: JsonRpcId | null; result: unknown; error?: JsonRpcErrorObject }
+  | {
+      kind: "response";
+      id: JsonRpcId | null;
+      result: unknown;
+      error?: JsonRpcErrorObject;
+    }
   | { kind: "invalid"; reason: string };
 
 export interface JsonRpcErrorObject {
@@ -15,9 +20,7 @@ export interface JsonRpcErrorObject {
   message: string;
 }
 
-export type ParsedBody =
-  | { ok: true; batch: boolean; messages: JsonRpcMessage[] }
-  | { ok: false; reason: string };
+export type ParsedBody = { ok: true; batch: boolean; messages: JsonRpcMessage[] } | { ok: false; reason: string };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null && !Array.isArray(value);
@@ -31,8 +34,19 @@ export function classifyMessage(value: unknown): JsonRpcMessage {
   if (!isRecord(value)) return { kind: "invalid", reason: "not an object" };
   if (value.jsonrpc !== "2.0") return { kind: "invalid", reason: 'jsonrpc is not "2.0"' };
   if (typeof value.method === "string") {
-    if (value.id === undefined) return { kind: "notification", method: value.method, params: value.params };
-    if (isId(value.id)) return { kind: "request", id: value.id, method: value.method, params: value.params };
+    if (value.id === undefined)
+      return {
+        kind: "notification",
+        method: value.method,
+        params: value.params,
+      };
+    if (isId(value.id))
+      return {
+        kind: "request",
+        id: value.id,
+        method: value.method,
+        params: value.params,
+      };
     return { kind: "invalid", reason: "id must be a string or a number" };
   }
   if ("result" in value || "error" in value) {
@@ -41,11 +55,19 @@ export function classifyMessage(value: unknown): JsonRpcMessage {
     if (isRecord(error)) {
       const code = typeof error.code === "number" ? error.code : 0;
       const message = typeof error.message === "string" ? error.message : "";
-      return { kind: "response", id, result: undefined, error: { code, message } };
+      return {
+        kind: "response",
+        id,
+        result: undefined,
+        error: { code, message },
+      };
     }
     return { kind: "response", id, result: value.result };
   }
-  return { kind: "invalid", reason: "neither a request, a notification nor a response" };
+  return {
+    kind: "invalid",
+    reason: "neither a request, a notification nor a response",
+  };
 }
 
 /** Parses one HTTP body or SSE `data` field: a single message or a batch. */

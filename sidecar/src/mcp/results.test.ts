@@ -10,34 +10,55 @@ import {
 
 describe("outcomeOfResponse", () => {
   it("counts a JSON-RPC error as status=error with its code as error.type", () => {
-    expect(outcomeOfResponse({ kind: "response", id: 1, result: undefined, error: { code: -32602, message: "x" } }, "tools/call")).toEqual({
+    expect(
+      outcomeOfResponse(
+        {
+          kind: "response",
+          id: 1,
+          result: undefined,
+          error: { code: -32602, message: "x" },
+        },
+        "tools/call",
+      ),
+    ).toEqual({
       status: "error",
       errorType: "-32602",
     });
   });
 
   it("counts a tool result with isError: true as tool_error", () => {
-    expect(outcomeOfResponse({ kind: "response", id: 1, result: { content: [], isError: true } }, "tools/call")).toEqual({
+    expect(
+      outcomeOfResponse({ kind: "response", id: 1, result: { content: [], isError: true } }, "tools/call"),
+    ).toEqual({
       status: "error",
       errorType: "tool_error",
     });
   });
 
   it("ignores isError outside tools/call", () => {
-    expect(outcomeOfResponse({ kind: "response", id: 1, result: { isError: true } }, "resources/read")).toEqual({ status: "ok" });
+    expect(outcomeOfResponse({ kind: "response", id: 1, result: { isError: true } }, "resources/read")).toEqual({
+      status: "ok",
+    });
   });
 });
 
 describe("outcomeOfHttpStatus", () => {
   it("makes 4xx and 5xx errors with the status as error.type", () => {
-    expect(outcomeOfHttpStatus(404)).toEqual({ status: "error", errorType: "404" });
+    expect(outcomeOfHttpStatus(404)).toEqual({
+      status: "error",
+      errorType: "404",
+    });
     expect(outcomeOfHttpStatus(202)).toEqual({ status: "ok" });
   });
 });
 
 describe("tool names", () => {
   it("reads names from a tools/list result and skips malformed entries", () => {
-    expect(toolNamesOfListResult({ tools: [{ name: "echo" }, { title: "x" }, { name: 3 }, { name: "get-sum" }] })).toEqual(["echo", "get-sum"]);
+    expect(
+      toolNamesOfListResult({
+        tools: [{ name: "echo" }, { title: "x" }, { name: 3 }, { name: "get-sum" }],
+      }),
+    ).toEqual(["echo", "get-sum"]);
     expect(toolNamesOfListResult({ tools: "nope" })).toEqual([]);
   });
 

@@ -1,4 +1,4 @@
-import { type JsonRpcMessage, errorTypeOfCode } from "./jsonrpc.js";
+import { errorTypeOfCode, type JsonRpcMessage } from "./jsonrpc.js";
 
 export type Outcome = { status: "ok" } | { status: "error"; errorType: string };
 

@@ -5,7 +5,11 @@ const encode = (text: string) => new TextEncoder().encode(text);
 
 describe("createSseObserver", () => {
   it("emits events split across chunks, including a multi-byte character cut in half", () => {
-    const events: Array<{ event?: string | undefined; data: string; id?: string | undefined }> = [];
+    const events: Array<{
+      event?: string | undefined;
+      data: string;
+      id?: string | undefined;
+    }> = [];
     const observer = createSseObserver((e) => events.push({ event: e.event, data: e.data, id: e.id }), 1024);
     const bytes = encode('event: message\nid: 1\ndata: {"x":"é"}\n\n');
     const cut = bytes.indexOf(0xc3) + 1; // inside "é"

@@ -1,4 +1,4 @@
-import { type EventSourceMessage, createParser } from "eventsource-parser";
+import { createParser, type EventSourceMessage } from "eventsource-parser";
 
 export interface SseObserver {
   /** Feeds raw bytes exactly as they crossed the wire; multi-byte characters may straddle chunks. */

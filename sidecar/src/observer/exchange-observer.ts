@@ -1,5 +1,5 @@
 import type { EventSourceMessage } from "eventsource-parser";
-import { type JsonRpcMessage, errorTypeOfCode, parseJsonRpc } from "../mcp/jsonrpc.js";
+import { errorTypeOfCode, type JsonRpcMessage, parseJsonRpc } from "../mcp/jsonrpc.js";
 import { invalidMethod, methodOrOther } from "../mcp/methods.js";
 import {
   type Outcome,
@@ -9,7 +9,7 @@ import {
   toolNameOfCall,
   toolNamesOfListResult,
 } from "../mcp/results.js";
-import { type SseObserver, createSseObserver } from "../mcp/sse.js";
+import { createSseObserver, type SseObserver } from "../mcp/sse.js";
 import type { McpInstruments } from "../telemetry/instruments.js";
 import { SidecarErrorReason } from "../telemetry/semconv.js";
 import { type PendingRequest, PendingRequests } from "./pending-requests.js";
@@ -230,7 +230,8 @@ class Exchange implements ObservedExchange {
     const { statusCode } = head;
     const requestSession = this.#start.sessionId;
 
-    if (head.sessionId && statusCode < 400 && !observer.hasSession(head.sessionId)) observer.sessionSeen(head.sessionId);
+    if (head.sessionId && statusCode < 400 && !observer.hasSession(head.sessionId))
+      observer.sessionSeen(head.sessionId);
     if (requestSession && (statusCode === 404 || (this.#start.httpMethod === "DELETE" && statusCode < 300))) {
       // Streamable HTTP: 404 means the server ended the session; a successful DELETE means the client did.
       observer.sessionClosed(requestSession);
@@ -238,7 +239,16 @@ class Exchange implements ObservedExchange {
 
     const httpOutcome = outcomeOfHttpStatus(statusCode);
     for (const method of this.#notifications) {
-      observer.record({ method, toolName: undefined, startedAt: this.#startedAt, exchangeId: this.#id }, httpOutcome, now);
+      observer.record(
+        {
+          method,
+          toolName: undefined,
+          startedAt: this.#startedAt,
+          exchangeId: this.#id,
+        },
+        httpOutcome,
+        now,
+      );
     }
 
     const type = head.contentType?.toLowerCase() ?? "";
@@ -277,7 +287,11 @@ class Exchange implements ObservedExchange {
         for (const message of parsed.messages) {
           if (message.kind !== "response") continue;
           if (message.id === null) {
-            if (message.error) nullIdError = { status: "error", errorType: errorTypeOfCode(message.error.code) };
+            if (message.error)
+              nullIdError = {
+                status: "error",
+                errorType: errorTypeOfCode(message.error.code),
+              };
           } else this.#resolve(message);
         }
       }
@@ -287,7 +301,11 @@ class Exchange implements ObservedExchange {
 
   answeredBySidecar(statusCode: number, reason: SidecarErrorReason, errorType: string): void {
     if (this.#ended) return;
-    this.#head ??= { statusCode, contentType: "application/json", sessionId: undefined };
+    this.#head ??= {
+      statusCode,
+      contentType: "application/json",
+      sessionId: undefined,
+    };
     this.#observer.options.instruments.recordSidecarError(reason);
     this.#ended = true;
     const outcome: Outcome = { status: "error", errorType };
@@ -297,7 +315,16 @@ class Exchange implements ObservedExchange {
       if (entry) this.#observer.record(entry, outcome, now);
     }
     for (const method of this.#notifications) {
-      this.#observer.record({ method, toolName: undefined, startedAt: this.#startedAt, exchangeId: this.#id }, outcome, now);
+      this.#observer.record(
+        {
+          method,
+          toolName: undefined,
+          startedAt: this.#startedAt,
+          exchangeId: this.#id,
+        },
+        outcome,
+        now,
+      );
     }
     this.#recordInvalid(outcome, now);
   }
@@ -326,7 +353,12 @@ class Exchange implements ObservedExchange {
   #recordInvalid(outcome: Outcome, now: number): void {
     for (let i = 0; i < this.#invalidMessages; i++) {
       this.#observer.record(
-        { method: invalidMethod, toolName: undefined, startedAt: this.#startedAt, exchangeId: this.#id },
+        {
+          method: invalidMethod,
+          toolName: undefined,
+          startedAt: this.#startedAt,
+          exchangeId: this.#id,
+        },
         outcome,
         now,
       );

@@ -1,11 +1,17 @@
 import httpProxy from "@fastify/http-proxy";
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from "fastify";
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from "fastify";
 import type { Logger } from "pino";
 import type { UpstreamHealthReport } from "../health.js";
 import type { ExchangeObserver, ObservedExchange } from "../observer/exchange-observer.js";
 import { SidecarErrorReason } from "../telemetry/semconv.js";
 import { observedStream } from "./observed-stream.js";
-import { type SidecarAnswer, answerForRejectedBody, answerForUpstreamFailure } from "./upstream-error.js";
+import { answerForRejectedBody, answerForUpstreamFailure, type SidecarAnswer } from "./upstream-error.js";
 
 export interface ProxyOptions {
   upstreamUrl: string;
@@ -81,7 +87,12 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
   if (logger.isLevelEnabled("debug")) {
     app.addHook("onResponse", async (request, reply) => {
       request.log.debug(
-        { method: request.method, url: request.url, statusCode: reply.statusCode, ms: reply.elapsedTime },
+        {
+          method: request.method,
+          url: request.url,
+          statusCode: reply.statusCode,
+          ms: reply.elapsedTime,
+        },
         "exchange",
       );
     });
@@ -117,17 +128,27 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
         ...replyOptions,
         ...(body === undefined
           ? {}
-          : { body, contentType: header(request.headers["content-type"]) ?? "application/octet-stream" }),
+          : {
+              body,
+              contentType: header(request.headers["content-type"]) ?? "application/octet-stream",
+            }),
         onResponse(_request, upstreamReply, response) {
           // reply-from's typings describe a node response; at run time it is undici's { statusCode, headers, stream }.
-          const headers = (response as unknown as { headers: Record<string, string | string[] | undefined> }).headers;
+          const headers = (
+            response as unknown as {
+              headers: Record<string, string | string[] | undefined>;
+            }
+          ).headers;
           exchange.responseHead({
             statusCode: response.statusCode,
             contentType: header(headers["content-type"]),
             sessionId: header(headers["mcp-session-id"]),
           });
           const tapped = observedStream(
-            { chunk: (chunk) => exchange.responseChunk(chunk), end: () => exchange.responseEnd() },
+            {
+              chunk: (chunk) => exchange.responseChunk(chunk),
+              end: () => exchange.responseEnd(),
+            },
             (error) => {
               observer.options.instruments.recordSidecarError(SidecarErrorReason.observerFailure);
               request.log.error({ err: error }, "observer failed; the exchange continues unobserved");

@@ -16,7 +16,12 @@ export interface SidecarAnswer {
   body: string;
 }
 
-const timeoutCodes = new Set(["UND_ERR_HEADERS_TIMEOUT", "UND_ERR_CONNECT_TIMEOUT", "UND_ERR_BODY_TIMEOUT", "ETIMEDOUT"]);
+const timeoutCodes = new Set([
+  "UND_ERR_HEADERS_TIMEOUT",
+  "UND_ERR_CONNECT_TIMEOUT",
+  "UND_ERR_BODY_TIMEOUT",
+  "ETIMEDOUT",
+]);
 
 /** Finds the most specific error code on an error chain (reply-from wraps undici's error in `cause`). */
 export function errorCodeOf(error: unknown): string | undefined {
@@ -34,7 +39,11 @@ export function errorCodeOf(error: unknown): string | undefined {
  * The reply for a request the upstream could not answer: a JSON-RPC error per request id (so the
  * client's pending call fails at once rather than hanging), 504 for time-outs and 502 otherwise.
  */
-export function answerForUpstreamFailure(error: unknown, upstream: string, requestBody: Uint8Array | undefined): SidecarAnswer {
+export function answerForUpstreamFailure(
+  error: unknown,
+  upstream: string,
+  requestBody: Uint8Array | undefined,
+): SidecarAnswer {
   const code = errorCodeOf(error) ?? "UNKNOWN";
   const timedOut = timeoutCodes.has(code) || (error as { statusCode?: number } | undefined)?.statusCode === 504;
   const message = timedOut
@@ -55,12 +64,21 @@ export function answerForRejectedBody(statusCode: number, message: string): Side
     statusCode,
     reason: statusCode === 413 ? SidecarErrorReason.bodyTooLarge : SidecarErrorReason.badRequest,
     errorType: String(statusCode),
-    body: JSON.stringify({ jsonrpc: "2.0", id: null, error: { code: JsonRpcWireCode.invalidRequest, message } }),
+    body: JSON.stringify({
+      jsonrpc: "2.0",
+      id: null,
+      error: { code: JsonRpcWireCode.invalidRequest, message },
+    }),
   };
 }
 
 /** One error object per request id in the body (a batch gets a batch), or one with id null. */
-export function jsonRpcErrorBody(requestBody: Uint8Array | undefined, code: number, message: string, cause: string): string {
+export function jsonRpcErrorBody(
+  requestBody: Uint8Array | undefined,
+  code: number,
+  message: string,
+  cause: string,
+): string {
   const error = { code, message, data: { cause } };
   const ids: (string | number)[] = [];
   let batch = false;

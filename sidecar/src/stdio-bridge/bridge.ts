@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
@@ -39,7 +39,9 @@ export async function startStdioBridge(options: StdioBridgeOptions): Promise<Std
   const { logger } = options;
 
   function jsonError(res: ServerResponse, status: number, code: number, message: string) {
-    res.writeHead(status, { "content-type": "application/json" }).end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } }));
+    res
+      .writeHead(status, { "content-type": "application/json" })
+      .end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } }));
   }
 
   async function openSession(req: IncomingMessage, res: ServerResponse) {

@@ -1,12 +1,6 @@
 import type { Attributes, Meter } from "@opentelemetry/api";
 import type { Outcome } from "../mcp/results.js";
-import {
-  Attr,
-  MetricName,
-  type SidecarErrorReason,
-  durationBucketsSeconds,
-  sessionBucketsSeconds,
-} from "./semconv.js";
+import { Attr, durationBucketsSeconds, MetricName, type SidecarErrorReason, sessionBucketsSeconds } from "./semconv.js";
 
 /** One answered (or failed) JSON-RPC request or notification, with bounded label values already chosen. */
 export interface RecordedExchange {
@@ -58,11 +52,22 @@ export function createMcpInstruments(meter: Meter, serverName: string): McpInstr
   return {
     recordExchange({ method, toolName, outcome, durationSeconds }) {
       const status = outcome.status;
-      requests.add(1, { ...base, [Attr.method]: method, [Attr.status]: status });
-      requestDuration.record(durationSeconds, { ...base, [Attr.method]: method });
+      requests.add(1, {
+        ...base,
+        [Attr.method]: method,
+        [Attr.status]: status,
+      });
+      requestDuration.record(durationSeconds, {
+        ...base,
+        [Attr.method]: method,
+      });
       const semconv: Attributes = { ...base, [Attr.mcpMethodName]: method };
       if (toolName !== undefined) {
-        toolCalls.add(1, { ...base, [Attr.toolName]: toolName, [Attr.status]: status });
+        toolCalls.add(1, {
+          ...base,
+          [Attr.toolName]: toolName,
+          [Attr.status]: status,
+        });
         semconv[Attr.genAiToolName] = toolName;
       }
       if (outcome.status === "error") semconv[Attr.errorType] = outcome.errorType;

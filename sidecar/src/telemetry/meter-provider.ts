@@ -29,7 +29,12 @@ export function startMetricsPipeline(options: MetricsExportOptions): MetricsPipe
     rejectReady = reject;
   });
   const prometheus = new PrometheusExporter(
-    { host: options.prometheus.host, port: options.prometheus.port, endpoint: "/metrics", withoutScopeInfo: true },
+    {
+      host: options.prometheus.host,
+      port: options.prometheus.port,
+      endpoint: "/metrics",
+      withoutScopeInfo: true,
+    },
     (error) => (error ? rejectReady(error) : resolveReady()),
   );
   const readers: MetricReader[] = [prometheus];

@@ -28,12 +28,16 @@ export function everythingStdioCommand(): string {
 export function waitForOutput(child: ChildProcess, ready: RegExp, timeoutMs: number, what: string): Promise<void> {
   return new Promise((resolve, reject) => {
     let seen = "";
-    const timer = setTimeout(() => done(new Error(`${what} did not start within ${timeoutMs} ms:\n${seen}`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`${what} did not start within ${timeoutMs} ms:\n${seen}`)),
+      timeoutMs,
+    );
     const onData = (data: Buffer) => {
       seen += data.toString();
       if (ready.test(seen)) done();
     };
-    const onExit = (code: number | null) => done(new Error(`${what} exited with ${code} before it was ready:\n${seen}`));
+    const onExit = (code: number | null) =>
+      done(new Error(`${what} exited with ${code} before it was ready:\n${seen}`));
     function done(error?: Error) {
       clearTimeout(timer);
       child.stdout?.off("data", onData);
@@ -62,7 +66,10 @@ export function stopProcess(child: ChildProcess, graceMs = 3_000): Promise<void>
 }
 
 /** Runs the real server-everything over HTTP on a free loopback port. */
-export async function startEverythingServer(transport: Exclude<EverythingTransport, "stdio">, port?: number): Promise<RunningProcess> {
+export async function startEverythingServer(
+  transport: Exclude<EverythingTransport, "stdio">,
+  port?: number,
+): Promise<RunningProcess> {
   const chosen = port ?? (await freePort());
   const child = spawn(process.execPath, [everythingServerScript(), transport], {
     env: { ...process.env, PORT: String(chosen) },
@@ -72,5 +79,10 @@ export async function startEverythingServer(transport: Exclude<EverythingTranspo
   // Keep draining output so a chatty server never blocks on a full pipe.
   child.stdout?.resume();
   child.stderr?.resume();
-  return { url: `http://127.0.0.1:${chosen}`, port: chosen, child, stop: () => stopProcess(child) };
+  return {
+    url: `http://127.0.0.1:${chosen}`,
+    port: chosen,
+    child,
+    stop: () => stopProcess(child),
+  };
 }

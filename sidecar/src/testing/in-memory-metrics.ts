@@ -16,7 +16,9 @@ export interface CollectedPoint {
 
 /** A real MeterProvider read through an in-memory reader: metric tests assert on what an exporter would get. */
 export function inMemoryMetrics() {
-  const reader = new CollectingReader({ aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE });
+  const reader = new CollectingReader({
+    aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+  });
   const meterProvider = new MeterProvider({ readers: [reader] });
   return {
     meter: meterProvider.getMeter("test"),
@@ -28,9 +30,18 @@ export function inMemoryMetrics() {
           for (const dp of metric.dataPoints) {
             if (metric.dataPointType === DataPointType.HISTOGRAM) {
               const value = dp.value as { count: number; sum?: number };
-              points.push({ name: metric.descriptor.name, attributes: dp.attributes, value: value.count, sum: value.sum ?? 0 });
+              points.push({
+                name: metric.descriptor.name,
+                attributes: dp.attributes,
+                value: value.count,
+                sum: value.sum ?? 0,
+              });
             } else {
-              points.push({ name: metric.descriptor.name, attributes: dp.attributes, value: dp.value as number });
+              points.push({
+                name: metric.descriptor.name,
+                attributes: dp.attributes,
+                value: dp.value as number,
+              });
             }
           }
         }
@@ -42,7 +53,10 @@ export function inMemoryMetrics() {
 }
 
 /** Points of one instrument, attributes sorted into a stable string for exact comparison. */
-export function pointsOf(points: CollectedPoint[], name: string): Array<{ attributes: Record<string, unknown>; value: number }> {
+export function pointsOf(
+  points: CollectedPoint[],
+  name: string,
+): Array<{ attributes: Record<string, unknown>; value: number }> {
   return points
     .filter((p) => p.name === name)
     .map((p) => ({ attributes: p.attributes, value: p.value }))

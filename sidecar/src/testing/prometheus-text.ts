@@ -1,40 +1,28 @@
-import parsePrometheusTextFormat from "parse-prometheus-text-format";
-
 export interface MetricPoint {
   name: string;
   labels: Record<string, string>;
   value: number;
 }
 
-interface ParsedFamily {
-  name: string;
-  type: string;
-  metrics: Array<{
-    labels?: Record<string, string>;
-    value?: string;
-    count?: string;
-    sum?: string;
-    buckets?: Record<string, string>;
-  }>;
-}
+const sampleLine = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})?\s+(\S+)(?:\s+\d+)?$/;
+const labelPair = /([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g;
 
-/** Flattens Prometheus text exposition into samples (histograms as _bucket/_sum/_count, as PromQL sees them). */
+/**
+ * Reads Prometheus text exposition into samples, exactly as PromQL names them (_bucket/_sum/_count).
+ * Written here because parse-prometheus-text-format drops a histogram's labels, count and sum when
+ * _count precedes _bucket, which is the order OpenTelemetry's exporter writes.
+ */
 export function parsePrometheusText(text: string): MetricPoint[] {
-  const families = (parsePrometheusTextFormat as (t: string) => ParsedFamily[])(text);
   const points: MetricPoint[] = [];
-  for (const family of families) {
-    for (const metric of family.metrics) {
-      const labels = metric.labels ?? {};
-      if (family.type === "HISTOGRAM") {
-        for (const [le, value] of Object.entries(metric.buckets ?? {})) {
-          points.push({ name: `${family.name}_bucket`, labels: { ...labels, le }, value: Number(value) });
-        }
-        points.push({ name: `${family.name}_count`, labels, value: Number(metric.count) });
-        points.push({ name: `${family.name}_sum`, labels, value: Number(metric.sum) });
-      } else {
-        points.push({ name: family.name, labels, value: Number(metric.value) });
-      }
+  for (const line of text.split("\n")) {
+    if (line === "" || line.startsWith("#")) continue;
+    const match = sampleLine.exec(line.trim());
+    if (!match) throw new Error(`not a Prometheus sample line: ${line}`);
+    const labels: Record<string, string> = {};
+    for (const [, key, raw] of (match[2] ?? "").matchAll(labelPair)) {
+      labels[key as string] = (raw as string).replace(/\\(["\\n])/g, (_, c: string) => (c === "n" ? "\n" : c));
     }
+    points.push({ name: match[1] as string, labels, value: Number(match[3]) });
   }
   return points;
 }

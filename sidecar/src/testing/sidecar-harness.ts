@@ -1,0 +1,23 @@
+import { loadConfig } from "../config.js";
+import { createLogger } from "../logger.js";
+import { type RunningSidecar, startSidecar } from "../sidecar.js";
+import { freePort } from "./free-port.js";
+
+/** Starts a sidecar in this process on free loopback ports; env overrides go through the real loadConfig. */
+export async function startTestSidecar(env: Record<string, string>): Promise<RunningSidecar> {
+  const config = loadConfig({
+    MCP_UPSTREAM_NAME: "everything",
+    HOST: "127.0.0.1",
+    METRICS_HOST: "127.0.0.1",
+    PORT: String(await freePort()),
+    METRICS_PORT: String(await freePort()),
+    ...env,
+  });
+  const childEnv = Object.fromEntries(
+    Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined),
+  );
+  return startSidecar(config, {
+    childEnv,
+    logger: createLogger(env.LOG_LEVEL ?? "silent"),
+  });
+}
