@@ -156,6 +156,12 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
           );
           response.stream.on("error", (error: Error) => tapped.destroy(error));
           upstreamReply.send(response.stream.pipe(tapped));
+          // fastify writes a stream's headers with its first chunk; an SSE stream may stay quiet for
+          // minutes, and clients wait for the headers, so send them now as the upstream did.
+          const raw = upstreamReply.raw;
+          if (isEventStream(headers["content-type"]) && !raw.headersSent && raw.hasHeader("content-type")) {
+            raw.flushHeaders();
+          }
         },
         onError(errorReply, { error }) {
           const answer = answerForUpstreamFailure(error, options.upstreamLabel, body);
@@ -168,6 +174,10 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
   });
 
   return app;
+}
+
+function isEventStream(contentType: string | string[] | undefined): boolean {
+  return header(contentType)?.toLowerCase().startsWith("text/event-stream") ?? false;
 }
 
 function legacySessionIdOf(url: string): string | undefined {

@@ -11,6 +11,7 @@ export async function startTestSidecar(env: Record<string, string>): Promise<Run
     METRICS_HOST: "127.0.0.1",
     PORT: String(await freePort()),
     METRICS_PORT: String(await freePort()),
+    MCP_SHUTDOWN_GRACE_MS: "1000",
     ...env,
   });
   const childEnv = Object.fromEntries(
