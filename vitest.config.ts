@@ -12,6 +12,7 @@ export default defineConfig({
     ],
   },
   test: {
+    globalSetup: ["./e2e/src/global-setup.ts"],
     include: ["sidecar/src/**/*.test.ts", "operator/src/**/*.test.ts", "e2e/src/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,3 +1,4 @@
+import type { ServerResponse } from "node:http";
 import httpProxy from "@fastify/http-proxy";
 import Fastify, {
   type FastifyBaseLogger,
@@ -158,7 +159,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
           upstreamReply.send(response.stream.pipe(tapped));
           // fastify writes a stream's headers with its first chunk; an SSE stream may stay quiet for
           // minutes, and clients wait for the headers, so send them now as the upstream did.
-          const raw = upstreamReply.raw;
+          const raw = upstreamReply.raw as ServerResponse;
           if (isEventStream(headers["content-type"]) && !raw.headersSent && raw.hasHeader("content-type")) {
             raw.flushHeaders();
           }

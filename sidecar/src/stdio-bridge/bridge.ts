@@ -62,7 +62,10 @@ export async function startStdioBridge(options: StdioBridgeOptions): Promise<Std
         sessions.set(id, { http, stdio });
       },
     });
+    // Requests the child has not answered yet, so that its exit fails them instead of leaving them hanging.
+    const unanswered = new Set<RequestId>();
     http.onmessage = (message: JSONRPCMessage) => {
+      if ("method" in message && "id" in message) unanswered.add(message.id as RequestId);
       const token = progressTokenOf(message);
       if (token !== undefined && "id" in message) progressRequests.set(token, message.id as RequestId);
       stdio.send(message).catch((error: unknown) => logger.warn({ err: error }, "stdio server did not take a message"));
@@ -75,20 +78,32 @@ export async function startStdioBridge(options: StdioBridgeOptions): Promise<Std
         if (token !== undefined) relatedRequestId = progressRequests.get(token);
       }
       if ("id" in message && !("method" in message)) {
+        unanswered.delete(message.id as RequestId);
         for (const [token, id] of progressRequests) if (id === message.id) progressRequests.delete(token);
       }
       http.send(message, relatedRequestId === undefined ? undefined : { relatedRequestId }).catch((error: unknown) => {
         logger.debug({ err: error }, "no open stream for a message from the stdio server");
       });
     };
-    const end = () => {
+    let ended = false;
+    const end = async () => {
+      if (ended) return;
+      ended = true;
+      for (const id of unanswered) {
+        const error = {
+          code: -32000,
+          message: "mcpscope: the stdio MCP server exited before answering (its stderr is in the sidecar's log)",
+        };
+        await http.send({ jsonrpc: "2.0", id, error }).catch(() => {});
+      }
+      unanswered.clear();
       const id = http.sessionId;
       if (id) sessions.delete(id);
       void stdio.close().catch(() => {});
       void http.close().catch(() => {});
     };
-    stdio.onclose = end;
-    http.onclose = end;
+    stdio.onclose = () => void end();
+    http.onclose = () => void end();
     stdio.onerror = (error) => logger.warn({ err: error }, "stdio server error");
     try {
       await stdio.start();
@@ -98,7 +113,7 @@ export async function startStdioBridge(options: StdioBridgeOptions): Promise<Std
       return;
     }
     await http.handleRequest(req, res);
-    if (!http.sessionId) end();
+    if (!http.sessionId) await end();
   }
 
   const server: Server = createServer((req, res) => {

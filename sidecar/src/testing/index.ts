@@ -1,5 +1,6 @@
 // Test and demo fixtures shared with e2e/: real MCP servers from npm and free loopback ports.
 
+export { runClientScenario, type ScenarioResults } from "./client-scenario.js";
 export {
   everythingServerScript,
   everythingStdioCommand,

@@ -1,0 +1,42 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { freePort, type RunningProcess, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
+
+/** The collector config shipped in compose/ (and, from it, the chart): the tests run exactly that file. */
+export const collectorConfigPath = fileURLToPath(
+  new URL("../../../compose/otel-collector-config.yaml", import.meta.url),
+);
+
+export interface RunningCollector extends RunningProcess {
+  /** OTLP/HTTP base URL for OTEL_EXPORTER_OTLP_ENDPOINT. */
+  otlpHttpUrl: string;
+  /** The Prometheus exporter's scrape URL. */
+  metricsUrl: string;
+  prometheusPort: number;
+}
+
+/** Runs the real OpenTelemetry Collector built by e2e/tools/setup.sh on free loopback ports. */
+export async function startCollector(binary: string): Promise<RunningCollector> {
+  const [otlpHttp, otlpGrpc, prometheusPort] = [await freePort(), await freePort(), await freePort()];
+  const child = spawn(binary, [`--config=${collectorConfigPath}`], {
+    env: {
+      ...process.env,
+      OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${otlpHttp}`,
+      OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${otlpGrpc}`,
+      OTELCOL_PROMETHEUS_ENDPOINT: `127.0.0.1:${prometheusPort}`,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  await waitForOutput(child, /Everything is ready/, 30_000, "otelcol");
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return {
+    url: `http://127.0.0.1:${otlpHttp}`,
+    port: otlpHttp,
+    child,
+    otlpHttpUrl: `http://127.0.0.1:${otlpHttp}`,
+    metricsUrl: `http://127.0.0.1:${prometheusPort}/metrics`,
+    prometheusPort,
+    stop: () => stopProcess(child),
+  };
+}

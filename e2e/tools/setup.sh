@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs or builds the real programs the tests run against, once per machine, into a cache:
+# the OpenTelemetry Collector (from Go modules) and Prometheus/promtool (Debian package).
+# Prints KEY=path lines for e2e/src/tools/paths.ts to read. Idempotent; later runs take seconds.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cache="${MCPSCOPE_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/mcpscope}"
+mkdir -p "$cache"
+log() { echo "[setup] $*" >&2; }
+
+otelcol_version=0.136.0
+otelcol_dir="$cache/otelcol-$otelcol_version"
+otelcol="$otelcol_dir/otelcol-mcpscope"
+if [[ ! -x "$otelcol" ]]; then
+  log "building the OpenTelemetry Collector $otelcol_version (a few minutes, once)"
+  GOBIN="$cache/gobin" go install "go.opentelemetry.io/collector/cmd/builder@v$otelcol_version"
+  sed "s|output_path: ./build|output_path: $otelcol_dir|" "$here/otelcol/builder-config.yaml" > "$cache/otelcol-builder.yaml"
+  "$cache/gobin/builder" --config "$cache/otelcol-builder.yaml" >&2
+fi
+
+if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
+  log "installing Prometheus and promtool (Debian package prometheus)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends prometheus >&2
+  # The package starts a system service; the tests run their own instances.
+  (systemctl stop prometheus prometheus-node-exporter 2>/dev/null || service prometheus stop 2>/dev/null || true) >&2
+fi
+
+echo "OTELCOL=$otelcol"
+echo "PROMETHEUS=$(command -v prometheus)"
+echo "PROMTOOL=$(command -v promtool)"
