@@ -1,0 +1,60 @@
+import { spawn } from "node:child_process";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { freePort, type RunningProcess, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
+
+export interface SidecarProcess extends RunningProcess {
+  proxyUrl: string;
+  metricsUrl: string;
+  serverName: string;
+}
+
+/** The built sidecar entry point (`npm run build` output), exactly what images and users run. */
+export function sidecarMainJs(): string {
+  const require = createRequire(import.meta.url);
+  return join(dirname(require.resolve("@mcpscope/sidecar/package.json")), "dist", "main.js");
+}
+
+async function portOrFree(preferred: number | undefined): Promise<number> {
+  if (preferred === undefined) return freePort();
+  const { createServer } = await import("node:net");
+  const free = await new Promise<boolean>((resolve) => {
+    const probe = createServer();
+    probe.once("error", () => resolve(false));
+    probe.listen(preferred, "127.0.0.1", () => probe.close(() => resolve(true)));
+  });
+  return free ? preferred : freePort();
+}
+
+/** Runs `node sidecar/dist/main.js` with the given env on loopback; ports default to free ones. */
+export async function startSidecarProcess(
+  env: Record<string, string>,
+  ports: { port?: number; metricsPort?: number } = {},
+): Promise<SidecarProcess> {
+  const port = await portOrFree(ports.port);
+  const metricsPort = await portOrFree(ports.metricsPort);
+  const child = spawn(process.execPath, [sidecarMainJs()], {
+    env: {
+      ...process.env,
+      HOST: "127.0.0.1",
+      METRICS_HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      ...env,
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  await waitForOutput(child, /mcpscope sidecar listening/, 20_000, `sidecar ${env.MCP_UPSTREAM_NAME}`);
+  child.stdout?.resume();
+  child.stderr?.pipe(process.stderr);
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    child,
+    proxyUrl: `http://127.0.0.1:${port}`,
+    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    serverName: env.MCP_UPSTREAM_NAME ?? "",
+    stop: () => stopProcess(child, 15_000),
+  };
+}
