@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { freePort, type RunningProcess, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
+import type { ChildProcess } from "node:child_process";
+import { freePort, type RunningProcess, stopProcess } from "@mcpscope/sidecar/testing";
 
 export interface SidecarProcess extends RunningProcess {
   proxyUrl: string;
@@ -45,9 +46,9 @@ export async function startSidecarProcess(
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  await waitForOutput(child, /mcpscope sidecar listening/, 20_000, `sidecar ${env.MCP_UPSTREAM_NAME}`);
   child.stdout?.resume();
   child.stderr?.pipe(process.stderr);
+  await untilLive(`http://127.0.0.1:${port}/livez`, child, 20_000);
   return {
     url: `http://127.0.0.1:${port}`,
     port,
@@ -57,4 +58,19 @@ export async function startSidecarProcess(
     serverName: env.MCP_UPSTREAM_NAME ?? "",
     stop: () => stopProcess(child, 15_000),
   };
+}
+
+/** Polls the liveness endpoint: readiness must not depend on the log level. */
+async function untilLive(url: string, child: ChildProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`sidecar exited with ${child.exitCode} before it was live`);
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error(`sidecar not live at ${url} within ${timeoutMs} ms`);
 }

@@ -158,10 +158,13 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
           response.stream.on("error", (error: Error) => tapped.destroy(error));
           upstreamReply.send(response.stream.pipe(tapped));
           // fastify writes a stream's headers with its first chunk; an SSE stream may stay quiet for
-          // minutes, and clients wait for the headers, so send them now as the upstream did.
-          const raw = upstreamReply.raw as ServerResponse;
-          if (isEventStream(headers["content-type"]) && !raw.headersSent && raw.hasHeader("content-type")) {
-            raw.flushHeaders();
+          // minutes and clients wait for the headers. Flush them if no chunk went out by the next
+          // turn of the loop (an answer that follows at once costs no extra write).
+          if (isEventStream(headers["content-type"])) {
+            const raw = upstreamReply.raw as ServerResponse;
+            setImmediate(() => {
+              if (!raw.headersSent && !raw.destroyed && raw.hasHeader("content-type")) raw.flushHeaders();
+            });
           }
         },
         onError(errorReply, { error }) {

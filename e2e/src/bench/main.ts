@@ -1,0 +1,259 @@
+#!/usr/bin/env node
+// `npm run bench`: the sidecar's cost, measured against the same upstream in the same run.
+// Direct and through-the-sidecar rounds alternate; each figure is the median of per-round values.
+// A real Prometheus scrapes the sidecars every second throughout, as in production.
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { freePort, startEverythingServer, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
+import autocannon from "autocannon";
+import { Pool } from "undici";
+import { startPrometheus } from "../harness/prometheus.js";
+import { startSidecarProcess } from "../harness/sidecar-process.js";
+import { echoCallBody, mcpHeaders, openSession, streamEventDelays, type TimedTarget, timedCall } from "./clients.js";
+import { cpuSecondsFromProcStat, median, percentile, rssMbFromProcStatus } from "./stats.js";
+
+const args = new Set(process.argv.slice(2));
+const quick = args.has("--quick");
+const rounds = quick ? 2 : 5;
+const report: string[] = [];
+const say = (line: string) => {
+  console.log(line);
+  report.push(line);
+};
+const us = (v: number) => `${v.toFixed(0)} µs`;
+const ratio = (v: number) => `${(v * 100).toFixed(1)} %`;
+
+async function procRss(pid: number): Promise<number> {
+  return rssMbFromProcStatus(await readFile(`/proc/${pid}/status`, "utf8"));
+}
+async function procCpu(pid: number): Promise<number> {
+  return cpuSecondsFromProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
+}
+
+/** Alternates the two targets' order each round so drift and warm-up hit both alike. */
+function ordered<T>(round: number, a: T, b: T): [T, T] {
+  return round % 2 === 0 ? [a, b] : [b, a];
+}
+
+async function sequentialLatencies(target: TimedTarget, count: number): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < count; i++) samples.push(await timedCall(target, i));
+  return samples;
+}
+
+/** Open-loop load at a fixed rate: latency counts from the scheduled send time (no coordinated omission). */
+async function fixedRate(target: TimedTarget, ratePerSecond: number, seconds: number): Promise<number[]> {
+  const total = ratePerSecond * seconds;
+  const intervalNs = BigInt(Math.round(1e9 / ratePerSecond));
+  const start = process.hrtime.bigint();
+  const pending: Promise<number>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + BigInt(i) * intervalNs;
+    let now = process.hrtime.bigint();
+    while (now < due) {
+      const waitMs = Number(due - now) / 1e6;
+      if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs - 1));
+      else await new Promise((resolve) => setImmediate(resolve));
+      now = process.hrtime.bigint();
+    }
+    pending.push(
+      target.pool
+        .request({ method: "POST", path: target.path, headers: target.headers, body: echoCallBody(i) })
+        .then(async (response) => {
+          await response.body.text();
+          return Number(process.hrtime.bigint() - due) / 1000;
+        }),
+    );
+  }
+  return Promise.all(pending);
+}
+
+function saturate(url: string, headers: Record<string, string>, seconds: number): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(
+      { url, method: "POST", headers, body: echoCallBody(1), connections: 10, duration: seconds },
+      (error, result) => (error ? reject(error) : resolve(result)),
+    );
+  });
+}
+
+async function main(): Promise<void> {
+  const prometheusBinary = process.env.MCPSCOPE_PROMETHEUS ?? "/usr/bin/prometheus";
+  // Upstreams: server-everything (sessions, SSE answers) and an SDK server answering JSON.
+  const everything = await startEverythingServer("streamableHttp");
+  const benchPort = await freePort();
+  const benchUpstream = spawn(process.execPath, [fileURLToPath(new URL("./bench-upstream.js", import.meta.url)), String(benchPort)], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  await waitForOutput(benchUpstream, /listening/, 15_000, "bench upstream");
+  const benchUrl = `http://127.0.0.1:${benchPort}`;
+  const quiet = { LOG_LEVEL: "warn" };
+  const sidecarEverything = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_URL: everything.url, MCP_UPSTREAM_NAME: "everything" });
+  const sidecarBench = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_URL: benchUrl, MCP_UPSTREAM_NAME: "bench" });
+  const targetsOf = (m: string) => new URL(m).host;
+  const prometheus = await startPrometheus(
+    prometheusBinary,
+    [
+      "global: { scrape_interval: 1s }",
+      "scrape_configs:",
+      "  - job_name: sidecars",
+      `    static_configs: [{ targets: ["${targetsOf(sidecarEverything.metricsUrl)}", "${targetsOf(sidecarBench.metricsUrl)}"] }]`,
+    ].join("\n"),
+  );
+  const pools: Pool[] = [];
+  const pool = (origin: string, connections = 1) => {
+    const p = new Pool(origin, { connections, pipelining: 1 });
+    pools.push(p);
+    return p;
+  };
+
+  try {
+    say(`mcpscope sidecar benchmark — node ${process.version}, ${rounds} alternating rounds, Prometheus scraping every 1 s`);
+    const everythingSession = await openSession(pool(everything.url), "/mcp");
+    const viaSession = await openSession(pool(sidecarEverything.proxyUrl), "/mcp");
+    const sseDirect: TimedTarget = { name: "sse direct", pool: pool(everything.url), path: "/mcp", headers: { ...mcpHeaders, "mcp-session-id": everythingSession } };
+    const sseVia: TimedTarget = { name: "sse via", pool: pool(sidecarEverything.proxyUrl), path: "/mcp", headers: { ...mcpHeaders, "mcp-session-id": viaSession } };
+    const jsonDirect: TimedTarget = { name: "json direct", pool: pool(benchUrl), path: "/json", headers: mcpHeaders };
+    const jsonVia: TimedTarget = { name: "json via", pool: pool(sidecarBench.proxyUrl), path: "/json", headers: mcpHeaders };
+
+    // Warm-up: JIT, connection pools, tool-name learning.
+    for (const t of [sseDirect, sseVia, jsonDirect, jsonVia]) await sequentialLatencies(t, 200);
+
+    // 1. Unloaded added latency, one request at a time.
+    for (const [label, direct, via] of [
+      ["tools/call, JSON answer (SDK server)", jsonDirect, jsonVia],
+      ["tools/call, SSE answer (server-everything)", sseDirect, sseVia],
+    ] as const) {
+      const added50: number[] = [];
+      const added99: number[] = [];
+      const d50: number[] = [];
+      const d99: number[] = [];
+      for (let r = 0; r < rounds; r++) {
+        const results = new Map<TimedTarget, number[]>();
+        for (const t of ordered(r, direct, via)) results.set(t, await sequentialLatencies(t, 500));
+        const dl = results.get(direct) ?? [];
+        const vl = results.get(via) ?? [];
+        d50.push(percentile(dl, 50));
+        d99.push(percentile(dl, 99));
+        added50.push(percentile(vl, 50) - percentile(dl, 50));
+        added99.push(percentile(vl, 99) - percentile(dl, 99));
+      }
+      say(
+        `unloaded ${label}: direct p50 ${us(median(d50))} p99 ${us(median(d99))}; added by sidecar p50 ${us(median(added50))} (target ≤ 150 µs), p99 ${us(median(added99))} (target ≤ 500 µs)`,
+      );
+    }
+
+    // 2. Fixed 1,000 req/s on server-everything (the faster upstream here); CPU of the sidecar per 1,000 req/s.
+    {
+      const seconds = quick ? 2 : 4;
+      const fixedDirect = { ...sseDirect, pool: pool(everything.url, 64) };
+      const fixedVia = { ...sseVia, pool: pool(sidecarEverything.proxyUrl, 64) };
+      const added99: number[] = [];
+      const direct99: number[] = [];
+      const cores: number[] = [];
+      const pid = sidecarEverything.child.pid ?? 0;
+      for (let r = 0; r < rounds; r++) {
+        for (const t of ordered(r, fixedDirect, fixedVia)) {
+          const cpuBefore = await procCpu(pid);
+          const started = performance.now();
+          const samples = await fixedRate(t, 1000, seconds);
+          const elapsedS = (performance.now() - started) / 1000;
+          if (t === fixedVia) {
+            cores.push((await procCpu(pid)) - cpuBefore);
+            cores[cores.length - 1] = (cores.at(-1) ?? 0) / elapsedS;
+            added99.push(percentile(samples, 99));
+          } else direct99.push(percentile(samples, 99));
+        }
+      }
+      const added = added99.map((v, i) => v - (direct99[i] ?? 0));
+      say(
+        `fixed 1,000 req/s tools/call (server-everything): direct p99 ${us(median(direct99))}, via p99 ${us(median(added99))}, added p99 ${us(median(added))} (target ≤ 1,000 µs); sidecar CPU ${median(cores).toFixed(3)} core per 1,000 req/s (target ≤ 0.15)`,
+      );
+    }
+
+    // 3. SSE per-event delivery delay (stream tool: 300 events, 3 ms apart).
+    {
+      const added99: number[] = [];
+      const d99: number[] = [];
+      const direct = { pool: pool(benchUrl), name: "direct" };
+      const via = { pool: pool(sidecarBench.proxyUrl), name: "via" };
+      for (let r = 0; r < rounds; r++) {
+        const results = new Map<typeof direct, number[]>();
+        for (const t of ordered(r, direct, via)) results.set(t, await streamEventDelays(t.pool, "/sse", 300, 3));
+        d99.push(percentile(results.get(direct) ?? [], 99));
+        added99.push(percentile(results.get(via) ?? [], 99) - percentile(results.get(direct) ?? [], 99));
+      }
+      say(`SSE per-event delivery: direct p99 ${us(median(d99))}, added by sidecar p99 ${us(median(added99))} (target ≤ 2,000 µs)`);
+    }
+
+    // 4. Saturation throughput with autocannon (10 connections).
+    for (const [label, directUrl, viaUrl, directHeaders, viaHeaders] of [
+      ["SSE tools/call on server-everything", `${everything.url}/mcp`, `${sidecarEverything.proxyUrl}/mcp`, sseDirect.headers, sseVia.headers],
+      ["JSON tools/call on the SDK server", `${benchUrl}/json`, `${sidecarBench.proxyUrl}/json`, mcpHeaders, mcpHeaders],
+    ] as const) {
+      const ratios: number[] = [];
+      const rows = { direct: [] as autocannon.Result[], via: [] as autocannon.Result[] };
+      for (let r = 0; r < (quick ? 1 : 3); r++) {
+        let d: autocannon.Result | undefined;
+        let v: autocannon.Result | undefined;
+        for (const which of ordered<"direct" | "via">(r, "direct", "via")) {
+          const result = await saturate(which === "direct" ? directUrl : viaUrl, which === "direct" ? directHeaders : viaHeaders, quick ? 3 : 5);
+          if (result.non2xx > 0 || result.errors > 0) throw new Error(`${label} ${which}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+          if (which === "direct") d = result;
+          else v = result;
+          rows[which].push(result);
+        }
+        ratios.push((v?.requests.average ?? 0) / (d?.requests.average ?? 1));
+      }
+      const m = (rs: autocannon.Result[], f: (r: autocannon.Result) => number) => median(rs.map(f));
+      say(
+        `saturation ${label}: direct ${m(rows.direct, (r) => r.requests.average).toFixed(0)} req/s (p50 ${m(rows.direct, (r) => r.latency.p50)} ms, p99 ${m(rows.direct, (r) => r.latency.p99)} ms), via ${m(rows.via, (r) => r.requests.average).toFixed(0)} req/s (p50 ${m(rows.via, (r) => r.latency.p50)} ms, p99 ${m(rows.via, (r) => r.latency.p99)} ms); throughput ratio ${ratio(median(ratios))} (aim ≥ 85 %)`,
+      );
+    }
+
+    // 5. Memory: steady RSS, then 500 open GET SSE streams held for a while.
+    {
+      const pid = sidecarEverything.child.pid ?? 0;
+      const steady = await procRss(pid);
+      const streamPool = pool(sidecarEverything.proxyUrl, 600);
+      const controllers: AbortController[] = [];
+      for (let i = 0; i < 500; i++) {
+        const session = await openSession(streamPool, "/mcp");
+        const controller = new AbortController();
+        const response = await streamPool.request({
+          method: "GET",
+          path: "/mcp",
+          headers: { accept: "text/event-stream", "mcp-session-id": session },
+          signal: controller.signal,
+        });
+        if (response.statusCode !== 200) throw new Error(`GET stream answered ${response.statusCode}`);
+        response.body.on("error", () => {});
+        response.body.resume();
+        controllers.push(controller);
+      }
+      const opened = await procRss(pid);
+      await new Promise((resolve) => setTimeout(resolve, quick ? 3_000 : 20_000));
+      const held = await procRss(pid);
+      for (const c of controllers) c.abort();
+      await new Promise((resolve) => setTimeout(resolve, 2_000));
+      const after = await procRss(pid);
+      say(
+        `sidecar RSS: steady ${steady.toFixed(1)} MB (target ≤ 120 MB); with 500 open SSE streams ${opened.toFixed(1)} MB, after holding them ${quick ? 3 : 20} s ${held.toFixed(1)} MB, after closing ${after.toFixed(1)} MB`,
+      );
+    }
+
+    const up = await fetch(`${prometheus.apiUrl}/api/v1/query?query=${encodeURIComponent("sum(up)")}`).then((r) => r.json() as Promise<{ data: { result: Array<{ value: [number, string] }> } }>);
+    say(`Prometheus scraped both sidecars throughout: sum(up) = ${up.data.result[0]?.value[1] ?? "?"}`);
+  } finally {
+    await Promise.allSettled(pools.map((p) => p.destroy()));
+    await Promise.allSettled([sidecarEverything.stop(), sidecarBench.stop(), prometheus.stop()]);
+    await stopProcess(benchUpstream);
+    await everything.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

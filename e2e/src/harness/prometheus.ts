@@ -1,0 +1,41 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePort, type RunningProcess, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
+
+export interface RunningPrometheus extends RunningProcess {
+  /** Base URL of the HTTP API, e.g. http://127.0.0.1:PORT */
+  apiUrl: string;
+}
+
+/** Runs the real Prometheus (Debian package) with the given config text and a temporary storage dir. */
+export async function startPrometheus(binary: string, configYaml: string, extraFiles: Record<string, string> = {}): Promise<RunningPrometheus> {
+  const dir = await mkdtemp(join(tmpdir(), "mcpscope-prometheus-"));
+  await writeFile(join(dir, "prometheus.yml"), configYaml);
+  for (const [name, content] of Object.entries(extraFiles)) await writeFile(join(dir, name), content);
+  const port = await freePort();
+  const child = spawn(
+    binary,
+    [
+      `--config.file=${join(dir, "prometheus.yml")}`,
+      `--storage.tsdb.path=${join(dir, "data")}`,
+      `--web.listen-address=127.0.0.1:${port}`,
+      "--web.enable-lifecycle",
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  await waitForOutput(child, /Server is ready to receive web requests/, 30_000, "prometheus");
+  child.stdout?.resume();
+  child.stderr?.resume();
+  return {
+    url: `http://127.0.0.1:${port}`,
+    apiUrl: `http://127.0.0.1:${port}`,
+    port,
+    child,
+    async stop() {
+      await stopProcess(child);
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
