@@ -1,5 +1,5 @@
 import { createParser } from "eventsource-parser";
-import { Pool } from "undici";
+import type { Pool } from "undici";
 
 export const mcpHeaders = { "content-type": "application/json", accept: "application/json, text/event-stream" };
 
@@ -39,15 +39,26 @@ export function echoCallBody(id: number): string {
 /** One tools/call, timed with process.hrtime from send to the last byte of the answer; µs. */
 export async function timedCall(target: TimedTarget, id: number): Promise<number> {
   const start = process.hrtime.bigint();
-  const response = await target.pool.request({ method: "POST", path: target.path, headers: target.headers, body: echoCallBody(id) });
+  const response = await target.pool.request({
+    method: "POST",
+    path: target.path,
+    headers: target.headers,
+    body: echoCallBody(id),
+  });
   const text = await response.body.text();
   const elapsed = Number(process.hrtime.bigint() - start) / 1000;
-  if (response.statusCode !== 200 || !text.includes('"result"')) throw new Error(`${target.name}: bad answer ${response.statusCode} ${text.slice(0, 200)}`);
+  if (response.statusCode !== 200 || !text.includes('"result"'))
+    throw new Error(`${target.name}: bad answer ${response.statusCode} ${text.slice(0, 200)}`);
   return elapsed;
 }
 
 /** Calls the bench upstream's `stream` tool and returns each progress event's delivery delay in µs. */
-export async function streamEventDelays(pool: Pool, path: string, events: number, intervalMs: number): Promise<number[]> {
+export async function streamEventDelays(
+  pool: Pool,
+  path: string,
+  events: number,
+  intervalMs: number,
+): Promise<number[]> {
   const delays: number[] = [];
   const parser = createParser({
     onEvent: (event) => {

@@ -83,13 +83,21 @@ async function main(): Promise<void> {
   // Upstreams: server-everything (sessions, SSE answers) and an SDK server answering JSON.
   const everything = await startEverythingServer("streamableHttp");
   const benchPort = await freePort();
-  const benchUpstream = spawn(process.execPath, [fileURLToPath(new URL("./bench-upstream.js", import.meta.url)), String(benchPort)], {
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  const benchUpstream = spawn(
+    process.execPath,
+    [fileURLToPath(new URL("./bench-upstream.js", import.meta.url)), String(benchPort)],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
   await waitForOutput(benchUpstream, /listening/, 15_000, "bench upstream");
   const benchUrl = `http://127.0.0.1:${benchPort}`;
   const quiet = { LOG_LEVEL: "warn" };
-  const sidecarEverything = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_URL: everything.url, MCP_UPSTREAM_NAME: "everything" });
+  const sidecarEverything = await startSidecarProcess({
+    ...quiet,
+    MCP_UPSTREAM_URL: everything.url,
+    MCP_UPSTREAM_NAME: "everything",
+  });
   const sidecarBench = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_URL: benchUrl, MCP_UPSTREAM_NAME: "bench" });
   const targetsOf = (m: string) => new URL(m).host;
   const prometheus = await startPrometheus(
@@ -109,13 +117,30 @@ async function main(): Promise<void> {
   };
 
   try {
-    say(`mcpscope sidecar benchmark — node ${process.version}, ${rounds} alternating rounds, Prometheus scraping every 1 s`);
+    say(
+      `mcpscope sidecar benchmark — node ${process.version}, ${rounds} alternating rounds, Prometheus scraping every 1 s`,
+    );
     const everythingSession = await openSession(pool(everything.url), "/mcp");
     const viaSession = await openSession(pool(sidecarEverything.proxyUrl), "/mcp");
-    const sseDirect: TimedTarget = { name: "sse direct", pool: pool(everything.url), path: "/mcp", headers: { ...mcpHeaders, "mcp-session-id": everythingSession } };
-    const sseVia: TimedTarget = { name: "sse via", pool: pool(sidecarEverything.proxyUrl), path: "/mcp", headers: { ...mcpHeaders, "mcp-session-id": viaSession } };
+    const sseDirect: TimedTarget = {
+      name: "sse direct",
+      pool: pool(everything.url),
+      path: "/mcp",
+      headers: { ...mcpHeaders, "mcp-session-id": everythingSession },
+    };
+    const sseVia: TimedTarget = {
+      name: "sse via",
+      pool: pool(sidecarEverything.proxyUrl),
+      path: "/mcp",
+      headers: { ...mcpHeaders, "mcp-session-id": viaSession },
+    };
     const jsonDirect: TimedTarget = { name: "json direct", pool: pool(benchUrl), path: "/json", headers: mcpHeaders };
-    const jsonVia: TimedTarget = { name: "json via", pool: pool(sidecarBench.proxyUrl), path: "/json", headers: mcpHeaders };
+    const jsonVia: TimedTarget = {
+      name: "json via",
+      pool: pool(sidecarBench.proxyUrl),
+      path: "/json",
+      headers: mcpHeaders,
+    };
 
     // Warm-up: JIT, connection pools, tool-name learning.
     for (const t of [sseDirect, sseVia, jsonDirect, jsonVia]) await sequentialLatencies(t, 200);
@@ -184,13 +209,27 @@ async function main(): Promise<void> {
         d99.push(percentile(results.get(direct) ?? [], 99));
         added99.push(percentile(results.get(via) ?? [], 99) - percentile(results.get(direct) ?? [], 99));
       }
-      say(`SSE per-event delivery: direct p99 ${us(median(d99))}, added by sidecar p99 ${us(median(added99))} (target ≤ 2,000 µs)`);
+      say(
+        `SSE per-event delivery: direct p99 ${us(median(d99))}, added by sidecar p99 ${us(median(added99))} (target ≤ 2,000 µs)`,
+      );
     }
 
     // 4. Saturation throughput with autocannon (10 connections).
     for (const [label, directUrl, viaUrl, directHeaders, viaHeaders] of [
-      ["SSE tools/call on server-everything", `${everything.url}/mcp`, `${sidecarEverything.proxyUrl}/mcp`, sseDirect.headers, sseVia.headers],
-      ["JSON tools/call on the SDK server", `${benchUrl}/json`, `${sidecarBench.proxyUrl}/json`, mcpHeaders, mcpHeaders],
+      [
+        "SSE tools/call on server-everything",
+        `${everything.url}/mcp`,
+        `${sidecarEverything.proxyUrl}/mcp`,
+        sseDirect.headers,
+        sseVia.headers,
+      ],
+      [
+        "JSON tools/call on the SDK server",
+        `${benchUrl}/json`,
+        `${sidecarBench.proxyUrl}/json`,
+        mcpHeaders,
+        mcpHeaders,
+      ],
     ] as const) {
       const ratios: number[] = [];
       const rows = { direct: [] as autocannon.Result[], via: [] as autocannon.Result[] };
@@ -198,8 +237,13 @@ async function main(): Promise<void> {
         let d: autocannon.Result | undefined;
         let v: autocannon.Result | undefined;
         for (const which of ordered<"direct" | "via">(r, "direct", "via")) {
-          const result = await saturate(which === "direct" ? directUrl : viaUrl, which === "direct" ? directHeaders : viaHeaders, quick ? 3 : 5);
-          if (result.non2xx > 0 || result.errors > 0) throw new Error(`${label} ${which}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+          const result = await saturate(
+            which === "direct" ? directUrl : viaUrl,
+            which === "direct" ? directHeaders : viaHeaders,
+            quick ? 3 : 5,
+          );
+          if (result.non2xx > 0 || result.errors > 0)
+            throw new Error(`${label} ${which}: ${result.non2xx} non-2xx, ${result.errors} errors`);
           if (which === "direct") d = result;
           else v = result;
           rows[which].push(result);
@@ -243,7 +287,9 @@ async function main(): Promise<void> {
       );
     }
 
-    const up = await fetch(`${prometheus.apiUrl}/api/v1/query?query=${encodeURIComponent("sum(up)")}`).then((r) => r.json() as Promise<{ data: { result: Array<{ value: [number, string] }> } }>);
+    const up = await fetch(`${prometheus.apiUrl}/api/v1/query?query=${encodeURIComponent("sum(up)")}`).then(
+      (r) => r.json() as Promise<{ data: { result: Array<{ value: [number, string] }> } }>,
+    );
     say(`Prometheus scraped both sidecars throughout: sum(up) = ${up.data.result[0]?.value[1] ?? "?"}`);
   } finally {
     await Promise.allSettled(pools.map((p) => p.destroy()));

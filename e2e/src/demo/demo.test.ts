@@ -10,7 +10,8 @@ describe("npm run demo", () => {
     const { stdout } = await promisify(execFile)(process.execPath, [demoJs], { timeout: 120_000 });
     const sent = /Sent (\d+) requests to everything-http and (\d+) to everything-stdio/.exec(stdout);
     expect(sent).not.toBeNull();
-    const row = (name: string) => new RegExp(`^${name}\\s+(\\d+)\\s+(\\d+)\\s+([\\d.]+) %\\s+([\\d.]+) ms$`, "m").exec(stdout);
+    const row = (name: string) =>
+      new RegExp(`^${name}\\s+(\\d+)\\s+(\\d+)\\s+([\\d.]+) %\\s+([\\d.]+) ms$`, "m").exec(stdout);
     expect(row("everything-http")?.[1]).toBe(sent?.[1]);
     expect(row("everything-stdio")?.[1]).toBe(sent?.[2]);
     // 4 sessions × (20 calls + 2 failing + 1 long-running) and 2 × (10 + 4 + 1) tool calls.

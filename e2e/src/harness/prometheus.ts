@@ -10,7 +10,11 @@ export interface RunningPrometheus extends RunningProcess {
 }
 
 /** Runs the real Prometheus (Debian package) with the given config text and a temporary storage dir. */
-export async function startPrometheus(binary: string, configYaml: string, extraFiles: Record<string, string> = {}): Promise<RunningPrometheus> {
+export async function startPrometheus(
+  binary: string,
+  configYaml: string,
+  extraFiles: Record<string, string> = {},
+): Promise<RunningPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), "mcpscope-prometheus-"));
   await writeFile(join(dir, "prometheus.yml"), configYaml);
   for (const [name, content] of Object.entries(extraFiles)) await writeFile(join(dir, name), content);

@@ -1,7 +1,7 @@
+import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import type { ChildProcess } from "node:child_process";
 import { freePort, type RunningProcess, stopProcess } from "@mcpscope/sidecar/testing";
 
 export interface SidecarProcess extends RunningProcess {
