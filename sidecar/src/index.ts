@@ -2,5 +2,6 @@ export { loadConfig, type SidecarConfig } from "./config.js";
 export { SidecarEnv } from "./env-names.js";
 export { ConfigError, SidecarError, SidecarErrorCode } from "./errors.js";
 export { sidecarRoutes } from "./proxy/app.js";
+export { sidecarNodeFlags } from "./runtime-flags.js";
 export { type RunningSidecar, startSidecar } from "./sidecar.js";
 export { Attr, MetricName } from "./telemetry/semconv.js";

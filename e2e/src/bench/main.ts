@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { sidecarNodeFlags } from "@mcpscope/sidecar";
 import { freePort, startEverythingServer, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
 import autocannon from "autocannon";
 import { Pool } from "undici";
@@ -118,7 +119,7 @@ async function main(): Promise<void> {
 
   try {
     say(
-      `mcpscope sidecar benchmark — node ${process.version}, ${rounds} alternating rounds, Prometheus scraping every 1 s`,
+      `mcpscope sidecar benchmark — node ${process.version} ${sidecarNodeFlags.join(" ")}, ${rounds} alternating rounds, Prometheus scraping every 1 s`,
     );
     const everythingSession = await openSession(pool(everything.url), "/mcp");
     const viaSession = await openSession(pool(sidecarEverything.proxyUrl), "/mcp");

@@ -14,7 +14,11 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function main(): Promise<void> {
   const everything = await startEverythingServer("streamableHttp");
-  const sidecar = await startSidecarProcess({ LOG_LEVEL: "warn", MCP_UPSTREAM_URL: everything.url, MCP_UPSTREAM_NAME: "soak" });
+  const sidecar = await startSidecarProcess({
+    LOG_LEVEL: "warn",
+    MCP_UPSTREAM_URL: everything.url,
+    MCP_UPSTREAM_NAME: "soak",
+  });
   const pool = new Pool(sidecar.proxyUrl, { connections: 600 });
   const rss = async () => rssMbFromProcStatus(await readFile(`/proc/${sidecar.child.pid}/status`, "utf8"));
   try {
@@ -22,7 +26,11 @@ async function main(): Promise<void> {
     const session = await openSession(pool, "/mcp");
     let ended = false;
     let received = "";
-    const stream = await pool.request({ method: "GET", path: "/mcp", headers: { accept: "text/event-stream", "mcp-session-id": session } });
+    const stream = await pool.request({
+      method: "GET",
+      path: "/mcp",
+      headers: { accept: "text/event-stream", "mcp-session-id": session },
+    });
     stream.body.on("data", (chunk: Buffer) => {
       received += chunk.toString();
     });
@@ -37,7 +45,11 @@ async function main(): Promise<void> {
     const rssSeries: number[] = [await rss()];
     for (let i = 0; i < 500; i++) {
       const s = await openSession(pool, "/mcp");
-      const r = await pool.request({ method: "GET", path: "/mcp", headers: { accept: "text/event-stream", "mcp-session-id": s } });
+      const r = await pool.request({
+        method: "GET",
+        path: "/mcp",
+        headers: { accept: "text/event-stream", "mcp-session-id": s },
+      });
       r.body.on("error", () => {});
       r.body.resume();
     }
@@ -47,7 +59,9 @@ async function main(): Promise<void> {
       await sleep(Math.min(60_000, Math.max(0, deadline - Date.now())));
     }
     rssSeries.push(await rss());
-    console.log(`RSS (MB) before the 500 streams, then every minute while held: ${rssSeries.map((v) => v.toFixed(1)).join(", ")}`);
+    console.log(
+      `RSS (MB) before the 500 streams, then every minute while held: ${rssSeries.map((v) => v.toFixed(1)).join(", ")}`,
+    );
     if (ended) throw new Error(`the idle stream was closed within ${idleMinutes} minutes`);
     // Prove the stream still carries events: server-everything logs to the session's GET stream.
     const call = await pool.request({
@@ -66,7 +80,8 @@ async function main(): Promise<void> {
     await toggle.body.text();
     const before = received.length;
     for (let i = 0; i < 100 && received.length === before; i++) await sleep(100);
-    if (received.length === before) throw new Error("the idle stream is open but delivered nothing after the idle period");
+    if (received.length === before)
+      throw new Error("the idle stream is open but delivered nothing after the idle period");
     console.log(`an idle GET SSE stream stayed open ${idleMinutes} min through the sidecar and then delivered events`);
   } finally {
     await pool.destroy();

@@ -2,6 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
+import { sidecarNodeFlags } from "@mcpscope/sidecar";
 import { freePort, type RunningProcess, stopProcess } from "@mcpscope/sidecar/testing";
 
 export interface SidecarProcess extends RunningProcess {
@@ -34,7 +35,7 @@ export async function startSidecarProcess(
 ): Promise<SidecarProcess> {
   const port = await portOrFree(ports.port);
   const metricsPort = await portOrFree(ports.metricsPort);
-  const child = spawn(process.execPath, [sidecarMainJs()], {
+  const child = spawn(process.execPath, [...sidecarNodeFlags, sidecarMainJs()], {
     env: {
       ...process.env,
       HOST: "127.0.0.1",
