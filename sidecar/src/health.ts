@@ -17,6 +17,8 @@ export interface UpstreamHealthReport {
 export interface UpstreamHealthOptions {
   /** The upstream MCP endpoint (base URL + MCP path). */
   endpoint: URL;
+  /** What the report calls the endpoint (credentials removed). */
+  label: string;
   transport: "streamable-http" | "sse";
   timeoutMs: number;
   cacheMs: number;
@@ -83,7 +85,7 @@ export class UpstreamHealth {
     const report: UpstreamHealthReport = {
       status: error === undefined ? "ok" : "unavailable",
       upstream: {
-        url: this.#options.endpoint.href,
+        url: this.#options.label,
         reachable: error === undefined,
         latencyMs: Math.round((performance.now() - started) * 100) / 100,
         checkedAt: new Date().toISOString(),

@@ -8,6 +8,7 @@ import { buildProxyApp } from "./proxy/app.js";
 import { bridgeMcpPath, type StdioBridge, startStdioBridge } from "./stdio-bridge/bridge.js";
 import { createMcpInstruments } from "./telemetry/instruments.js";
 import { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
+import { withoutCredentials } from "./upstream-label.js";
 import { sidecarVersion } from "./version.js";
 
 export interface RunningSidecar {
@@ -74,10 +75,13 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       transport = "streamable-http";
     }
     if (upstreamUrl === undefined) throw new Error("unreachable: config guarantees a URL or a command");
-    const upstreamLabel = config.upstream.command ?? upstreamUrl;
+    // Error messages reach clients: never echo a command line or URL credentials (e.g. a database URL).
+    const upstreamLabel =
+      config.upstream.command !== undefined ? "(stdio MCP server)" : withoutCredentials(upstreamUrl);
 
     health = new UpstreamHealth({
       endpoint: upstreamEndpoint(upstreamUrl, mcpPath),
+      label: withoutCredentials(upstreamEndpoint(upstreamUrl, mcpPath).href),
       transport,
       timeoutMs: config.health.timeoutMs,
       cacheMs: config.health.cacheMs,
