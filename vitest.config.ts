@@ -9,6 +9,7 @@ export default defineConfig({
     alias: [
       { find: /^@mcpscope\/sidecar\/testing$/, replacement: src("./sidecar/src/testing/index.ts") },
       { find: /^@mcpscope\/sidecar$/, replacement: src("./sidecar/src/index.ts") },
+      { find: /^@mcpscope\/operator\/certs$/, replacement: src("./operator/src/certs/x509.ts") },
     ],
   },
   test: {

@@ -9,6 +9,10 @@ export interface ToolPaths {
   OTELCOL: string;
   PROMETHEUS: string;
   PROMTOOL: string;
+  KUBE_APISERVER: string;
+  KUBE_CONTROLLER_MANAGER: string;
+  ETCD: string;
+  KUBECTL: string;
 }
 
 declare module "vitest" {

@@ -18,6 +18,24 @@ if [[ ! -x "$otelcol" ]]; then
   "$cache/gobin/builder" --config "$cache/otelcol-builder.yaml" >&2
 fi
 
+# Kubernetes control plane and etcd, from Go modules pinned in tools/kube and tools/etcd.
+k8s_version=1.35.4
+k8s_bin="$cache/bin-k8s-v$k8s_version"
+if [[ ! -x "$k8s_bin/kube-apiserver" || ! -x "$k8s_bin/kube-controller-manager" ]]; then
+  log "building kube-apiserver and kube-controller-manager v$k8s_version (several minutes, once)"
+  mkdir -p "$k8s_bin"
+  (cd "$here/kube" && CGO_ENABLED=0 go build -trimpath -tags selinux,notest \
+    -ldflags "-X k8s.io/component-base/version.gitVersion=v$k8s_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=35 -X k8s.io/client-go/pkg/version.gitVersion=v$k8s_version" \
+    -o "$k8s_bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager) >&2
+fi
+etcd_version=3.6.6
+etcd_bin="$cache/bin-etcd-v$etcd_version"
+if [[ ! -x "$etcd_bin/etcd" ]]; then
+  log "building etcd v$etcd_version"
+  mkdir -p "$etcd_bin"
+  (cd "$here/etcd" && CGO_ENABLED=0 go build -trimpath -o "$etcd_bin/etcd" .) >&2
+fi
+
 if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
   log "installing Prometheus and promtool (Debian package prometheus)"
   export DEBIAN_FRONTEND=noninteractive
@@ -28,5 +46,9 @@ if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
 fi
 
 echo "OTELCOL=$otelcol"
+echo "KUBE_APISERVER=$k8s_bin/kube-apiserver"
+echo "KUBE_CONTROLLER_MANAGER=$k8s_bin/kube-controller-manager"
+echo "ETCD=$etcd_bin/etcd"
+echo "KUBECTL=$(command -v kubectl)"
 echo "PROMETHEUS=$(command -v prometheus)"
 echo "PROMTOOL=$(command -v promtool)"

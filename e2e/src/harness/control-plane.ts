@@ -1,0 +1,189 @@
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { spawn } from "node:child_process";
+import { request as httpsRequest, type RequestOptions } from "node:https";
+import { KubeConfig } from "@kubernetes/client-node";
+import { createCertificateAuthority, issueCertificate } from "@mcpscope/operator/certs";
+import { freePort, type RunningProcess, stopProcess } from "@mcpscope/sidecar/testing";
+
+export interface ControlPlaneBinaries {
+  ETCD: string;
+  KUBE_APISERVER: string;
+  KUBE_CONTROLLER_MANAGER: string;
+}
+
+export interface ControlPlane {
+  /** https://127.0.0.1:PORT */
+  server: string;
+  /** Path of an admin kubeconfig (client certificate in group system:masters). */
+  kubeconfigPath: string;
+  adminKubeConfig(): KubeConfig;
+  /** A kubeconfig for a client certificate with this user name and groups (RBAC is enforced). */
+  kubeConfigFor(user: string, groups?: string[]): Promise<KubeConfig>;
+  stopControllerManager(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function waitHealthy(check: () => Promise<boolean>, what: string, child: RunningProcess["child"], timeoutMs: number, log: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}:\n${log()}`);
+    if (await check().catch(() => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${what} not healthy within ${timeoutMs} ms:\n${log()}`);
+}
+
+function run(binary: string, args: string[]) {
+  const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  const keep = (d: Buffer) => {
+    output = (output + d.toString()).slice(-20_000);
+  };
+  child.stdout?.on("data", keep);
+  child.stderr?.on("data", keep);
+  return { child, log: () => output };
+}
+
+/**
+ * A real Kubernetes control plane on 127.0.0.1, started as controller-runtime's envtest does:
+ * etcd, kube-apiserver (RBAC on, client-certificate auth) and kube-controller-manager (ReplicaSets,
+ * Pods, garbage collection; no kubelet, so Pods stay Pending). Everything lives in a temp dir.
+ */
+export async function startControlPlane(bin: ControlPlaneBinaries, options: { controllerManager?: boolean } = {}): Promise<ControlPlane> {
+  const dir = await mkdtemp(join(tmpdir(), "mcpscope-k8s-"));
+  const processes: Array<{ child: RunningProcess["child"] }> = [];
+  try {
+    const ca = await createCertificateAuthority("mcpscope-test-ca", 2);
+    const admin = await issueCertificate(ca, { commonName: "admin", organization: "system:masters", usage: "client", validityDays: 2 });
+    const sa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    await writeFile(join(dir, "ca.crt"), ca.certPem);
+    await writeFile(join(dir, "ca.key"), ca.keyPem);
+    await writeFile(join(dir, "sa.key"), sa.privateKey.export({ type: "pkcs8", format: "pem" }));
+    await writeFile(join(dir, "sa.pub"), sa.publicKey.export({ type: "spki", format: "pem" }));
+
+    const [etcdClient, etcdPeer, apiPort, kcmPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const etcd = run(bin.ETCD, [
+      `--data-dir=${join(dir, "etcd")}`,
+      `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--advertise-client-urls=http://127.0.0.1:${etcdClient}`,
+      `--listen-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-advertise-peer-urls=http://127.0.0.1:${etcdPeer}`,
+      `--initial-cluster=default=http://127.0.0.1:${etcdPeer}`,
+      "--unsafe-no-fsync",
+      "--log-level=warn",
+    ]);
+    processes.push(etcd);
+    await waitHealthy(
+      async () => (await fetch(`http://127.0.0.1:${etcdClient}/health`)).ok,
+      "etcd",
+      etcd.child,
+      30_000,
+      etcd.log,
+    );
+
+    const apiserver = run(bin.KUBE_APISERVER, [
+      `--etcd-servers=http://127.0.0.1:${etcdClient}`,
+      `--cert-dir=${join(dir, "apiserver-certs")}`,
+      "--bind-address=127.0.0.1",
+      "--advertise-address=127.0.0.1",
+      `--secure-port=${apiPort}`,
+      "--service-cluster-ip-range=10.96.0.0/24",
+      "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+      `--service-account-key-file=${join(dir, "sa.pub")}`,
+      `--service-account-signing-key-file=${join(dir, "sa.key")}`,
+      `--client-ca-file=${join(dir, "ca.crt")}`,
+      "--authorization-mode=RBAC",
+      "--allow-privileged=true",
+      "--enable-priority-and-fairness=false",
+      "--v=0",
+    ]);
+    processes.push(apiserver);
+    const server = `https://127.0.0.1:${apiPort}`;
+    const kubeconfigYaml = (user: string, cert: { certPem: string; keyPem: string }) =>
+      [
+        "apiVersion: v1",
+        "kind: Config",
+        "clusters:",
+        `- name: test\n  cluster:\n    server: ${server}\n    insecure-skip-tls-verify: true`,
+        "users:",
+        `- name: ${user}\n  user:\n    client-certificate-data: ${Buffer.from(cert.certPem).toString("base64")}\n    client-key-data: ${Buffer.from(cert.keyPem).toString("base64")}`,
+        "contexts:",
+        `- name: test\n  context:\n    cluster: test\n    user: ${user}`,
+        "current-context: test",
+        "",
+      ].join("\n");
+    const kubeconfigPath = join(dir, "admin.kubeconfig");
+    await writeFile(kubeconfigPath, kubeconfigYaml("admin", admin));
+    const adminKubeConfig = () => {
+      const kc = new KubeConfig();
+      kc.loadFromFile(kubeconfigPath);
+      return kc;
+    };
+    await waitHealthy(
+      () => readyz(adminKubeConfig(), `${server}/readyz`),
+      "kube-apiserver",
+      apiserver.child,
+      90_000,
+      apiserver.log,
+    );
+
+    let controllerManager: ReturnType<typeof run> | undefined;
+    if (options.controllerManager !== false) {
+      controllerManager = run(bin.KUBE_CONTROLLER_MANAGER, [
+        `--kubeconfig=${kubeconfigPath}`,
+        `--service-account-private-key-file=${join(dir, "sa.key")}`,
+        `--root-ca-file=${join(dir, "ca.crt")}`,
+        "--leader-elect=false",
+        "--bind-address=127.0.0.1",
+        `--secure-port=${kcmPort}`,
+        "--controllers=*",
+        "--use-service-account-credentials=false",
+        "--v=0",
+      ]);
+      processes.push(controllerManager);
+    }
+
+    return {
+      server,
+      kubeconfigPath,
+      adminKubeConfig,
+      async kubeConfigFor(user, groups = []) {
+        const cert = await issueCertificate(ca, { commonName: user, organization: groups[0], usage: "client", validityDays: 1 });
+        const path = join(dir, `${user.replace(/[^a-z0-9-]/gi, "_")}.kubeconfig`);
+        await writeFile(path, kubeconfigYaml(user, cert));
+        const kc = new KubeConfig();
+        kc.loadFromFile(path);
+        return kc;
+      },
+      async stopControllerManager() {
+        if (controllerManager) await stopProcess(controllerManager.child);
+      },
+      async stop() {
+        for (const p of [...processes].reverse()) await stopProcess(p.child, 5_000);
+        await rm(dir, { recursive: true, force: true });
+      },
+    };
+  } catch (error) {
+    for (const p of [...processes].reverse()) await stopProcess(p.child, 5_000);
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+
+/** GET /readyz with the kubeconfig's client certificate: true once every post-start hook is done. */
+async function readyz(kc: KubeConfig, url: string): Promise<boolean> {
+  const options: RequestOptions = {};
+  await kc.applyToHTTPSOptions(options);
+  return new Promise((resolve) => {
+    const req = httpsRequest(url, options, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
+    req.on("error", () => resolve(false));
+    req.end();
+  });
+}
