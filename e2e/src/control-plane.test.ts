@@ -25,9 +25,13 @@ describe("the test control plane", () => {
     const admin = cp.adminKubeConfig().makeApiClient(CoreV1Api);
     await admin.createNamespace({ body: { metadata: { name: "cp-smoke" } } });
     await expect
-      .poll(async () => (await admin.listNamespacedServiceAccount({ namespace: "cp-smoke" })).items.map((s) => s.metadata?.name), {
-        timeout: 30_000,
-      })
+      .poll(
+        async () =>
+          (await admin.listNamespacedServiceAccount({ namespace: "cp-smoke" })).items.map((s) => s.metadata?.name),
+        {
+          timeout: 30_000,
+        },
+      )
       .toContain("default");
   });
 });

@@ -110,6 +110,11 @@ describe("mcpscope-sidecar process", () => {
       MCP_UPSTREAM_NAME: "weather",
       PORT: String(port),
       METRICS_PORT: String(metricsPort),
+      LOG_LEVEL: "debug",
+    });
+    let stdout = "";
+    sidecar.stdout?.on("data", (d: Buffer) => {
+      stdout += d.toString();
     });
     await waitForOutput(sidecar, /mcpscope sidecar listening/, 15_000, "sidecar");
     const client = new Client({ name: "m", version: "1.0.0" });
@@ -124,5 +129,12 @@ describe("mcpscope-sidecar process", () => {
       1,
     );
     expect(points.find((p) => p.name === "target_info")?.labels).toMatchObject({ service_name: "mcp-sidecar-weather" });
+    // At debug level: one JSON log line per exchange.
+    const exchanges = stdout
+      .split("\n")
+      .filter((line) => line.startsWith("{"))
+      .map((line) => JSON.parse(line) as { msg: string; method?: string; statusCode?: number })
+      .filter((entry) => entry.msg === "exchange");
+    expect(exchanges.filter((e) => e.method === "POST").map((e) => e.statusCode)).toEqual([200, 202, 200]);
   });
 });

@@ -1,9 +1,9 @@
+import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { request as httpsRequest, type RequestOptions } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { spawn } from "node:child_process";
-import { request as httpsRequest, type RequestOptions } from "node:https";
 import { KubeConfig } from "@kubernetes/client-node";
 import { createCertificateAuthority, issueCertificate } from "@mcpscope/operator/certs";
 import { freePort, type RunningProcess, stopProcess } from "@mcpscope/sidecar/testing";
@@ -26,7 +26,13 @@ export interface ControlPlane {
   stop(): Promise<void>;
 }
 
-async function waitHealthy(check: () => Promise<boolean>, what: string, child: RunningProcess["child"], timeoutMs: number, log: () => string) {
+async function waitHealthy(
+  check: () => Promise<boolean>,
+  what: string,
+  child: RunningProcess["child"],
+  timeoutMs: number,
+  log: () => string,
+) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}:\n${log()}`);
@@ -52,19 +58,32 @@ function run(binary: string, args: string[]) {
  * etcd, kube-apiserver (RBAC on, client-certificate auth) and kube-controller-manager (ReplicaSets,
  * Pods, garbage collection; no kubelet, so Pods stay Pending). Everything lives in a temp dir.
  */
-export async function startControlPlane(bin: ControlPlaneBinaries, options: { controllerManager?: boolean } = {}): Promise<ControlPlane> {
+export async function startControlPlane(
+  bin: ControlPlaneBinaries,
+  options: { controllerManager?: boolean } = {},
+): Promise<ControlPlane> {
   const dir = await mkdtemp(join(tmpdir(), "mcpscope-k8s-"));
   const processes: Array<{ child: RunningProcess["child"] }> = [];
   try {
     const ca = await createCertificateAuthority("mcpscope-test-ca", 2);
-    const admin = await issueCertificate(ca, { commonName: "admin", organization: "system:masters", usage: "client", validityDays: 2 });
+    const admin = await issueCertificate(ca, {
+      commonName: "admin",
+      organization: "system:masters",
+      usage: "client",
+      validityDays: 2,
+    });
     const sa = generateKeyPairSync("rsa", { modulusLength: 2048 });
     await writeFile(join(dir, "ca.crt"), ca.certPem);
     await writeFile(join(dir, "ca.key"), ca.keyPem);
     await writeFile(join(dir, "sa.key"), sa.privateKey.export({ type: "pkcs8", format: "pem" }));
     await writeFile(join(dir, "sa.pub"), sa.publicKey.export({ type: "spki", format: "pem" }));
 
-    const [etcdClient, etcdPeer, apiPort, kcmPort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const [etcdClient, etcdPeer, apiPort, kcmPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const etcd = run(bin.ETCD, [
       `--data-dir=${join(dir, "etcd")}`,
       `--listen-client-urls=http://127.0.0.1:${etcdClient}`,
@@ -151,7 +170,12 @@ export async function startControlPlane(bin: ControlPlaneBinaries, options: { co
       kubeconfigPath,
       adminKubeConfig,
       async kubeConfigFor(user, groups = []) {
-        const cert = await issueCertificate(ca, { commonName: user, organization: groups[0], usage: "client", validityDays: 1 });
+        const cert = await issueCertificate(ca, {
+          commonName: user,
+          organization: groups[0],
+          usage: "client",
+          validityDays: 1,
+        });
         const path = join(dir, `${user.replace(/[^a-z0-9-]/gi, "_")}.kubeconfig`);
         await writeFile(path, kubeconfigYaml(user, cert));
         const kc = new KubeConfig();
@@ -172,7 +196,6 @@ export async function startControlPlane(bin: ControlPlaneBinaries, options: { co
     throw error;
   }
 }
-
 
 /** GET /readyz with the kubeconfig's client certificate: true once every post-start hook is done. */
 async function readyz(kc: KubeConfig, url: string): Promise<boolean> {

@@ -22,7 +22,12 @@ describe("x509", () => {
 
   it("issues a client certificate carrying CN and O, as Kubernetes reads user and group", async () => {
     const ca = await createCertificateAuthority("test-ca", 1);
-    const client = await issueCertificate(ca, { commonName: "admin", organization: "system:masters", usage: "client", validityDays: 1 });
+    const client = await issueCertificate(ca, {
+      commonName: "admin",
+      organization: "system:masters",
+      usage: "client",
+      validityDays: 1,
+    });
     expect(new X509Certificate(client.certPem).subject).toBe("CN=admin\nO=system:masters");
     expect(client.keyPem).toMatch(/^-----BEGIN PRIVATE KEY-----\n/);
   });

@@ -38,7 +38,9 @@ function subjectOf(commonName: string, organization?: string): string {
 }
 
 function serial(): string {
-  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16))).toString("hex").replace(/^[89a-f]/, "7");
+  return Buffer.from(webcrypto.getRandomValues(new Uint8Array(16)))
+    .toString("hex")
+    .replace(/^[89a-f]/, "7");
 }
 
 function validity(days: number, notBefore = new Date()): { notBefore: Date; notAfter: Date } {
@@ -48,7 +50,11 @@ function validity(days: number, notBefore = new Date()): { notBefore: Date; notA
 }
 
 /** A self-signed ECDSA P-256 certificate authority. */
-export async function createCertificateAuthority(commonName: string, validityDays: number, notBefore?: Date): Promise<PemPair> {
+export async function createCertificateAuthority(
+  commonName: string,
+  validityDays: number,
+  notBefore?: Date,
+): Promise<PemPair> {
   const keys = await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: serial(),
@@ -62,7 +68,10 @@ export async function createCertificateAuthority(commonName: string, validityDay
       await x509.SubjectKeyIdentifierExtension.create((keys as CryptoKeyPair).publicKey),
     ],
   });
-  return { certPem: cert.toString("pem"), keyPem: pemOfKey(await webcrypto.subtle.exportKey("pkcs8", (keys as CryptoKeyPair).privateKey)) };
+  return {
+    certPem: cert.toString("pem"),
+    keyPem: pemOfKey(await webcrypto.subtle.exportKey("pkcs8", (keys as CryptoKeyPair).privateKey)),
+  };
 }
 
 async function importKey(keyPem: string): Promise<CryptoKey> {
@@ -89,11 +98,16 @@ export async function issueCertificate(ca: PemPair, request: CertificateRequest)
     extensions: [
       new x509.BasicConstraintsExtension(false, undefined, true),
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
-      new x509.ExtendedKeyUsageExtension([request.usage === "server" ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth]),
+      new x509.ExtendedKeyUsageExtension([
+        request.usage === "server" ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth,
+      ]),
       ...(sans.length > 0 ? [new x509.SubjectAlternativeNameExtension(sans)] : []),
     ],
   });
-  return { certPem: cert.toString("pem"), keyPem: pemOfKey(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)) };
+  return {
+    certPem: cert.toString("pem"),
+    keyPem: pemOfKey(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)),
+  };
 }
 
 /** When a PEM certificate stops being valid. */

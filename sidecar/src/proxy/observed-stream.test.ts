@@ -1,0 +1,46 @@
+import { Readable } from "node:stream";
+import { text } from "node:stream/consumers";
+import { describe, expect, it } from "vitest";
+import { observedStream } from "./observed-stream.js";
+
+describe("observedStream", () => {
+  it("passes every byte through and hands the observer the same chunks, then end", async () => {
+    const seen: string[] = [];
+    let ended = 0;
+    const tap = observedStream({ chunk: (c) => seen.push(Buffer.from(c).toString()), end: () => ended++ }, () => {});
+    const out = await text(Readable.from([Buffer.from("a"), Buffer.from("bc")]).pipe(tap));
+    expect(out).toBe("abc");
+    expect(seen).toEqual(["a", "bc"]);
+    expect(ended).toBe(1);
+  });
+
+  it("keeps streaming when the observer throws, reporting the failure once and observing no more", async () => {
+    const failures: unknown[] = [];
+    let calls = 0;
+    const tap = observedStream(
+      {
+        chunk: () => {
+          calls++;
+          throw new Error("observer bug");
+        },
+        end: () => {
+          calls++;
+        },
+      },
+      (error) => failures.push(error),
+    );
+    const out = await text(Readable.from([Buffer.from("x"), Buffer.from("y"), Buffer.from("z")]).pipe(tap));
+    expect(out).toBe("xyz");
+    expect(calls).toBe(1);
+    expect(failures).toHaveLength(1);
+  });
+
+  it("tells the observer the exchange ended when the stream is destroyed mid-way", async () => {
+    let ended = 0;
+    const tap = observedStream({ chunk: () => {}, end: () => ended++ }, () => {});
+    tap.write(Buffer.from("partial"));
+    tap.destroy();
+    await new Promise((resolve) => tap.once("close", resolve));
+    expect(ended).toBe(1);
+  });
+});
