@@ -1,0 +1,95 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+
+const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
+let cp: ControlPlane;
+
+async function kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      inject("tools").KUBECTL,
+      ["--kubeconfig", cp.kubeconfigPath, ...args],
+      (error, stdout, stderr) =>
+        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+const mcpServer = (name: string, spec: string) => `apiVersion: mcpscope.dev/v1alpha1
+kind: McpServer
+metadata:
+  name: ${name}
+  namespace: default
+spec:
+${spec}
+`;
+
+beforeAll(async () => {
+  cp = await startControlPlane(inject("tools"), { controllerManager: false });
+  const applied = await kubectl(["apply", "-f", crdsDir]);
+  expect(applied.stderr).toBe("");
+  const established = await kubectl([
+    "wait",
+    "--for=condition=Established",
+    "crd/mcpservers.mcpscope.dev",
+    "--timeout=30s",
+  ]);
+  expect(established.code).toBe(0);
+}, 120_000);
+
+afterAll(async () => {
+  await cp?.stop();
+});
+
+describe("the McpServer CRD on a real kube-apiserver", () => {
+  it("installs and fills the schema's defaults into a minimal McpServer", async () => {
+    const created = await kubectl(["apply", "-f", "-"], mcpServer("weather", "  server:\n    image: mcp/everything:1"));
+    expect(created.code).toBe(0);
+    const { stdout } = await kubectl(["get", "mcps", "weather", "-o", "json"]);
+    const spec = JSON.parse(stdout).spec;
+    expect(spec).toEqual({
+      server: { image: "mcp/everything:1", port: 3001, path: "/mcp", transport: "streamable-http" },
+      replicas: 1,
+      sidecar: { port: 4000, metricsPort: 9464 },
+    });
+    const table = await kubectl(["get", "mcpservers"]);
+    expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+READY\s+SERVER NAME\s+TRANSPORT\s+URL\s+AGE$/);
+  });
+
+  it.each([
+    [
+      "stdio without a command",
+      "  server:\n    image: x\n    transport: stdio",
+      "spec.server.command is required when transport is stdio: the sidecar runs that command",
+    ],
+    [
+      "an unknown transport",
+      "  server:\n    image: x\n    transport: ws",
+      'spec.server.transport: Unsupported value: "ws"',
+    ],
+    [
+      "a port out of range",
+      "  server:\n    image: x\n    port: 70000",
+      "spec.server.port: Invalid value: 70000: spec.server.port in body should be less than or equal to 65535",
+    ],
+    ["no image", "  server:\n    port: 3001", "spec.server.image: Required value"],
+    [
+      "negative replicas",
+      "  server:\n    image: x\n  replicas: -1",
+      "spec.replicas in body should be greater than or equal to 0",
+    ],
+    [
+      "a bad OTLP endpoint",
+      "  server:\n    image: x\n  telemetry:\n    otlpEndpoint: otelcol:4318",
+      "spec.telemetry.otlpEndpoint in body should match",
+    ],
+  ])("rejects %s with a clear message", async (_what, spec, message) => {
+    const result = await kubectl(["apply", "-f", "-"], mcpServer("bad", spec));
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toContain(message);
+  });
+});

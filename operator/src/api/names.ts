@@ -1,0 +1,29 @@
+/** The fixed API names other work depends on. */
+export const apiGroup = "mcpscope.dev";
+export const apiVersion = "v1alpha1";
+export const kind = "McpServer";
+export const plural = "mcpservers";
+export const singular = "mcpserver";
+export const shortNames = ["mcps"];
+export const crdName = `${plural}.${apiGroup}`;
+export const groupVersion = `${apiGroup}/${apiVersion}`;
+
+/** Annotation keys, all under mcpscope.dev/. */
+export const Annotation = {
+  inject: `${apiGroup}/inject`,
+  injected: `${apiGroup}/injected`,
+  upstreamPort: `${apiGroup}/upstream-port`,
+  upstreamPath: `${apiGroup}/upstream-path`,
+  serverName: `${apiGroup}/server-name`,
+} as const;
+
+/** Label keys set on everything the operator creates. */
+export const Label = {
+  name: "app.kubernetes.io/name",
+  instance: "app.kubernetes.io/instance",
+  managedBy: "app.kubernetes.io/managed-by",
+  component: "app.kubernetes.io/component",
+  server: `${apiGroup}/server`,
+} as const;
+
+export const fieldManager = "mcpscope";
