@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^@mcpscope\/sidecar\/testing$/, replacement: src("./sidecar/src/testing/index.ts") },
       { find: /^@mcpscope\/sidecar$/, replacement: src("./sidecar/src/index.ts") },
       { find: /^@mcpscope\/operator\/certs$/, replacement: src("./operator/src/certs/x509.ts") },
+      { find: /^@mcpscope\/operator$/, replacement: src("./operator/src/index.ts") },
     ],
   },
   test: {

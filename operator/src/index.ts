@@ -1,2 +1,6 @@
-// The operator is issue 3; this module only keeps the workspace buildable until it lands.
-export {};
+export { buildMcpServerCrd } from "./api/crd.js";
+export { type McpServerSpec, type McpServerStatus, mcpServerSpecSchema } from "./api/mcpserver.js";
+export * from "./api/names.js";
+export { type RunningController, startController } from "./controller/controller.js";
+export { buildDesiredObjects } from "./controller/desired.js";
+export { buildSidecarContainer } from "./sidecar-spec/sidecar-container.js";

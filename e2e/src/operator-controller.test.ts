@@ -1,0 +1,209 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { type RunningController, startController } from "@mcpscope/operator";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+
+const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
+const sidecarImage = "ghcr.io/mcpscope/sidecar:test";
+let cp: ControlPlane;
+let controller: RunningController;
+
+function kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = execFile(
+      inject("tools").KUBECTL,
+      ["--kubeconfig", cp.kubeconfigPath, ...args],
+      (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
+    );
+    if (input !== undefined) child.stdin?.end(input);
+  });
+}
+
+const apply = async (yaml: string) => {
+  const result = await kubectl(["apply", "-f", "-"], yaml);
+  expect(result.stderr).toBe("");
+};
+
+const weather = (replicas: number, sidecarPort = 4000) => `apiVersion: mcpscope.dev/v1alpha1
+kind: McpServer
+metadata: { name: weather, namespace: default }
+spec:
+  serverName: weather-prod
+  replicas: ${replicas}
+  server:
+    image: node:24-slim
+    command: ["npx", "-y", "@modelcontextprotocol/server-everything", "streamableHttp"]
+    port: 3001
+  sidecar: { port: ${sidecarPort}, metricsPort: 9464 }
+  telemetry: { otlpEndpoint: "http://otelcol.mcpscope-system.svc:4318" }
+`;
+
+beforeAll(async () => {
+  cp = await startControlPlane(inject("tools"));
+  expect((await kubectl(["apply", "-f", crdsDir])).code).toBe(0);
+  expect(
+    (await kubectl(["wait", "--for=condition=Established", "crd/mcpservers.mcpscope.dev", "--timeout=30s"])).code,
+  ).toBe(0);
+  controller = await startController({
+    kubeConfig: cp.adminKubeConfig(),
+    defaults: { sidecarImage },
+    logger: pino({ level: "silent" }),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await controller?.stop();
+  await cp?.stop();
+});
+
+describe("the McpServer controller on a real API server", () => {
+  it("creates a Deployment (server + sidecar) and a Service owned by the McpServer", async () => {
+    await apply(weather(1));
+    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
+    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+    await expect
+      .poll(
+        () =>
+          apps.readNamespacedDeployment({ name: "weather", namespace: "default" }).then(
+            () => true,
+            () => false,
+          ),
+        {
+          timeout: 15_000,
+        },
+      )
+      .toBe(true);
+    const deployment = await apps.readNamespacedDeployment({ name: "weather", namespace: "default" });
+    expect(deployment.metadata?.ownerReferences?.[0]).toMatchObject({
+      kind: "McpServer",
+      name: "weather",
+      controller: true,
+    });
+    const containers = deployment.spec?.template.spec?.containers ?? [];
+    expect(containers.map((c) => c.name)).toEqual(["mcp-server", "mcpscope-sidecar"]);
+    const env = Object.fromEntries((containers[1]?.env ?? []).map((e) => [e.name, e.value]));
+    expect(env).toMatchObject({
+      MCP_UPSTREAM_URL: "http://127.0.0.1:3001",
+      MCP_UPSTREAM_NAME: "weather-prod",
+      PORT: "4000",
+      METRICS_PORT: "9464",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://otelcol.mcpscope-system.svc:4318",
+    });
+    expect(containers[1]?.image).toBe(sidecarImage);
+    const service = await core.readNamespacedService({ name: "weather", namespace: "default" });
+    expect(service.spec?.ports?.map((p) => [p.name, p.port])).toEqual([
+      ["mcp", 4000],
+      ["metrics", 9464],
+    ]);
+  });
+
+  it("keeps the status truthful: url, server name and conditions (no kubelet here, so not Ready)", async () => {
+    const custom = cp.adminKubeConfig().makeApiClient(CustomObjectsApi);
+    const read = async () =>
+      (await custom.getNamespacedCustomObject({
+        group: "mcpscope.dev",
+        version: "v1alpha1",
+        namespace: "default",
+        plural: "mcpservers",
+        name: "weather",
+      })) as {
+        status?: {
+          url?: string;
+          serverName?: string;
+          observedGeneration?: number;
+          conditions?: Array<{ type: string; status: string; reason: string }>;
+        };
+      };
+    await expect
+      .poll(async () => (await read()).status?.url, { timeout: 15_000 })
+      .toBe("http://weather.default.svc:4000/mcp");
+    const { status } = await read();
+    expect(status?.serverName).toBe("weather-prod");
+    const byType = Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, [c.status, c.reason]]));
+    expect(byType.Degraded).toEqual(["False", "Reconciled"]);
+    expect(byType.Ready).toEqual(["False", "ReplicasNotReady"]);
+  });
+
+  it("rolls out spec changes to the Deployment and Service", async () => {
+    await apply(weather(2, 4100));
+    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
+    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+    await expect
+      .poll(
+        async () => (await apps.readNamespacedDeployment({ name: "weather", namespace: "default" })).spec?.replicas,
+        { timeout: 15_000 },
+      )
+      .toBe(2);
+    await expect
+      .poll(
+        async () =>
+          (await core.readNamespacedService({ name: "weather", namespace: "default" })).spec?.ports?.[0]?.port,
+        { timeout: 15_000 },
+      )
+      .toBe(4100);
+  });
+
+  it("repairs drift when someone edits the Deployment", async () => {
+    expect((await kubectl(["scale", "deployment/weather", "--replicas=7"])).code).toBe(0);
+    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
+    await expect
+      .poll(
+        async () => (await apps.readNamespacedDeployment({ name: "weather", namespace: "default" })).spec?.replicas,
+        { timeout: 15_000 },
+      )
+      .toBe(2);
+  });
+
+  it("reports a spec the API server refuses as Degraded with a Warning event, without crash-looping", async () => {
+    await apply(`apiVersion: mcpscope.dev/v1alpha1
+kind: McpServer
+metadata: { name: broken, namespace: default }
+spec:
+  server: { image: "node:24-slim" }
+  podTemplate:
+    spec: { restartPolicy: Sometimes }
+`);
+    const custom = cp.adminKubeConfig().makeApiClient(CustomObjectsApi);
+    const degraded = async () => {
+      const o = (await custom.getNamespacedCustomObject({
+        group: "mcpscope.dev",
+        version: "v1alpha1",
+        namespace: "default",
+        plural: "mcpservers",
+        name: "broken",
+      })) as {
+        status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> };
+      };
+      return o.status?.conditions?.find((c) => c.type === "Degraded");
+    };
+    await expect.poll(async () => (await degraded())?.reason, { timeout: 15_000 }).toBe("ApplyFailed");
+    expect((await degraded())?.message).toContain("restartPolicy");
+    const events = await cp
+      .adminKubeConfig()
+      .makeApiClient(CoreV1Api)
+      .listNamespacedEvent({ namespace: "default", fieldSelector: "involvedObject.name=broken" });
+    expect(events.items.some((e) => e.type === "Warning" && e.reason === "ApplyFailed")).toBe(true);
+    expect(controller.synced()).toBe(true);
+  });
+
+  it("lets the garbage collector remove the Deployment and Service when the McpServer is deleted", async () => {
+    expect((await kubectl(["delete", "mcps", "weather", "--wait=true"])).code).toBe(0);
+    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
+    await expect
+      .poll(
+        async () => (await apps.listNamespacedDeployment({ namespace: "default" })).items.map((d) => d.metadata?.name),
+        { timeout: 30_000 },
+      )
+      .not.toContain("weather");
+    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+    await expect
+      .poll(
+        async () => (await core.listNamespacedService({ namespace: "default" })).items.map((s) => s.metadata?.name),
+        { timeout: 30_000 },
+      )
+      .not.toContain("weather");
+  });
+});

@@ -1,0 +1,70 @@
+import type { V1Deployment } from "@kubernetes/client-node";
+import type { Condition, McpServerStatus } from "../api/mcpserver.js";
+
+export type Outcome =
+  | { kind: "applied"; deployment: V1Deployment; serverName: string; url: string }
+  | { kind: "failed"; reason: "InvalidSpec" | "ApplyFailed"; message: string };
+
+/** Sets a condition, keeping lastTransitionTime when its status did not change (Kubernetes convention). */
+export function setCondition(
+  conditions: readonly Condition[],
+  next: Omit<Condition, "lastTransitionTime">,
+  now: string,
+): Condition[] {
+  const previous = conditions.find((c) => c.type === next.type);
+  const lastTransitionTime = previous && previous.status === next.status ? previous.lastTransitionTime : now;
+  return [...conditions.filter((c) => c.type !== next.type), { ...next, lastTransitionTime }];
+}
+
+/** The McpServer status that truthfully describes an apply outcome. Pure. */
+export function computeStatus(
+  previous: McpServerStatus | undefined,
+  generation: number,
+  outcome: Outcome,
+  now: string,
+): McpServerStatus {
+  let conditions = previous?.conditions ?? [];
+  const set = (type: string, status: Condition["status"], reason: string, message: string) => {
+    conditions = setCondition(conditions, { type, status, reason, message, observedGeneration: generation }, now);
+  };
+  if (outcome.kind === "failed") {
+    set("Degraded", "True", outcome.reason, outcome.message);
+    set("Ready", "False", outcome.reason, outcome.message);
+    set("Progressing", "False", outcome.reason, "Not rolling out until the problem is fixed");
+    return { ...previous, conditions, observedGeneration: generation };
+  }
+  const { deployment } = outcome;
+  const wanted = deployment.spec?.replicas ?? 1;
+  const status = deployment.status ?? {};
+  const ready = status.readyReplicas ?? 0;
+  const updated = status.updatedReplicas ?? 0;
+  const rolledOut = (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) && updated >= wanted;
+  set("Degraded", "False", "Reconciled", "Deployment and Service are as specified");
+  set(
+    "Progressing",
+    rolledOut ? "False" : "True",
+    rolledOut ? "RolloutComplete" : "RollingOut",
+    rolledOut ? "All replicas run the current spec" : `${updated} of ${wanted} replicas updated`,
+  );
+  const isReady = ready >= wanted;
+  set(
+    "Ready",
+    isReady ? "True" : "False",
+    isReady ? "MinimumReplicasReady" : "ReplicasNotReady",
+    `${ready} of ${wanted} replicas ready`,
+  );
+  return {
+    conditions,
+    observedGeneration: generation,
+    readyReplicas: ready,
+    url: outcome.url,
+    serverName: outcome.serverName,
+  };
+}
+
+/** Status equality ignoring condition order, so an unchanged status is never written again. */
+export function sameStatus(a: McpServerStatus | undefined, b: McpServerStatus): boolean {
+  const norm = (s: McpServerStatus | undefined) =>
+    JSON.stringify({ ...s, conditions: [...(s?.conditions ?? [])].sort((x, y) => x.type.localeCompare(y.type)) });
+  return norm(a) === norm(b);
+}

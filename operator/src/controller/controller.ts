@@ -1,0 +1,137 @@
+import {
+  AppsV1Api,
+  CustomObjectsApi,
+  type Informer,
+  type KubeConfig,
+  type KubernetesListObject,
+  type KubernetesObject,
+  makeInformer,
+  type ObjectCache,
+  type V1Deployment,
+} from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { apiGroup, apiVersion, kind, Label, plural } from "../api/names.js";
+import type { OperatorDefaults } from "./desired.js";
+import { type McpServerResource, Reconciler } from "./reconciler.js";
+import { WorkQueue } from "./work-queue.js";
+
+export interface ControllerOptions {
+  kubeConfig: KubeConfig;
+  defaults: OperatorDefaults;
+  logger: Logger;
+  workers?: number;
+  /** Called after each reconcile, for the operator's own metrics. */
+  onReconciled?: (result: "ok" | "error", seconds: number) => void;
+}
+
+export interface RunningController {
+  queue: WorkQueue;
+  /** True once both informers have listed. */
+  synced(): boolean;
+  stop(): Promise<void>;
+}
+
+const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
+
+/** The McpServer that controls a Deployment, from its owner reference. */
+function ownerKey(deployment: V1Deployment): string | undefined {
+  const owner = deployment.metadata?.ownerReferences?.find(
+    (r) => r.controller && r.kind === kind && r.apiVersion.startsWith(`${apiGroup}/`),
+  );
+  return owner ? `${deployment.metadata?.namespace}/${owner.name}` : undefined;
+}
+
+/**
+ * Informers on McpServers and on the Deployments the operator manages feed one work queue; workers
+ * run the level-based reconcile. An informer that stops on an error is restarted with backoff
+ * (client-node relists by itself only on 410 Gone).
+ */
+export async function startController(options: ControllerOptions): Promise<RunningController> {
+  const { kubeConfig, logger } = options;
+  const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+  const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const queue = new WorkQueue();
+  const managedSelector = `${Label.managedBy}=mcpscope`;
+
+  const mcpInformer = makeInformer<McpServerResource>(
+    kubeConfig,
+    `/apis/${apiGroup}/${apiVersion}/${plural}`,
+    async () =>
+      (await custom.listClusterCustomObject({
+        group: apiGroup,
+        version: apiVersion,
+        plural,
+      })) as KubernetesListObject<McpServerResource>,
+  );
+  const deploymentInformer = makeInformer<V1Deployment>(
+    kubeConfig,
+    "/apis/apps/v1/deployments",
+    () => apps.listDeploymentForAllNamespaces({ labelSelector: managedSelector }),
+    managedSelector,
+  );
+  const reconciler = new Reconciler({
+    kubeConfig,
+    cache: mcpInformer as ObjectCache<McpServerResource>,
+    defaults: options.defaults,
+    logger,
+  });
+
+  for (const verb of ["add", "update", "delete"] as const) {
+    mcpInformer.on(verb, (o) => queue.add(keyOf(o)));
+    // Drift: someone edited or deleted a managed Deployment; reconcile its owner.
+    deploymentInformer.on(verb, (d) => {
+      const key = ownerKey(d);
+      if (key) queue.add(key);
+    });
+  }
+
+  let stopped = false;
+  const listed = new Set<string>();
+  const supervise = (name: string, informer: Informer<KubernetesObject> & { start(): Promise<void> }) => {
+    let delayMs = 500;
+    informer.on("connect", () => {
+      listed.add(name);
+      delayMs = 500;
+    });
+    informer.on("error", (error) => {
+      if (stopped) return;
+      logger.warn({ err: error, informer: name, retryInMs: delayMs }, "informer stopped; restarting");
+      setTimeout(() => {
+        if (!stopped) informer.start().catch(() => {});
+      }, delayMs).unref();
+      delayMs = Math.min(delayMs * 2, 30_000);
+    });
+  };
+  supervise("mcpservers", mcpInformer as never);
+  supervise("deployments", deploymentInformer as never);
+  await Promise.all([mcpInformer.start(), deploymentInformer.start()]);
+
+  const worker = async () => {
+    for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
+      const started = performance.now();
+      try {
+        await reconciler.reconcile(key);
+        queue.forget(key);
+        options.onReconciled?.("ok", (performance.now() - started) / 1000);
+      } catch (error) {
+        logger.warn({ err: error, key }, "reconcile failed; retrying with backoff");
+        options.onReconciled?.("error", (performance.now() - started) / 1000);
+        queue.addRateLimited(key);
+      } finally {
+        queue.done(key);
+      }
+    }
+  };
+  const workers = Array.from({ length: options.workers ?? 4 }, () => worker());
+
+  return {
+    queue,
+    synced: () => listed.size === 2,
+    async stop() {
+      stopped = true;
+      queue.shutDown();
+      await Promise.all([mcpInformer.stop(), deploymentInformer.stop()]);
+      await Promise.allSettled(workers);
+    },
+  };
+}

@@ -1,0 +1,163 @@
+import type {
+  V1Container,
+  V1Deployment,
+  V1ObjectMeta,
+  V1OwnerReference,
+  V1PodSpec,
+  V1ResourceRequirements,
+  V1Service,
+} from "@kubernetes/client-node";
+import type { McpServerSpec } from "../api/mcpserver.js";
+import { groupVersion, kind, Label } from "../api/names.js";
+import { buildSidecarContainer } from "../sidecar-spec/sidecar-container.js";
+import { dnsSafeName, shellJoin } from "./names.js";
+
+export interface McpServerObject {
+  apiVersion: string;
+  kind: string;
+  metadata: V1ObjectMeta & { name: string; namespace: string; uid: string };
+  spec: McpServerSpec;
+}
+
+export interface OperatorDefaults {
+  sidecarImage: string;
+}
+
+export interface DesiredObjects {
+  deployment: V1Deployment;
+  service: V1Service;
+  serverName: string;
+  url: string;
+}
+
+export const serverContainerName = "mcp-server";
+
+type Quantities = Record<string, string | number> | undefined;
+
+/** The CRD takes quantities as int-or-string; the Deployment wants strings. */
+function resourceRequirements(
+  r: { limits?: Quantities; requests?: Quantities } | undefined,
+): V1ResourceRequirements | undefined {
+  if (!r) return undefined;
+  const strings = (q: Quantities) =>
+    q ? Object.fromEntries(Object.entries(q).map(([k, v]) => [k, String(v)])) : undefined;
+  return {
+    ...(r.limits ? { limits: strings(r.limits) } : {}),
+    ...(r.requests ? { requests: strings(r.requests) } : {}),
+  };
+}
+
+export function selectorLabels(name: string): Record<string, string> {
+  return { [Label.name]: "mcp-server", [Label.instance]: name, [Label.server]: name };
+}
+
+function ownerReference(mcp: McpServerObject): V1OwnerReference {
+  return {
+    apiVersion: groupVersion,
+    kind,
+    name: mcp.metadata.name,
+    uid: mcp.metadata.uid,
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}
+
+/** What the cluster should hold for one McpServer: a Deployment (server + sidecar) and a Service. Pure. */
+export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefaults): DesiredObjects {
+  const { spec, metadata } = mcp;
+  const name = dnsSafeName(metadata.name);
+  const serverName = spec.serverName ?? metadata.name;
+  const labels = { ...selectorLabels(metadata.name), [Label.managedBy]: "mcpscope" };
+  const meta = { name, namespace: metadata.namespace, labels, ownerReferences: [ownerReference(mcp)] };
+  const { server, sidecar } = spec;
+  const transport = server.transport === "sse" ? "sse" : "streamable-http";
+  const common = {
+    image: sidecar.image ?? defaults.sidecarImage,
+    serverName,
+    transport,
+    mcpPath: server.path,
+    port: sidecar.port,
+    metricsPort: sidecar.metricsPort,
+    otlpEndpoint: spec.telemetry?.otlpEndpoint,
+    serviceName: spec.telemetry?.serviceName,
+    resources: resourceRequirements(sidecar.resources),
+    extraEnv: sidecar.env as V1Container["env"],
+  } as const;
+
+  let containers: V1Container[];
+  if (server.transport === "stdio") {
+    // One container: the server image (built FROM the sidecar image) runs the sidecar, which runs the server.
+    containers = [
+      buildSidecarContainer({
+        ...common,
+        containerName: serverContainerName,
+        image: server.image,
+        transport: "streamable-http",
+        mcpPath: "/mcp",
+        upstreamCommand: shellJoin([...(server.command ?? []), ...(server.args ?? [])]),
+        resources: resourceRequirements(server.resources ?? sidecar.resources),
+        extraEnv: [
+          ...((server.env ?? []) as NonNullable<V1Container["env"]>),
+          ...((sidecar.env ?? []) as NonNullable<V1Container["env"]>),
+        ],
+      }),
+    ];
+  } else {
+    const serverEnv = (server.env ?? []) as NonNullable<V1Container["env"]>;
+    containers = [
+      {
+        name: serverContainerName,
+        image: server.image,
+        ...(server.command ? { command: server.command } : {}),
+        ...(server.args ? { args: server.args } : {}),
+        // Most MCP servers read PORT; the spec's port is the one the sidecar forwards to.
+        env: [
+          ...(serverEnv.some((e) => e.name === "PORT") ? [] : [{ name: "PORT", value: String(server.port) }]),
+          ...serverEnv,
+        ],
+        ...(server.envFrom ? { envFrom: server.envFrom as V1Container["envFrom"] } : {}),
+        ports: [{ name: "upstream", containerPort: server.port, protocol: "TCP" }],
+        ...(server.resources ? { resources: resourceRequirements(server.resources) } : {}),
+      },
+      buildSidecarContainer({ ...common, upstreamUrl: `http://127.0.0.1:${server.port}` }),
+    ];
+  }
+
+  const overrides = spec.podTemplate;
+  const podSpec: V1PodSpec = { ...(overrides?.spec as Partial<V1PodSpec> | undefined), containers };
+  const deployment: V1Deployment = {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    metadata: meta,
+    spec: {
+      replicas: spec.replicas,
+      selector: { matchLabels: selectorLabels(metadata.name) },
+      template: {
+        metadata: {
+          labels: { ...overrides?.metadata?.labels, ...labels },
+          annotations: {
+            ...overrides?.metadata?.annotations,
+            "prometheus.io/scrape": "true",
+            "prometheus.io/port": String(sidecar.metricsPort),
+            "prometheus.io/path": "/metrics",
+          },
+        },
+        spec: podSpec,
+      },
+    },
+  };
+  const service: V1Service = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: meta,
+    spec: {
+      selector: selectorLabels(metadata.name),
+      ports: [
+        { name: "mcp", port: sidecar.port, targetPort: "mcp", protocol: "TCP" },
+        { name: "metrics", port: sidecar.metricsPort, targetPort: "metrics", protocol: "TCP" },
+      ],
+    },
+  };
+  const path = server.transport === "stdio" ? "/mcp" : server.path;
+  return { deployment, service, serverName, url: `http://${name}.${metadata.namespace}.svc:${sidecar.port}${path}` };
+}

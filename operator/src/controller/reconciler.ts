@@ -1,0 +1,150 @@
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  type KubeConfig,
+  type KubernetesObject,
+  KubernetesObjectApi,
+  type ObjectCache,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Deployment,
+} from "@kubernetes/client-node";
+import type { Logger } from "pino";
+import { type McpServerStatus, mcpServerSpecSchema } from "../api/mcpserver.js";
+import { apiGroup, apiVersion, fieldManager, kind, plural } from "../api/names.js";
+import { computeStatus, type Outcome, sameStatus } from "./conditions.js";
+import { buildDesiredObjects, type McpServerObject, type OperatorDefaults } from "./desired.js";
+
+export type McpServerResource = KubernetesObject & { spec?: unknown; status?: McpServerStatus };
+
+export interface ReconcilerDeps {
+  kubeConfig: KubeConfig;
+  cache: ObjectCache<McpServerResource>;
+  defaults: OperatorDefaults;
+  logger: Logger;
+  now?: () => Date;
+}
+
+function messageOf(error: unknown): string {
+  const body = (error as { body?: unknown }).body;
+  if (typeof body === "string") {
+    try {
+      const parsed = JSON.parse(body) as { message?: string };
+      if (parsed.message) return parsed.message;
+    } catch {
+      return body;
+    }
+  }
+  if (body && typeof body === "object" && "message" in body) return String((body as { message: unknown }).message);
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Level-based: reads the McpServer from the informer cache and converges the cluster to it. */
+export class Reconciler {
+  readonly #deps: ReconcilerDeps;
+  readonly #objects: KubernetesObjectApi;
+  readonly #apps: AppsV1Api;
+  readonly #core: CoreV1Api;
+  readonly #custom: CustomObjectsApi;
+
+  constructor(deps: ReconcilerDeps) {
+    this.#deps = deps;
+    this.#objects = KubernetesObjectApi.makeApiClient(deps.kubeConfig);
+    this.#apps = deps.kubeConfig.makeApiClient(AppsV1Api);
+    this.#core = deps.kubeConfig.makeApiClient(CoreV1Api);
+    this.#custom = deps.kubeConfig.makeApiClient(CustomObjectsApi);
+  }
+
+  /** Throws on transient failures (the queue retries with backoff); records permanent ones in status. */
+  async reconcile(key: string): Promise<void> {
+    const [namespace = "", name = ""] = key.split("/");
+    const resource = this.#deps.cache.get(name, namespace);
+    if (!resource || resource.metadata?.deletionTimestamp) return; // owned objects are garbage-collected
+    const generation = resource.metadata?.generation ?? 0;
+    const parsed = mcpServerSpecSchema.safeParse(resource.spec);
+    let outcome: Outcome;
+    if (!parsed.success) {
+      const message = parsed.error.issues.map((i) => `spec.${i.path.join(".")}: ${i.message}`).join("; ");
+      outcome = { kind: "failed", reason: "InvalidSpec", message };
+    } else {
+      const mcp: McpServerObject = {
+        apiVersion: `${apiGroup}/${apiVersion}`,
+        kind,
+        metadata: { ...resource.metadata, name, namespace, uid: resource.metadata?.uid ?? "" },
+        spec: parsed.data,
+      };
+      const desired = buildDesiredObjects(mcp, this.#deps.defaults);
+      try {
+        await this.#objects.patch(
+          desired.service,
+          undefined,
+          undefined,
+          fieldManager,
+          true,
+          PatchStrategy.ServerSideApply,
+        );
+        const deployment = (await this.#objects.patch(
+          desired.deployment,
+          undefined,
+          undefined,
+          fieldManager,
+          true,
+          PatchStrategy.ServerSideApply,
+        )) as V1Deployment;
+        outcome = { kind: "applied", deployment, serverName: desired.serverName, url: desired.url };
+      } catch (error) {
+        const code = (error as { code?: number }).code;
+        // 4xx other than conflicts and throttling will not heal by retrying: report them.
+        if (code === undefined || code >= 500 || code === 409 || code === 429) throw error;
+        outcome = { kind: "failed", reason: "ApplyFailed", message: messageOf(error) };
+      }
+    }
+    if (outcome.kind === "failed") await this.#warn(resource, namespace, outcome.reason, outcome.message);
+    const status = computeStatus(
+      resource.status,
+      generation,
+      outcome,
+      (this.#deps.now?.() ?? new Date()).toISOString(),
+    );
+    if (!sameStatus(resource.status, status)) {
+      await this.#custom.patchNamespacedCustomObjectStatus(
+        { group: apiGroup, version: apiVersion, namespace, plural, name, body: { status } },
+        setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+      );
+    }
+  }
+
+  /** A Warning Event on the McpServer; failing to record one never fails the reconcile. */
+  async #warn(resource: McpServerResource, namespace: string, reason: string, message: string): Promise<void> {
+    const now = (this.#deps.now?.() ?? new Date()).toISOString();
+    try {
+      await this.#core.createNamespacedEvent({
+        namespace,
+        body: {
+          metadata: { generateName: `${resource.metadata?.name}.`, namespace },
+          involvedObject: {
+            apiVersion: `${apiGroup}/${apiVersion}`,
+            kind,
+            name: resource.metadata?.name,
+            namespace,
+            uid: resource.metadata?.uid,
+          },
+          type: "Warning",
+          reason,
+          message,
+          source: { component: "mcpscope-operator" },
+          firstTimestamp: new Date(now),
+          lastTimestamp: new Date(now),
+          count: 1,
+        },
+      });
+    } catch (error) {
+      this.#deps.logger.warn({ err: error }, "could not record an event");
+    }
+  }
+
+  get apps(): AppsV1Api {
+    return this.#apps;
+  }
+}

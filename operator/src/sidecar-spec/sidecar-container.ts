@@ -1,0 +1,70 @@
+import type { V1Container, V1EnvVar, V1ResourceRequirements } from "@kubernetes/client-node";
+import { SidecarEnv, sidecarNodeFlags } from "@mcpscope/sidecar";
+
+/** What the sidecar needs to know, whether it is built for an McpServer or injected into a pod. */
+export interface SidecarParams {
+  image: string;
+  serverName: string;
+  /** HTTP upstream in the same pod (http://127.0.0.1:PORT), or… */
+  upstreamUrl?: string;
+  /** …a stdio command line the sidecar runs itself. */
+  upstreamCommand?: string;
+  transport: "streamable-http" | "sse";
+  mcpPath: string;
+  port: number;
+  metricsPort: number;
+  otlpEndpoint?: string | undefined;
+  serviceName?: string | undefined;
+  resources?: V1ResourceRequirements | undefined;
+  extraEnv?: V1EnvVar[] | undefined;
+  containerName?: string;
+}
+
+export const sidecarContainerName = "mcpscope-sidecar";
+export const defaultSidecarResources: V1ResourceRequirements = {
+  requests: { cpu: "50m", memory: "96Mi" },
+  limits: { memory: "256Mi" },
+};
+
+/**
+ * The one function that builds the sidecar container: the controller's Deployments and the webhook's
+ * injected pods both call it, so the two can never disagree. Pure.
+ */
+export function buildSidecarContainer(params: SidecarParams): V1Container {
+  const env: V1EnvVar[] = [
+    { name: SidecarEnv.upstreamName, value: params.serverName },
+    params.upstreamCommand !== undefined
+      ? { name: SidecarEnv.upstreamCommand, value: params.upstreamCommand }
+      : { name: SidecarEnv.upstreamUrl, value: params.upstreamUrl ?? "" },
+    { name: SidecarEnv.upstreamTransport, value: params.transport },
+    { name: SidecarEnv.upstreamPath, value: params.mcpPath },
+    { name: SidecarEnv.port, value: String(params.port) },
+    { name: SidecarEnv.metricsPort, value: String(params.metricsPort) },
+    { name: SidecarEnv.otelServiceName, value: params.serviceName ?? `mcp-sidecar-${params.serverName}` },
+    ...(params.otlpEndpoint ? [{ name: SidecarEnv.otelEndpoint, value: params.otlpEndpoint }] : []),
+    { name: "NODE_OPTIONS", value: sidecarNodeFlags.join(" ") },
+  ];
+  // User-supplied env wins over ours for the same name.
+  const extra = params.extraEnv ?? [];
+  const merged = [...env.filter((e) => !extra.some((x) => x.name === e.name)), ...extra];
+  return {
+    name: params.containerName ?? sidecarContainerName,
+    image: params.image,
+    imagePullPolicy: "IfNotPresent",
+    env: merged,
+    ports: [
+      { name: "mcp", containerPort: params.port, protocol: "TCP" },
+      { name: "metrics", containerPort: params.metricsPort, protocol: "TCP" },
+    ],
+    livenessProbe: { httpGet: { path: "/livez", port: "mcp" }, periodSeconds: 10, failureThreshold: 3 },
+    readinessProbe: { httpGet: { path: "/health", port: "mcp" }, periodSeconds: 10, failureThreshold: 3 },
+    resources: params.resources ?? defaultSidecarResources,
+    securityContext: {
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+  };
+}
