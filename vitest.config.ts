@@ -10,6 +10,11 @@ export default defineConfig({
       { find: /^@mcpscope\/sidecar\/testing$/, replacement: src("./sidecar/src/testing/index.ts") },
       { find: /^@mcpscope\/sidecar$/, replacement: src("./sidecar/src/index.ts") },
       { find: /^@mcpscope\/operator\/certs$/, replacement: src("./operator/src/certs/x509.ts") },
+      { find: /^@mcpscope\/operator\/webhook$/, replacement: src("./operator/src/webhook/index.ts") },
+      {
+        find: /^@mcpscope\/operator\/webhook-certificate$/,
+        replacement: src("./operator/src/certs/webhook-certificate.ts"),
+      },
       { find: /^@mcpscope\/operator$/, replacement: src("./operator/src/index.ts") },
     ],
   },

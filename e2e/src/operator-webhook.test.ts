@@ -1,0 +1,160 @@
+import { AdmissionregistrationV1Api, CoreV1Api, type V1Container, type V1Pod } from "@kubernetes/client-node";
+import { type AdmissionServer, buildWebhookConfiguration, startAdmissionServer } from "@mcpscope/operator/webhook";
+import { ensureWebhookCertificate } from "@mcpscope/operator/webhook-certificate";
+import { freePort } from "@mcpscope/sidecar/testing";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+
+const webhookName = "mcpscope-webhook";
+let cp: ControlPlane;
+let server: AdmissionServer | undefined;
+let core: CoreV1Api;
+
+const podBody = (
+  name: string,
+  annotations: Record<string, string> = {},
+  labels: Record<string, string> = { app: "weather" },
+): V1Pod => ({
+  metadata: { name, annotations, labels },
+  spec: { containers: [{ name: "server", image: "weather:1", ports: [{ containerPort: 3001 }] }] },
+});
+
+beforeAll(async () => {
+  cp = await startControlPlane(inject("tools"));
+  const kc = cp.adminKubeConfig();
+  core = kc.makeApiClient(CoreV1Api);
+  await core.createNamespace({ body: { metadata: { name: "mcpscope-system" } } });
+  await core.createNamespace({ body: { metadata: { name: "team-a", labels: { "mcpscope.dev/inject": "enabled" } } } });
+  // Pods need their namespace's default ServiceAccount, which the controller-manager creates.
+  for (const namespace of ["default", "team-a", "mcpscope-system"]) {
+    const deadline = Date.now() + 30_000;
+    while ((await core.listNamespacedServiceAccount({ namespace })).items.length === 0) {
+      if (Date.now() > deadline) throw new Error(`no default ServiceAccount in ${namespace}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const port = await freePort();
+  await kc.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({
+    body: buildWebhookConfiguration({
+      name: webhookName,
+      target: { url: `https://127.0.0.1:${port}` },
+      excludedNamespaces: ["kube-system", "mcpscope-system"],
+    }),
+  });
+  const certificate = await ensureWebhookCertificate(kc, {
+    namespace: "mcpscope-system",
+    secretName: "mcpscope-webhook-tls",
+    webhookConfigurationName: webhookName,
+    dnsNames: ["mcpscope-webhook.mcpscope-system.svc"],
+    ipAddresses: ["127.0.0.1"],
+  });
+  server = await startAdmissionServer({
+    host: "127.0.0.1",
+    port,
+    tls: certificate.serving,
+    settings: { sidecarImage: "ghcr.io/mcpscope/sidecar:test", nativeSidecars: true },
+    namespaceLabels: async (ns) => (await core.readNamespace({ name: ns })).metadata?.labels ?? {},
+    logger: pino({ level: "silent" }),
+  });
+}, 120_000);
+
+afterAll(async () => {
+  await server?.close();
+  await cp?.stop();
+});
+
+describe("the injection webhook behind a real kube-apiserver", () => {
+  it("keeps its certificate stable: a second sync changes neither the Secret nor the caBundle", async () => {
+    const kc = cp.adminKubeConfig();
+    const before = await kc
+      .makeApiClient(AdmissionregistrationV1Api)
+      .readMutatingWebhookConfiguration({ name: webhookName });
+    const again = await ensureWebhookCertificate(kc, {
+      namespace: "mcpscope-system",
+      secretName: "mcpscope-webhook-tls",
+      webhookConfigurationName: webhookName,
+      dnsNames: ["mcpscope-webhook.mcpscope-system.svc"],
+      ipAddresses: ["127.0.0.1"],
+    });
+    const after = await kc
+      .makeApiClient(AdmissionregistrationV1Api)
+      .readMutatingWebhookConfiguration({ name: webhookName });
+    expect(again.changed).toBe(false);
+    expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
+  });
+
+  it("injects a native sidecar into a pod annotated mcpscope.dev/inject: true", async () => {
+    const pod = await core.createNamespacedPod({
+      namespace: "default",
+      body: podBody("annotated", { "mcpscope.dev/inject": "true", "mcpscope.dev/server-name": "weather" }),
+    });
+    const sidecar = pod.spec?.initContainers?.find((c) => c.name === "mcpscope-sidecar");
+    expect(sidecar?.restartPolicy).toBe("Always");
+    expect(sidecar?.env?.find((e) => e.name === "MCP_UPSTREAM_URL")?.value).toBe("http://127.0.0.1:3001");
+    expect(sidecar?.env?.find((e) => e.name === "MCP_UPSTREAM_NAME")?.value).toBe("weather");
+    expect(pod.metadata?.annotations?.["mcpscope.dev/injected"]).toBe("true");
+  });
+
+  it("leaves a pod without the annotation untouched", async () => {
+    const pod = await core.createNamespacedPod({ namespace: "default", body: podBody("plain") });
+    expect(pod.spec?.initContainers).toBeUndefined();
+    expect(pod.spec?.containers.map((c) => c.name)).toEqual(["server"]);
+  });
+
+  it("injects every pod of a namespace labelled mcpscope.dev/inject=enabled, except one that opts out", async () => {
+    const injected = await core.createNamespacedPod({ namespace: "team-a", body: podBody("by-namespace") });
+    expect(injected.spec?.initContainers?.map((c) => c.name)).toEqual(["mcpscope-sidecar"]);
+    const optedOut = await core.createNamespacedPod({
+      namespace: "team-a",
+      body: podBody("opted-out", { "mcpscope.dev/inject": "false" }),
+    });
+    expect(optedOut.spec?.initContainers).toBeUndefined();
+  });
+
+  it("does not inject a pod twice", async () => {
+    const first = await core.createNamespacedPod({
+      namespace: "default",
+      body: podBody("twice-a", { "mcpscope.dev/inject": "true" }),
+    });
+    // The admitted pod, resubmitted (as a reinvocation would present it), minus what the
+    // ServiceAccount admission added (token volume mounts).
+    const strip = (containers: V1Container[]) => containers.map(({ volumeMounts: _v, ...c }) => c);
+    const resubmitted: V1Pod = {
+      metadata: { name: "twice-b", annotations: first.metadata?.annotations, labels: first.metadata?.labels },
+      spec: {
+        containers: strip(first.spec?.containers ?? []),
+        initContainers: strip(first.spec?.initContainers ?? []),
+      },
+    };
+    const second = await core.createNamespacedPod({ namespace: "default", body: resubmitted });
+    expect(second.spec?.initContainers?.filter((c) => c.name === "mcpscope-sidecar")).toHaveLength(1);
+  });
+
+  it("admits a pod with a bad annotation without the sidecar", async () => {
+    const pod = await core.createNamespacedPod({
+      namespace: "default",
+      body: podBody("bad", { "mcpscope.dev/inject": "true", "mcpscope.dev/upstream-port": "http" }),
+    });
+    expect(pod.spec?.initContainers).toBeUndefined();
+  });
+
+  it("never mutates the operator's own namespace", async () => {
+    const pod = await core.createNamespacedPod({
+      namespace: "mcpscope-system",
+      body: podBody("own", { "mcpscope.dev/inject": "true" }),
+    });
+    expect(pod.spec?.initContainers).toBeUndefined();
+  });
+
+  it("still admits pods when the webhook is down (failurePolicy: Ignore)", async () => {
+    await server?.close();
+    server = undefined;
+    const pod = await core.createNamespacedPod({
+      namespace: "default",
+      body: podBody("webhook-down", { "mcpscope.dev/inject": "true" }),
+    });
+    expect(pod.metadata?.name).toBe("webhook-down");
+    expect(pod.spec?.initContainers).toBeUndefined();
+  });
+});

@@ -1,0 +1,3 @@
+export { type AdmissionServer, mutatePodsPath, startAdmissionServer } from "./admission-server.js";
+export { buildWebhookConfiguration } from "./configuration.js";
+export { decideInjection, injectionPatch, injectSidecar } from "./injection.js";

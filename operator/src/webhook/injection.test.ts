@@ -1,0 +1,106 @@
+import type { V1Pod } from "@kubernetes/client-node";
+import { applyPatch } from "fast-json-patch";
+import { describe, expect, it } from "vitest";
+import { decideInjection, injectionPatch, injectSidecar, readSidecarAnnotations } from "./injection.js";
+
+const settings = { sidecarImage: "ghcr.io/mcpscope/sidecar:0.1.0", nativeSidecars: true };
+
+function pod(annotations: Record<string, string> = {}, port = 3001): V1Pod {
+  return {
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "weather-abc", labels: { app: "weather" }, annotations },
+    spec: { containers: [{ name: "server", image: "weather:1", ports: [{ containerPort: port }] }] },
+  };
+}
+
+describe("decideInjection", () => {
+  it("injects a pod annotated mcpscope.dev/inject: true", () => {
+    expect(decideInjection(pod({ "mcpscope.dev/inject": "true" }), {})).toEqual({ inject: true });
+  });
+
+  it("injects every pod of a namespace labelled mcpscope.dev/inject=enabled unless the pod opts out", () => {
+    expect(decideInjection(pod(), { "mcpscope.dev/inject": "enabled" })).toEqual({ inject: true });
+    expect(decideInjection(pod({ "mcpscope.dev/inject": "false" }), { "mcpscope.dev/inject": "enabled" })).toEqual({
+      inject: false,
+      reason: "opted out by annotation",
+    });
+  });
+
+  it("leaves an unannotated pod alone", () => {
+    expect(decideInjection(pod(), {})).toEqual({ inject: false, reason: "not requested" });
+  });
+
+  it("does not inject twice", () => {
+    const once = injectSidecar(pod({ "mcpscope.dev/inject": "true" }), settings);
+    expect(decideInjection(once, {})).toEqual({ inject: false, reason: "already injected" });
+  });
+
+  it("refuses a bad annotation value with a warning", () => {
+    expect(decideInjection(pod({ "mcpscope.dev/inject": "yes" }), {})).toEqual({
+      inject: false,
+      reason: "bad annotation",
+      warning: 'mcpscope.dev/inject must be "true" or "false", got "yes"; not injected',
+    });
+  });
+});
+
+describe("readSidecarAnnotations", () => {
+  it("defaults the upstream port to the first containerPort and the name to the app label", () => {
+    expect(readSidecarAnnotations(pod())).toEqual({
+      upstreamPort: 3001,
+      upstreamPath: "/mcp",
+      serverName: "weather",
+      transport: "streamable-http",
+      sidecarPort: 4000,
+      metricsPort: 9464,
+    });
+  });
+
+  it.each([
+    [{ "mcpscope.dev/upstream-port": "http" }, 'mcpscope.dev/upstream-port must be a port number 1-65535, got "http"'],
+    [{ "mcpscope.dev/upstream-path": "mcp" }, 'mcpscope.dev/upstream-path must start with /, got "mcp"'],
+    [
+      { "mcpscope.dev/server-name": "my server" },
+      `mcpscope.dev/server-name must be 1-63 letters, digits, '.', '_' or '-', got "my server"`,
+    ],
+    [{ "mcpscope.dev/transport": "ws" }, 'mcpscope.dev/transport must be streamable-http or sse, got "ws"'],
+  ])("explains a bad annotation %j", (annotations, message) => {
+    expect(() => readSidecarAnnotations(pod(annotations))).toThrow(message);
+  });
+});
+
+describe("injectSidecar and injectionPatch", () => {
+  it("adds a native sidecar (initContainer, restartPolicy Always) configured from annotations", () => {
+    const original = pod({
+      "mcpscope.dev/inject": "true",
+      "mcpscope.dev/server-name": "wx",
+      "mcpscope.dev/upstream-port": "8080",
+    });
+    const mutated = injectSidecar(original, settings);
+    const sidecar = mutated.spec?.initContainers?.[0];
+    expect(sidecar?.restartPolicy).toBe("Always");
+    expect(sidecar?.env?.find((e) => e.name === "MCP_UPSTREAM_URL")?.value).toBe("http://127.0.0.1:8080");
+    expect(sidecar?.env?.find((e) => e.name === "MCP_UPSTREAM_NAME")?.value).toBe("wx");
+    expect(mutated.metadata?.annotations?.["mcpscope.dev/injected"]).toBe("true");
+    expect(original.spec?.initContainers).toBeUndefined();
+  });
+
+  it("adds a regular container where native sidecars are not available", () => {
+    const mutated = injectSidecar(pod({ "mcpscope.dev/inject": "true" }), { ...settings, nativeSidecars: false });
+    expect(mutated.spec?.containers.map((c) => c.name)).toEqual(["server", "mcpscope-sidecar"]);
+  });
+
+  it("refuses when the sidecar's port is taken by the pod", () => {
+    expect(() => injectSidecar(pod({ "mcpscope.dev/inject": "true" }, 4000), settings)).toThrow(
+      "port 4000 is already used by the pod",
+    );
+  });
+
+  it("produces a JSON patch that turns the original into the mutated pod", () => {
+    const original = pod({ "mcpscope.dev/inject": "true" });
+    const mutated = injectSidecar(original, settings);
+    const patch = injectionPatch(original, mutated);
+    expect(applyPatch(structuredClone(original), patch).newDocument).toEqual(mutated);
+  });
+});
