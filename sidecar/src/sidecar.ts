@@ -36,8 +36,7 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
   const logger = runtime.logger ?? createLogger(config.logLevel);
   const metrics: MetricsPipeline = startMetricsPipeline({
     serviceName: config.otel.serviceName,
-    serverName: config.serverName,
-    resourceAttributes: config.otel.resourceAttributes,
+    resourceAttributes: { ...config.otel.resourceAttributes, "mcp.server.name": config.serverName },
     prometheus: config.metrics,
     otlpMetricsUrl: config.otel.metricsUrl,
     exportIntervalMs: config.otel.exportIntervalMs,

@@ -13,6 +13,7 @@ export interface AdmissionServerOptions {
   namespaceLabels: (namespace: string) => Promise<Record<string, string>>;
   /** Told when a pod asked for the sidecar but could not get it (an Event is recorded by the caller). */
   onInjectionFailed?: (pod: V1Pod, namespace: string, message: string) => void;
+  onAdmission?: (result: "injected" | "skipped" | "failed") => void;
   logger: Logger;
 }
 

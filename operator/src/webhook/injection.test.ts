@@ -1,5 +1,5 @@
 import type { V1Pod } from "@kubernetes/client-node";
-import { applyPatch } from "fast-json-patch";
+import jsonPatch from "fast-json-patch";
 import { describe, expect, it } from "vitest";
 import { decideInjection, injectionPatch, injectSidecar, readSidecarAnnotations } from "./injection.js";
 
@@ -101,6 +101,6 @@ describe("injectSidecar and injectionPatch", () => {
     const original = pod({ "mcpscope.dev/inject": "true" });
     const mutated = injectSidecar(original, settings);
     const patch = injectionPatch(original, mutated);
-    expect(applyPatch(structuredClone(original), patch).newDocument).toEqual(mutated);
+    expect(jsonPatch.applyPatch(structuredClone(original), patch).newDocument).toEqual(mutated);
   });
 });

@@ -1,5 +1,5 @@
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
-import { compare, type Operation } from "fast-json-patch";
+import jsonPatch, { type Operation } from "fast-json-patch";
 import { Annotation } from "../api/names.js";
 import { buildSidecarContainer, sidecarContainerName } from "../sidecar-spec/sidecar-container.js";
 
@@ -130,5 +130,5 @@ export function injectSidecar(pod: V1Pod, settings: InjectionSettings): V1Pod {
 
 /** The JSON patch from the pod as admitted to the mutated pod: computed by diffing, never hand-assembled. */
 export function injectionPatch(original: V1Pod, mutated: V1Pod): Operation[] {
-  return compare(original as object, mutated as object);
+  return jsonPatch.compare(original as object, mutated as object);
 }

@@ -5,7 +5,6 @@ import { MeterProvider, type MetricReader, PeriodicExportingMetricReader } from 
 
 export interface MetricsExportOptions {
   serviceName: string;
-  serverName: string;
   resourceAttributes: Record<string, string>;
   prometheus: { host: string; port: number };
   /** OTLP/HTTP metrics URL (…/v1/metrics); no push when undefined. */
@@ -51,7 +50,6 @@ export function startMetricsPipeline(options: MetricsExportOptions): MetricsPipe
     resource: resourceFromAttributes({
       ...options.resourceAttributes,
       "service.name": options.serviceName,
-      "mcp.server.name": options.serverName,
     }),
     readers,
   });

@@ -1,0 +1,86 @@
+import { hostname } from "node:os";
+import { z } from "zod";
+
+const bool = (fallback: boolean) =>
+  z
+    .enum(["true", "false"], { error: 'must be "true" or "false"' })
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === "true"));
+const port = (fallback: number) =>
+  z
+    .string()
+    .regex(/^\d+$/, "must be a port number")
+    .transform(Number)
+    .pipe(z.number().min(1, "must be at least 1").max(65535, "must be at most 65535"))
+    .optional()
+    .transform((v) => v ?? fallback);
+
+const envSchema = z.object({
+  SIDECAR_IMAGE: z.string().min(1).default("ghcr.io/mcpscope/sidecar:0.1.0"),
+  OPERATOR_NAMESPACE: z.string().min(1).default("mcpscope-system"),
+  POD_NAME: z.string().min(1).optional(),
+  LEADER_ELECTION: bool(true),
+  LEASE_NAME: z.string().min(1).default("mcpscope-operator"),
+  LEASE_DURATION_SECONDS: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number of seconds")
+    .transform(Number)
+    .pipe(z.number().min(1, "must be at least 1").max(300, "must be at most 300"))
+    .optional()
+    .transform((v) => v ?? 15),
+  CONTROLLER_ENABLED: bool(true),
+  WEBHOOK_ENABLED: bool(true),
+  WEBHOOK_HOST: z.string().min(1).default("0.0.0.0"),
+  WEBHOOK_PORT: port(9443),
+  WEBHOOK_SERVICE_NAME: z.string().min(1).default("mcpscope-webhook"),
+  WEBHOOK_CONFIGURATION_NAME: z.string().min(1).default("mcpscope-webhook"),
+  WEBHOOK_SECRET_NAME: z.string().min(1).default("mcpscope-webhook-tls"),
+  WEBHOOK_CERT_MODE: z
+    .enum(["self-managed", "cert-manager"], { error: "must be self-managed or cert-manager" })
+    .default("self-managed"),
+  WEBHOOK_CERT_DIR: z.string().min(1).default("/tmp/k8s-webhook-server/serving-certs"),
+  WEBHOOK_EXTRA_IPS: z
+    .string()
+    .optional()
+    .transform((v) =>
+      v
+        ? v
+            .split(",")
+            .map((s) => s.trim())
+            .filter(Boolean)
+        : [],
+    ),
+  NATIVE_SIDECARS: z.enum(["auto", "true", "false"], { error: "must be auto, true or false" }).default("auto"),
+  OTLP_ENDPOINT: z
+    .string()
+    .regex(/^https?:\/\//, "must be an http(s) URL")
+    .optional(),
+  HEALTH_PORT: port(8081),
+  METRICS_PORT: port(8080),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+
+export type OperatorConfig = ReturnType<typeof loadOperatorConfig>;
+
+export class OperatorConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(problems.map((p) => `ConfigError: ${p}`).join("\n"));
+    this.name = "OperatorConfigError";
+  }
+}
+
+/** The only place the operator reads its environment. */
+export function loadOperatorConfig(env: Record<string, string | undefined>) {
+  const present = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = envSchema.safeParse(present);
+  if (!parsed.success) {
+    throw new OperatorConfigError(
+      parsed.error.issues.map((i) => {
+        const key = String(i.path[0]);
+        return present[key] === undefined ? `${key} ${i.message}` : `${key} ${i.message}, got "${present[key]}"`;
+      }),
+    );
+  }
+  const e = parsed.data;
+  return { ...e, identity: e.POD_NAME ?? `${hostname()}-${process.pid}` };
+}
