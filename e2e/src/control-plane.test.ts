@@ -17,7 +17,7 @@ describe("the test control plane", () => {
     const admin = cp.adminKubeConfig().makeApiClient(CoreV1Api);
     const namespaces = await admin.listNamespace();
     expect(namespaces.items.map((n) => n.metadata?.name)).toContain("default");
-    const nobody = (await cp.kubeConfigFor("nobody")).makeApiClient(CoreV1Api);
+    const nobody = (await cp.kubeConfigFor("nobody")).kubeConfig.makeApiClient(CoreV1Api);
     await expect(nobody.listNamespace()).rejects.toThrow(/403|forbidden/i);
   });
 

@@ -1,7 +1,14 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { request as httpsRequest } from "node:https";
 import { fileURLToPath } from "node:url";
-import { AdmissionregistrationV1Api, AppsV1Api, CoordinationV1Api, CoreV1Api } from "@kubernetes/client-node";
+import {
+  AdmissionregistrationV1Api,
+  AppsV1Api,
+  CoordinationV1Api,
+  CoreV1Api,
+  RbacAuthorizationV1Api,
+} from "@kubernetes/client-node";
+import { buildOperatorRbac } from "@mcpscope/operator";
 import { buildWebhookConfiguration } from "@mcpscope/operator/webhook";
 import { freePort, readMetrics, sampleValue, stopProcess } from "@mcpscope/sidecar/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -10,6 +17,8 @@ import { type ControlPlane, startControlPlane } from "./harness/control-plane.js
 const operatorMain = fileURLToPath(new URL("../../operator/dist/main.js", import.meta.url));
 const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
 let cp: ControlPlane;
+/** The operators run as a user holding only the operator's least-privilege RBAC, not as admin. */
+let operatorKubeconfig = "";
 const operators: Array<{
   name: string;
   child: ChildProcess;
@@ -34,7 +43,7 @@ async function startOperatorProcess(name: string) {
   const child = spawn(process.execPath, [operatorMain], {
     env: {
       PATH: process.env.PATH ?? "",
-      KUBECONFIG: cp.kubeconfigPath,
+      KUBECONFIG: operatorKubeconfig,
       POD_NAME: name,
       OPERATOR_NAMESPACE: "mcpscope-system",
       LEASE_DURATION_SECONDS: "3",
@@ -81,6 +90,18 @@ beforeAll(async () => {
     .adminKubeConfig()
     .makeApiClient(CoreV1Api)
     .createNamespace({ body: { metadata: { name: "mcpscope-system" } } });
+  const rbac = buildOperatorRbac({ name: "mcpscope-operator", namespace: "mcpscope-system", webhookConfigurationName: "mcpscope-webhook" });
+  const subjects = [{ kind: "User", name: "mcpscope-operator", apiGroup: "rbac.authorization.k8s.io" }];
+  const rbacApi = cp.adminKubeConfig().makeApiClient(RbacAuthorizationV1Api);
+  await rbacApi.createClusterRole({ body: rbac.clusterRole });
+  await rbacApi.createNamespacedRole({ namespace: "mcpscope-system", body: rbac.role });
+  const roleRef = (kind: string) => ({ apiGroup: "rbac.authorization.k8s.io", kind, name: "mcpscope-operator" });
+  await rbacApi.createClusterRoleBinding({ body: { metadata: { name: "mcpscope-operator" }, roleRef: roleRef("ClusterRole"), subjects } });
+  await rbacApi.createNamespacedRoleBinding({
+    namespace: "mcpscope-system",
+    body: { metadata: { name: "mcpscope-operator" }, roleRef: roleRef("Role"), subjects },
+  });
+  operatorKubeconfig = (await cp.kubeConfigFor("mcpscope-operator")).path;
 }, 120_000);
 
 afterAll(async () => {
@@ -88,7 +109,7 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-describe("two operator processes", () => {
+describe("two operator processes with least-privilege RBAC", () => {
   it("elect one leader, and the other takes over when the leader is killed", async () => {
     // The webhook configuration exists first, so the operator's certificate sync fills its caBundle.
     const port = await freePort();

@@ -3,4 +3,5 @@ export { type McpServerSpec, type McpServerStatus, mcpServerSpecSchema } from ".
 export * from "./api/names.js";
 export { type RunningController, startController } from "./controller/controller.js";
 export { buildDesiredObjects } from "./controller/desired.js";
+export { buildOperatorRbac } from "./rbac.js";
 export { buildSidecarContainer } from "./sidecar-spec/sidecar-container.js";

@@ -21,7 +21,7 @@ export interface ControlPlane {
   kubeconfigPath: string;
   adminKubeConfig(): KubeConfig;
   /** A kubeconfig for a client certificate with this user name and groups (RBAC is enforced). */
-  kubeConfigFor(user: string, groups?: string[]): Promise<KubeConfig>;
+  kubeConfigFor(user: string, groups?: string[]): Promise<{ kubeConfig: KubeConfig; path: string }>;
   stopControllerManager(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -180,7 +180,7 @@ export async function startControlPlane(
         await writeFile(path, kubeconfigYaml(user, cert));
         const kc = new KubeConfig();
         kc.loadFromFile(path);
-        return kc;
+        return { kubeConfig: kc, path };
       },
       async stopControllerManager() {
         if (controllerManager) await stopProcess(controllerManager.child);

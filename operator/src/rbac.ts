@@ -1,0 +1,53 @@
+import type { V1ClusterRole, V1PolicyRule, V1Role } from "@kubernetes/client-node";
+import { apiGroup, plural } from "./api/names.js";
+
+/** Cluster-wide: what the controller and the webhook read and write in every namespace. */
+export const operatorClusterRules: V1PolicyRule[] = [
+  { apiGroups: [apiGroup], resources: [plural], verbs: ["get", "list", "watch"] },
+  { apiGroups: [apiGroup], resources: [`${plural}/status`], verbs: ["get", "patch", "update"] },
+  { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "patch", "update"] },
+  { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch", "create", "patch", "update"] },
+  { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
+  { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
+  { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch"] },
+];
+
+/** The webhook configuration whose caBundle the operator keeps current: that one object only. */
+export function webhookConfigurationRules(webhookConfigurationName: string): V1PolicyRule[] {
+  return [
+    {
+      apiGroups: ["admissionregistration.k8s.io"],
+      resources: ["mutatingwebhookconfigurations"],
+      resourceNames: [webhookConfigurationName],
+      verbs: ["get", "patch", "update"],
+    },
+  ];
+}
+
+/** In the operator's own namespace only: its leader-election Lease and its webhook certificate Secret. */
+export const operatorNamespaceRules: V1PolicyRule[] = [
+  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
+  { apiGroups: [""], resources: ["secrets"], verbs: ["get", "create", "update"] },
+];
+
+/** Least-privilege RBAC for the operator (no delete anywhere: owned objects go by garbage collection). */
+export function buildOperatorRbac(params: { name: string; namespace: string; webhookConfigurationName: string }): {
+  clusterRole: V1ClusterRole;
+  role: V1Role;
+} {
+  const labels = { "app.kubernetes.io/name": "mcpscope", "app.kubernetes.io/component": "operator" };
+  return {
+    clusterRole: {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "ClusterRole",
+      metadata: { name: params.name, labels },
+      rules: [...operatorClusterRules, ...webhookConfigurationRules(params.webhookConfigurationName)],
+    },
+    role: {
+      apiVersion: "rbac.authorization.k8s.io/v1",
+      kind: "Role",
+      metadata: { name: params.name, namespace: params.namespace, labels },
+      rules: operatorNamespaceRules,
+    },
+  };
+}
