@@ -90,13 +90,19 @@ beforeAll(async () => {
     .adminKubeConfig()
     .makeApiClient(CoreV1Api)
     .createNamespace({ body: { metadata: { name: "mcpscope-system" } } });
-  const rbac = buildOperatorRbac({ name: "mcpscope-operator", namespace: "mcpscope-system", webhookConfigurationName: "mcpscope-webhook" });
+  const rbac = buildOperatorRbac({
+    name: "mcpscope-operator",
+    namespace: "mcpscope-system",
+    webhookConfigurationName: "mcpscope-webhook",
+  });
   const subjects = [{ kind: "User", name: "mcpscope-operator", apiGroup: "rbac.authorization.k8s.io" }];
   const rbacApi = cp.adminKubeConfig().makeApiClient(RbacAuthorizationV1Api);
   await rbacApi.createClusterRole({ body: rbac.clusterRole });
   await rbacApi.createNamespacedRole({ namespace: "mcpscope-system", body: rbac.role });
   const roleRef = (kind: string) => ({ apiGroup: "rbac.authorization.k8s.io", kind, name: "mcpscope-operator" });
-  await rbacApi.createClusterRoleBinding({ body: { metadata: { name: "mcpscope-operator" }, roleRef: roleRef("ClusterRole"), subjects } });
+  await rbacApi.createClusterRoleBinding({
+    body: { metadata: { name: "mcpscope-operator" }, roleRef: roleRef("ClusterRole"), subjects },
+  });
   await rbacApi.createNamespacedRoleBinding({
     namespace: "mcpscope-system",
     body: { metadata: { name: "mcpscope-operator" }, roleRef: roleRef("Role"), subjects },

@@ -84,6 +84,38 @@ describe("the injection webhook behind a real kube-apiserver", () => {
     expect(after.metadata?.resourceVersion).toBe(before.metadata?.resourceVersion);
   });
 
+  it("renews the serving certificate before it expires, and the CA (with a new caBundle) before it does", async () => {
+    const kc = cp.adminKubeConfig();
+    // Its own webhook configuration (matching no namespace), so rotating it leaves the live one alone.
+    const rotation = buildWebhookConfiguration({
+      name: "rotation-test",
+      target: { url: "https://127.0.0.1:1" },
+      excludedNamespaces: [],
+    });
+    const hook = rotation.webhooks?.[0];
+    if (hook) hook.namespaceSelector = { matchLabels: { "mcpscope.dev/never": "matches" } };
+    await kc.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({ body: rotation });
+    const sync = (daysAhead: number) =>
+      ensureWebhookCertificate(kc, {
+        namespace: "mcpscope-system",
+        secretName: "mcpscope-webhook-tls-rotation",
+        webhookConfigurationName: "rotation-test",
+        dnsNames: ["mcpscope-webhook.mcpscope-system.svc"],
+        now: () => new Date(Date.now() + daysAhead * 86_400_000),
+      });
+    const first = await sync(0);
+    const nearServingExpiry = await sync(340);
+    expect(nearServingExpiry.changed).toBe(true);
+    expect(nearServingExpiry.caPem).toBe(first.caPem);
+    expect(nearServingExpiry.serving.certPem).not.toBe(first.serving.certPem);
+    const nearCaExpiry = await sync(3630);
+    expect(nearCaExpiry.caPem).not.toBe(first.caPem);
+    const config = await kc
+      .makeApiClient(AdmissionregistrationV1Api)
+      .readMutatingWebhookConfiguration({ name: "rotation-test" });
+    expect(config.webhooks?.[0]?.clientConfig.caBundle).toBe(Buffer.from(nearCaExpiry.caPem).toString("base64"));
+  });
+
   it("injects a native sidecar into a pod annotated mcpscope.dev/inject: true", async () => {
     const pod = await core.createNamespacedPod({
       namespace: "default",
