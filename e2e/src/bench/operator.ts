@@ -1,0 +1,156 @@
+#!/usr/bin/env node
+// `npm run bench` (second part): the operator on a real control plane.
+// 1. Webhook admission latency: pod creations through kube-apiserver, in a namespace the webhook
+//    injects vs one it is not called for, alternating rounds; added p50/p99.
+// 2. Reconcile throughput: time from creating 1,000 McpServers to 1,000 Deployments, and the
+//    operator process's RSS.
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { buildWebhookConfiguration } from "@mcpscope/operator/webhook";
+import { freePort, stopProcess } from "@mcpscope/sidecar/testing";
+import { startControlPlane } from "../harness/control-plane.js";
+import { setupTools } from "../harness/tools.js";
+import { median, percentile, rssMbFromProcStatus } from "./stats.js";
+
+const quick = process.argv.includes("--quick");
+const pods = quick ? 200 : 1000;
+const servers = quick ? 200 : 1000;
+const us = (v: number) => `${(v / 1000).toFixed(2)} ms`;
+
+async function main(): Promise<void> {
+  const tools = setupTools();
+  const cp = await startControlPlane(tools, { controllerManager: false });
+  const kc = cp.adminKubeConfig();
+  const core = kc.makeApiClient(CoreV1Api);
+  const webhookPort = await freePort();
+  const metricsPort = await freePort();
+  const operatorMain = fileURLToPath(new URL("../../../operator/dist/main.js", import.meta.url));
+  let operator: ReturnType<typeof spawn> | undefined;
+  try {
+    for (const name of ["mcpscope-system", "bench-inject", "bench-baseline", "bench-servers"]) {
+      await core.createNamespace({ body: { metadata: { name } } });
+      // No controller-manager here (it would compete for the CPU): create the default ServiceAccounts.
+      await core.createNamespacedServiceAccount({ namespace: name, body: { metadata: { name: "default" } } });
+    }
+    await kc.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({
+      body: buildWebhookConfiguration({
+        name: "mcpscope-webhook",
+        target: { url: `https://127.0.0.1:${webhookPort}` },
+        excludedNamespaces: ["kube-system", "mcpscope-system", "bench-baseline"],
+      }),
+    });
+    const crds = fileURLToPath(new URL("../../../crds/mcpscope.dev_mcpservers.yaml", import.meta.url));
+    await new Promise<void>((resolve, reject) => {
+      const child = spawn(tools.KUBECTL, ["--kubeconfig", cp.kubeconfigPath, "apply", "-f", crds], { stdio: "ignore" });
+      child.once("exit", (code) => (code === 0 ? resolve() : reject(new Error(`kubectl apply exited ${code}`))));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 2_000)); // CRD established
+
+    operator = spawn(process.execPath, [operatorMain], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        KUBECONFIG: cp.kubeconfigPath,
+        LEADER_ELECTION: "false",
+        WEBHOOK_HOST: "127.0.0.1",
+        WEBHOOK_PORT: String(webhookPort),
+        WEBHOOK_EXTRA_IPS: "127.0.0.1",
+        HEALTH_PORT: String(await freePort()),
+        METRICS_PORT: String(metricsPort),
+        LOG_LEVEL: "warn",
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    const deadline = Date.now() + 30_000;
+    while (
+      !(await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+        (r) => r.ok,
+        () => false,
+      ))
+    ) {
+      if (Date.now() > deadline) throw new Error("operator did not start");
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_000)); // caBundle patched
+
+    // 1. Admission latency.
+    const create = async (namespace: string, i: number) => {
+      const started = process.hrtime.bigint();
+      const pod = await core.createNamespacedPod({
+        namespace,
+        body: {
+          metadata: { name: `p-${i}`, annotations: { "mcpscope.dev/inject": "true" } },
+          spec: { containers: [{ name: "server", image: "weather:1", ports: [{ containerPort: 3001 }] }] },
+        },
+      });
+      const elapsed = Number(process.hrtime.bigint() - started) / 1000;
+      const injected = (pod.spec?.initContainers ?? []).length > 0;
+      if (injected !== (namespace === "bench-inject")) throw new Error(`pod ${namespace}/p-${i}: injected=${injected}`);
+      return elapsed;
+    };
+    const rounds = 4;
+    const perRound = pods / rounds;
+    const added50: number[] = [];
+    const added99: number[] = [];
+    const all: Record<string, number[]> = { "bench-inject": [], "bench-baseline": [] };
+    for (let r = 0; r < rounds; r++) {
+      const order = r % 2 === 0 ? ["bench-inject", "bench-baseline"] : ["bench-baseline", "bench-inject"];
+      const samples: Record<string, number[]> = {};
+      for (const ns of order) {
+        samples[ns] = [];
+        for (let i = 0; i < perRound; i++) samples[ns].push(await create(ns, r * perRound + i));
+        all[ns]?.push(...(samples[ns] ?? []));
+      }
+      added50.push(percentile(samples["bench-inject"] ?? [], 50) - percentile(samples["bench-baseline"] ?? [], 50));
+      added99.push(percentile(samples["bench-inject"] ?? [], 99) - percentile(samples["bench-baseline"] ?? [], 99));
+    }
+    console.log(
+      `webhook admission, ${pods} pod creations each way: with injection p50 ${us(percentile(all["bench-inject"] ?? [], 50))} p99 ${us(percentile(all["bench-inject"] ?? [], 99))}; without the webhook p50 ${us(percentile(all["bench-baseline"] ?? [], 50))} p99 ${us(percentile(all["bench-baseline"] ?? [], 99))}; added by the webhook p50 ${us(median(added50))}, p99 ${us(median(added99))} (goal p99 ≤ 5 ms)`,
+    );
+
+    // 2. Reconcile 1,000 McpServers.
+    const custom = kc.makeApiClient(CustomObjectsApi);
+    const apps = kc.makeApiClient(AppsV1Api);
+    const started = performance.now();
+    const queue = Array.from({ length: servers }, (_, i) => i);
+    await Promise.all(
+      Array.from({ length: 16 }, async () => {
+        for (let i = queue.shift(); i !== undefined; i = queue.shift()) {
+          await custom.createNamespacedCustomObject({
+            group: "mcpscope.dev",
+            version: "v1alpha1",
+            namespace: "bench-servers",
+            plural: "mcpservers",
+            body: {
+              apiVersion: "mcpscope.dev/v1alpha1",
+              kind: "McpServer",
+              metadata: { name: `s-${i}` },
+              spec: { server: { image: "mcp/server:1" } },
+            },
+          });
+        }
+      }),
+    );
+    const created = performance.now();
+    let count = 0;
+    while (count < servers) {
+      count = (await apps.listNamespacedDeployment({ namespace: "bench-servers" })).items.length;
+      if (performance.now() - started > 300_000) throw new Error(`only ${count} Deployments after 300 s`);
+      if (count < servers) await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    const done = performance.now();
+    const rss = rssMbFromProcStatus(await readFile(`/proc/${operator.pid}/status`, "utf8"));
+    console.log(
+      `reconcile: ${servers} McpServers created in ${((created - started) / 1000).toFixed(1)} s; all ${servers} Deployments present ${((done - started) / 1000).toFixed(1)} s after the first create (goal ≤ 60 s); operator RSS ${rss.toFixed(1)} MB`,
+    );
+  } finally {
+    if (operator) await stopProcess(operator);
+    await cp.stop();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

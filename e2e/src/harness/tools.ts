@@ -1,0 +1,29 @@
+import { execFileSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
+
+const root = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** Paths of the real programs the tests and benchmarks run, as e2e/tools/setup.sh reports them. */
+export interface ToolPaths {
+  OTELCOL: string;
+  PROMETHEUS: string;
+  PROMTOOL: string;
+  KUBE_APISERVER: string;
+  KUBE_CONTROLLER_MANAGER: string;
+  ETCD: string;
+  KUBECTL: string;
+}
+
+/** Runs e2e/tools/setup.sh (builds or installs what is missing, once per machine) and reads its report. */
+export function setupTools(): ToolPaths {
+  const output = execFileSync("bash", ["e2e/tools/setup.sh"], {
+    cwd: root,
+    stdio: ["ignore", "pipe", "inherit"],
+  }).toString();
+  return Object.fromEntries(
+    output
+      .split("\n")
+      .filter((line) => /^[A-Z_]+=/.test(line))
+      .map((line) => [line.slice(0, line.indexOf("=")), line.slice(line.indexOf("=") + 1)]),
+  ) as unknown as ToolPaths;
+}
