@@ -8,6 +8,8 @@ export default defineConfig({
     // Tests run the TypeScript sources of sibling workspaces, not their build output.
     alias: [
       { find: /^@mcpscope\/sidecar\/testing$/, replacement: src("./sidecar/src/testing/index.ts") },
+      { find: /^@mcpscope\/sidecar\/constants$/, replacement: src("./sidecar/src/constants.ts") },
+      { find: /^@mcpscope\/sidecar\/telemetry$/, replacement: src("./sidecar/src/telemetry/index.ts") },
       { find: /^@mcpscope\/sidecar$/, replacement: src("./sidecar/src/index.ts") },
       { find: /^@mcpscope\/operator\/certs$/, replacement: src("./operator/src/certs/x509.ts") },
       { find: /^@mcpscope\/operator\/webhook$/, replacement: src("./operator/src/webhook/index.ts") },

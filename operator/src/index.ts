@@ -4,4 +4,5 @@ export * from "./api/names.js";
 export { type RunningController, startController } from "./controller/controller.js";
 export { buildDesiredObjects } from "./controller/desired.js";
 export { buildOperatorRbac } from "./rbac.js";
+export { operatorNodeFlags } from "./runtime-flags.js";
 export { buildSidecarContainer } from "./sidecar-spec/sidecar-container.js";

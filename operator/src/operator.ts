@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CoreV1Api, type KubeConfig, type V1Pod, VersionApi } from "@kubernetes/client-node";
-import { createLogger, startMetricsPipeline } from "@mcpscope/sidecar";
+import { createLogger, startMetricsPipeline } from "@mcpscope/sidecar/telemetry";
 import type { Logger } from "pino";
 import { ensureWebhookCertificate } from "./certs/webhook-certificate.js";
 import type { OperatorConfig } from "./config.js";

@@ -8,6 +8,7 @@ import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { AdmissionregistrationV1Api, AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { operatorNodeFlags } from "@mcpscope/operator";
 import { buildWebhookConfiguration } from "@mcpscope/operator/webhook";
 import { freePort, stopProcess } from "@mcpscope/sidecar/testing";
 import { startControlPlane } from "../harness/control-plane.js";
@@ -48,7 +49,7 @@ async function main(): Promise<void> {
     });
     await new Promise((resolve) => setTimeout(resolve, 2_000)); // CRD established
 
-    operator = spawn(process.execPath, [operatorMain], {
+    operator = spawn(process.execPath, [...operatorNodeFlags, operatorMain], {
       env: {
         PATH: process.env.PATH ?? "",
         KUBECONFIG: cp.kubeconfigPath,

@@ -33,8 +33,8 @@ function pemOfKey(der: ArrayBuffer): string {
 }
 
 function subjectOf(commonName: string, organization?: string): string {
-  const escape = (v: string) => v.replace(/([,+"\\<>;=])/g, "\\$1");
-  return organization ? `CN=${escape(commonName)}, O=${escape(organization)}` : `CN=${escape(commonName)}`;
+  const escapeDn = (v: string) => v.replace(/([,+"\\<>;=])/g, "\\$1");
+  return organization ? `CN=${escapeDn(commonName)}, O=${escapeDn(organization)}` : `CN=${escapeDn(commonName)}`;
 }
 
 function serial(): string {

@@ -1,5 +1,5 @@
 import type { V1Container, V1EnvVar, V1ResourceRequirements } from "@kubernetes/client-node";
-import { SidecarEnv, sidecarNodeFlags } from "@mcpscope/sidecar";
+import { SidecarEnv, sidecarNodeFlags } from "@mcpscope/sidecar/constants";
 
 /** What the sidecar needs to know, whether it is built for an McpServer or injected into a pod. */
 export interface SidecarParams {
