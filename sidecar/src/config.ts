@@ -76,6 +76,7 @@ const envSchema = z
     [E.sessionIdleTimeoutMs]: integer(1_000, 86_400_000, 3_600_000),
     [E.healthCacheMs]: integer(0, 600_000, 5_000),
     [E.healthTimeoutMs]: integer(100, 60_000, 3_000),
+    [E.healthIntervalMs]: integer(1_000, 3_600_000, 15_000),
     [E.shutdownGraceMs]: integer(0, 3_600_000, 10_000),
     [E.host]: z.string().trim().min(1).optional().default("0.0.0.0"),
     [E.port]: port(4000),
@@ -140,6 +141,7 @@ function toConfig(env: z.output<typeof envSchema>) {
     health: {
       cacheMs: env[E.healthCacheMs],
       timeoutMs: env[E.healthTimeoutMs],
+      intervalMs: env[E.healthIntervalMs],
     },
     shutdownGraceMs: env[E.shutdownGraceMs],
     logLevel: env[E.logLevel],

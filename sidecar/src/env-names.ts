@@ -12,6 +12,7 @@ export const SidecarEnv = {
   sessionIdleTimeoutMs: "MCP_SESSION_IDLE_TIMEOUT_MS",
   healthCacheMs: "MCP_HEALTH_CACHE_MS",
   healthTimeoutMs: "MCP_HEALTH_TIMEOUT_MS",
+  healthIntervalMs: "MCP_HEALTH_INTERVAL_MS",
   shutdownGraceMs: "MCP_SHUTDOWN_GRACE_MS",
   host: "HOST",
   port: "PORT",

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { upstreamEndpoint } from "./health.js";
 import type { RunningSidecar } from "./sidecar.js";
 import { type RunningProcess, startEverythingServer } from "./testing/everything-server.js";
+import { readMetrics, sampleValue } from "./testing/prometheus-text.js";
 import { startTestSidecar } from "./testing/sidecar-harness.js";
 
 let sidecar: RunningSidecar | undefined;
@@ -73,8 +74,10 @@ describe("GET /health", () => {
     expect(down.body.upstream.reachable).toBe(false);
     expect(down.body.upstream.error).toEqual(expect.any(String));
     expect(await getJson(`${sidecar.proxyUrl}/livez`)).toEqual({ status: 200, body: { status: "ok" } });
+    expect(sampleValue(await readMetrics(sidecar.metricsUrl), "mcp_upstream_up", { server_name: "everything" })).toBe(0);
     upstream = await startEverythingServer("streamableHttp", port);
     expect((await getJson(`${sidecar.proxyUrl}/health`)).status).toBe(200);
+    expect(sampleValue(await readMetrics(sidecar.metricsUrl), "mcp_upstream_up", { server_name: "everything" })).toBe(1);
   });
 
   it("pings an HTTP+SSE upstream over its /sse endpoint", async () => {

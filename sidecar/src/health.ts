@@ -56,6 +56,11 @@ export class UpstreamHealth {
     return this.#inFlight;
   }
 
+  /** The latest report, if any check ran yet. */
+  get lastReport(): UpstreamHealthReport | undefined {
+    return this.#last?.report;
+  }
+
   async close(): Promise<void> {
     const client = this.#client;
     this.#client = undefined;

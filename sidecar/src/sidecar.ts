@@ -7,6 +7,7 @@ import { ExchangeObserver } from "./observer/exchange-observer.js";
 import { buildProxyApp } from "./proxy/app.js";
 import { bridgeMcpPath, type StdioBridge, startStdioBridge } from "./stdio-bridge/bridge.js";
 import { createMcpInstruments } from "./telemetry/instruments.js";
+import { Attr, MetricName } from "./telemetry/semconv.js";
 import { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
 import { withoutCredentials } from "./upstream-label.js";
 import { sidecarVersion } from "./version.js";
@@ -97,6 +98,18 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       { observer, health, logger },
     );
     await app.listen({ host: config.listen.host, port: config.listen.port });
+    // A background ping feeds mcp_upstream_up, so "upstream down" alerts need no prober of their own.
+    const healthNow = health;
+    metrics.meterProvider
+      .getMeter("mcpscope-sidecar", sidecarVersion)
+      .createObservableGauge(MetricName.upstreamUp, { description: "1 when the upstream answered the last MCP ping, else 0" })
+      .addCallback((result) => {
+        const report = healthNow.lastReport;
+        if (report) result.observe(report.upstream.reachable ? 1 : 0, { [Attr.serverName]: config.serverName });
+      });
+    void healthNow.check();
+    const healthTimer = setInterval(() => void healthNow.check(), config.health.intervalMs);
+    healthTimer.unref();
     const sweep = setInterval(() => observer.sweep(), sweepIntervalMs);
     sweep.unref();
 
@@ -120,6 +133,7 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       observer,
       async close() {
         clearInterval(sweep);
+        clearInterval(healthTimer);
         const force = setTimeout(() => runningApp.server.closeAllConnections(), config.shutdownGraceMs);
         await runningApp.close();
         clearTimeout(force);

@@ -9,6 +9,7 @@ export const MetricName = {
   requestDuration: "mcp_request_duration_seconds",
   sessionsActive: "mcp_sessions_active",
   sidecarErrors: "mcp_sidecar_errors",
+  upstreamUp: "mcp_upstream_up",
   /** semconv: mcp.server.operation.duration (histogram, s) */
   serverOperationDuration: "mcp.server.operation.duration",
   /** semconv: mcp.server.session.duration (histogram, s) */
