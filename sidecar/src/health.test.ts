@@ -74,10 +74,14 @@ describe("GET /health", () => {
     expect(down.body.upstream.reachable).toBe(false);
     expect(down.body.upstream.error).toEqual(expect.any(String));
     expect(await getJson(`${sidecar.proxyUrl}/livez`)).toEqual({ status: 200, body: { status: "ok" } });
-    expect(sampleValue(await readMetrics(sidecar.metricsUrl), "mcp_upstream_up", { server_name: "everything" })).toBe(0);
+    expect(sampleValue(await readMetrics(sidecar.metricsUrl), "mcp_upstream_up", { server_name: "everything" })).toBe(
+      0,
+    );
     upstream = await startEverythingServer("streamableHttp", port);
     expect((await getJson(`${sidecar.proxyUrl}/health`)).status).toBe(200);
-    expect(sampleValue(await readMetrics(sidecar.metricsUrl), "mcp_upstream_up", { server_name: "everything" })).toBe(1);
+    expect(sampleValue(await readMetrics(sidecar.metricsUrl), "mcp_upstream_up", { server_name: "everything" })).toBe(
+      1,
+    );
   });
 
   it("pings an HTTP+SSE upstream over its /sse endpoint", async () => {

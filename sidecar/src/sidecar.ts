@@ -7,8 +7,8 @@ import { ExchangeObserver } from "./observer/exchange-observer.js";
 import { buildProxyApp } from "./proxy/app.js";
 import { bridgeMcpPath, type StdioBridge, startStdioBridge } from "./stdio-bridge/bridge.js";
 import { createMcpInstruments } from "./telemetry/instruments.js";
-import { Attr, MetricName } from "./telemetry/semconv.js";
 import { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
+import { Attr, MetricName } from "./telemetry/semconv.js";
 import { withoutCredentials } from "./upstream-label.js";
 import { sidecarVersion } from "./version.js";
 
@@ -102,7 +102,9 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     const healthNow = health;
     metrics.meterProvider
       .getMeter("mcpscope-sidecar", sidecarVersion)
-      .createObservableGauge(MetricName.upstreamUp, { description: "1 when the upstream answered the last MCP ping, else 0" })
+      .createObservableGauge(MetricName.upstreamUp, {
+        description: "1 when the upstream answered the last MCP ping, else 0",
+      })
       .addCallback((result) => {
         const report = healthNow.lastReport;
         if (report) result.observe(report.upstream.reachable ? 1 : 0, { [Attr.serverName]: config.serverName });
