@@ -36,6 +36,20 @@ if [[ ! -x "$etcd_bin/etcd" ]]; then
   (cd "$here/etcd" && CGO_ENABLED=0 go build -trimpath -o "$etcd_bin/etcd" .) >&2
 fi
 
+helm_version=3.22.0
+helm="$cache/helm-v$helm_version/helm"
+if [[ ! -x "$helm" ]]; then
+  log "building helm v$helm_version from its Go module"
+  GOBIN="$cache/helm-v$helm_version" go install "helm.sh/helm/v3/cmd/helm@v$helm_version" >&2
+fi
+
+if ! command -v docker-compose >/dev/null; then
+  log "installing docker-compose (Debian package, for static validation of compose/)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends docker-compose >&2
+fi
+
 if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
   log "installing Prometheus and promtool (Debian package prometheus)"
   export DEBIAN_FRONTEND=noninteractive
@@ -50,5 +64,7 @@ echo "KUBE_APISERVER=$k8s_bin/kube-apiserver"
 echo "KUBE_CONTROLLER_MANAGER=$k8s_bin/kube-controller-manager"
 echo "ETCD=$etcd_bin/etcd"
 echo "KUBECTL=$(command -v kubectl)"
+echo "HELM=$helm"
+echo "DOCKER_COMPOSE=$(command -v docker-compose)"
 echo "PROMETHEUS=$(command -v prometheus)"
 echo "PROMTOOL=$(command -v promtool)"

@@ -2,9 +2,9 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { freePort, type RunningProcess, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
 
-/** The collector config shipped in compose/ (and, from it, the chart): the tests run exactly that file. */
+/** The collector config the chart and compose ship: the tests run exactly that file. */
 export const collectorConfigPath = fileURLToPath(
-  new URL("../../../compose/otel-collector-config.yaml", import.meta.url),
+  new URL("../../../charts/mcpscope/files/otel-collector-config.yaml", import.meta.url),
 );
 
 export interface RunningCollector extends RunningProcess {

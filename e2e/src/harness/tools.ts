@@ -12,6 +12,8 @@ export interface ToolPaths {
   KUBE_CONTROLLER_MANAGER: string;
   ETCD: string;
   KUBECTL: string;
+  HELM: string;
+  DOCKER_COMPOSE: string;
 }
 
 /** Runs e2e/tools/setup.sh (builds or installs what is missing, once per machine) and reads its report. */

@@ -1,0 +1,49 @@
+{{- define "mcpscope.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "mcpscope.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else if contains (include "mcpscope.name" .) .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name (include "mcpscope.name" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+
+{{- define "mcpscope.labels" -}}
+app.kubernetes.io/name: {{ include "mcpscope.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version }}
+{{- end }}
+
+{{- define "mcpscope.selector" -}}
+app.kubernetes.io/name: {{ include "mcpscope.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end }}
+
+{{- define "mcpscope.webhookName" -}}{{ include "mcpscope.fullname" . }}-webhook{{- end }}
+{{- define "mcpscope.collectorName" -}}{{ include "mcpscope.fullname" . }}-collector{{- end }}
+{{- define "mcpscope.prometheusName" -}}{{ include "mcpscope.fullname" . }}-prometheus{{- end }}
+{{- define "mcpscope.grafanaName" -}}{{ include "mcpscope.fullname" . }}-grafana{{- end }}
+
+{{- define "mcpscope.otlpEndpoint" -}}
+{{- if .Values.telemetry.otlpEndpoint -}}
+{{ .Values.telemetry.otlpEndpoint }}
+{{- else if .Values.collector.enabled -}}
+http://{{ include "mcpscope.collectorName" . }}.{{ .Release.Namespace }}.svc:4318
+{{- end -}}
+{{- end }}
+
+{{/* The restricted Pod Security Standard, for every container the chart runs. */}}
+{{- define "mcpscope.containerSecurityContext" -}}
+allowPrivilegeEscalation: false
+readOnlyRootFilesystem: true
+runAsNonRoot: true
+capabilities: { drop: [ALL] }
+seccompProfile: { type: RuntimeDefault }
+{{- end }}
