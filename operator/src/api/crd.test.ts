@@ -1,12 +1,16 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { toStructuralSchema } from "./crd.js";
-import { crdFileHeader, crdFilePath, crdYaml } from "./crd-file.js";
+import { chartCrdFilePath, crdFileHeader, crdFilePath, crdYaml } from "./crd-file.js";
 import { mcpServerSpecSchema } from "./mcpserver.js";
 
 describe("the McpServer CRD", () => {
   it("is in sync with crds/ (run `npm run generate:crds` after changing the schema)", () => {
     expect(readFileSync(crdFilePath, "utf8")).toBe(crdFileHeader + crdYaml());
+  });
+
+  it("ships byte-identical in the Helm chart's crds/", () => {
+    expect(readFileSync(chartCrdFilePath, "utf8")).toBe(readFileSync(crdFilePath, "utf8"));
   });
 
   it("makes quantity unions int-or-string and open objects preserve unknown fields", () => {

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
-// `npm run generate:crds`: writes crds/ from the zod schemas (a test fails when they differ).
+// `npm run generate:crds`: writes crds/ and the chart's crds/ from the zod schemas (a test fails when they differ).
 import { writeFileSync } from "node:fs";
-import { crdFileHeader, crdFilePath, crdYaml } from "./crd-file.js";
+import { chartCrdFilePath, crdFileHeader, crdFilePath, crdYaml } from "./crd-file.js";
 
-writeFileSync(crdFilePath, crdFileHeader + crdYaml());
-console.log(`wrote ${crdFilePath}`);
+for (const path of [crdFilePath, chartCrdFilePath]) {
+  writeFileSync(path, crdFileHeader + crdYaml());
+  console.log(`wrote ${path}`);
+}

@@ -1,0 +1,59 @@
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { loadAll } from "js-yaml";
+
+export const chartDir = fileURLToPath(new URL("../../../charts/mcpscope", import.meta.url));
+/** The Kubernetes version the chart is rendered and tested for (the control plane's). */
+export const kubeVersion = "1.35.4";
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion, never throwing: tests assert on the exit code and output. */
+export function runProgram(file: string, args: string[], options: { cwd?: string; input?: string } = {}) {
+  return new Promise<CommandResult>((resolve) => {
+    const child = execFile(file, args, { cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(options.input ?? "");
+  });
+}
+
+export interface RenderOptions {
+  valuesFiles?: string[];
+  set?: Record<string, string>;
+  namespace?: string;
+  includeCrds?: boolean;
+}
+
+/** `helm template` of charts/mcpscope as release "mcpscope". */
+export function helmTemplate(helm: string, options: RenderOptions = {}): Promise<CommandResult> {
+  const args = ["template", "mcpscope", chartDir, "--namespace", options.namespace ?? "mcpscope-system"];
+  args.push("--kube-version", kubeVersion);
+  if (options.includeCrds) args.push("--include-crds");
+  for (const file of options.valuesFiles ?? []) args.push("--values", file);
+  for (const [key, value] of Object.entries(options.set ?? {})) args.push("--set", `${key}=${value}`);
+  return runProgram(helm, args);
+}
+
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; [key: string]: unknown };
+  [key: string]: unknown;
+}
+
+/** The objects of a multi-document YAML stream (empty documents dropped). */
+export function parseObjects(yaml: string): KubeObject[] {
+  return (loadAll(yaml) as Array<KubeObject | null>).filter((doc): doc is KubeObject => doc !== null);
+}
+
+/** The one object of this kind (and name, when given); throws when absent, so tests fail clearly. */
+export function findObject(objects: KubeObject[], kind: string, name?: string): KubeObject {
+  const found = objects.find((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  if (!found) throw new Error(`no ${kind}${name ? ` ${name}` : ""} in the rendered chart`);
+  return found;
+}

@@ -1,0 +1,360 @@
+import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { buildOperatorRbac, operatorNodeFlags } from "@mcpscope/operator";
+import { sidecarNodeFlags } from "@mcpscope/sidecar";
+import { load } from "js-yaml";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+import { chartDir, findObject, helmTemplate, type KubeObject, parseObjects, runProgram } from "./harness/helm.js";
+import { type RunningPrometheus, startPrometheus } from "./harness/prometheus.js";
+
+const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
+const allOnValues = join(chartDir, "ci/all-on-values.yaml");
+const filesDir = join(chartDir, "files");
+const dashboardsDir = join(filesDir, "dashboards");
+
+describe("the Helm chart", () => {
+  it("passes helm lint --strict with default values and with every optional part on", async () => {
+    const { HELM } = inject("tools");
+    for (const values of [[], ["--values", allOnValues]]) {
+      const lint = await runProgram(HELM, ["lint", "--strict", chartDir, ...values]);
+      expect(lint.stdout + lint.stderr).toContain("1 chart(s) linted, 0 chart(s) failed");
+      expect(lint.code).toBe(0);
+    }
+  });
+
+  it("rejects values that values.schema.json forbids, naming the path", async () => {
+    const { HELM } = inject("tools");
+    const negative = await helmTemplate(HELM, { set: { "operator.replicas": "-1" } });
+    expect(negative.code).not.toBe(0);
+    expect(negative.stderr).toContain("at '/operator/replicas': minimum: got -1, want 1");
+    const unknown = await helmTemplate(HELM, { set: { "grafana.adminPassword": "hunter2" } });
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain("additional properties 'adminPassword' not allowed");
+  });
+
+  it("renders default values to the operator, its least-privilege RBAC, the webhook and the monitoring stack", async () => {
+    const rendered = await helmTemplate(inject("tools").HELM);
+    expect(rendered.stderr).toBe("");
+    const objects = parseObjects(rendered.stdout);
+    expect(objects.map((o) => `${o.kind}/${o.metadata.name}`).sort()).toEqual([
+      "ClusterRole/mcpscope-operator",
+      "ClusterRoleBinding/mcpscope-operator",
+      "ConfigMap/mcpscope-collector",
+      "ConfigMap/mcpscope-grafana-dashboards",
+      "ConfigMap/mcpscope-grafana-provisioning",
+      "ConfigMap/mcpscope-prometheus",
+      "Deployment/mcpscope-collector",
+      "Deployment/mcpscope-grafana",
+      "Deployment/mcpscope-operator",
+      "Deployment/mcpscope-prometheus",
+      "MutatingWebhookConfiguration/mcpscope-webhook",
+      "Role/mcpscope-operator",
+      "RoleBinding/mcpscope-operator",
+      "Secret/mcpscope-grafana-admin",
+      "Service/mcpscope-collector",
+      "Service/mcpscope-grafana",
+      "Service/mcpscope-prometheus",
+      "Service/mcpscope-webhook",
+      "ServiceAccount/mcpscope-operator",
+      "ServiceAccount/mcpscope-prometheus",
+    ]);
+    // RBAC in the chart is exactly what operator/src/rbac.ts grants (and what the process tests run with).
+    const rbac = buildOperatorRbac({
+      name: "mcpscope-operator",
+      namespace: "mcpscope-system",
+      webhookConfigurationName: "mcpscope-webhook",
+    });
+    expect(findObject(objects, "ClusterRole", "mcpscope-operator").rules).toEqual(rbac.clusterRole.rules);
+    expect(findObject(objects, "Role", "mcpscope-operator").rules).toEqual(rbac.role.rules);
+
+    const operator = findObject(objects, "Deployment", "mcpscope-operator") as KubeObject & {
+      spec: { template: { spec: PodSpec } };
+    };
+    const pod = operator.spec.template.spec;
+    expect(pod.serviceAccountName).toBe("mcpscope-operator");
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    const container = pod.containers[0];
+    expect(container?.securityContext).toMatchObject({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      capabilities: { drop: ["ALL"] },
+    });
+    expect(container?.livenessProbe?.httpGet?.path).toBe("/healthz");
+    expect(container?.readinessProbe?.httpGet?.path).toBe("/readyz");
+    expect(container?.resources?.limits?.memory).toBeDefined();
+
+    // The Grafana admin password is a generated Secret, never a literal in values or the Deployment.
+    const grafana = JSON.stringify(findObject(objects, "Deployment", "mcpscope-grafana"));
+    expect(grafana).toContain('"secretKeyRef":{"name":"mcpscope-grafana-admin","key":"admin-password"}');
+    const secret = findObject(objects, "Secret", "mcpscope-grafana-admin") as KubeObject & {
+      data: Record<string, string>;
+    };
+    expect(Buffer.from(secret.data["admin-password"] ?? "", "base64").toString()).toMatch(/^[A-Za-z0-9]{24,}$/);
+
+    // Pod creation never waits on a missing webhook, and the control plane's own namespaces are left alone.
+    const webhook = findObject(objects, "MutatingWebhookConfiguration") as KubeObject & {
+      webhooks: Array<{ failurePolicy: string; sideEffects: string; namespaceSelector: unknown; rules: unknown }>;
+    };
+    expect(webhook.webhooks[0]).toMatchObject({
+      failurePolicy: "Ignore",
+      sideEffects: "None",
+      namespaceSelector: {
+        matchExpressions: [
+          { key: "kubernetes.io/metadata.name", operator: "NotIn", values: ["kube-system", "mcpscope-system"] },
+        ],
+      },
+      rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }],
+    });
+  });
+
+  it("ships the same alert rules as a PrometheusRule and a ConfigMap as compose mounts them", async () => {
+    const rendered = await helmTemplate(inject("tools").HELM, { valuesFiles: [allOnValues] });
+    expect(rendered.code).toBe(0);
+    const objects = parseObjects(rendered.stdout);
+    const alerts = load(await readFile(join(filesDir, "alerts.yml"), "utf8"));
+    expect((findObject(objects, "PrometheusRule") as KubeObject & { spec: unknown }).spec).toEqual(alerts);
+    const configMap = findObject(objects, "ConfigMap", "mcpscope-prometheus") as KubeObject & {
+      data: Record<string, string>;
+    };
+    expect(configMap.data["alerts.yml"]).toBe(await readFile(join(filesDir, "alerts.yml"), "utf8"));
+    expect(findObject(objects, "ServiceMonitor").metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
+    expect(findObject(objects, "PodMonitor")).toBeDefined();
+    expect(findObject(objects, "Certificate")).toBeDefined();
+  });
+
+  describe("on a real kube-apiserver (server-side dry-run validates against its schemas)", () => {
+    let cp: ControlPlane;
+    const kubectl = (args: string[], input?: string) =>
+      runProgram(inject("tools").KUBECTL, ["--kubeconfig", cp.kubeconfigPath, ...args], { input });
+
+    beforeAll(async () => {
+      cp = await startControlPlane(inject("tools"), { controllerManager: false });
+      expect((await kubectl(["create", "namespace", "mcpscope-system", "--save-config"])).code).toBe(0);
+      const fakes = await kubectl(["apply", "-f", repo("e2e/src/fixtures/fake-third-party-crds.yaml")]);
+      expect(fakes.stderr).toBe("");
+      expect((await kubectl(["wait", "--for=condition=Established", "crd", "--all", "--timeout=30s"])).code).toBe(0);
+    }, 120_000);
+
+    afterAll(async () => {
+      await cp?.stop();
+    });
+
+    for (const [name, valuesFiles] of [
+      ["default values", []],
+      ["every optional part on", [allOnValues]],
+    ] as const) {
+      it(`accepts the chart rendered with ${name}`, async () => {
+        const rendered = await helmTemplate(inject("tools").HELM, { valuesFiles: [...valuesFiles], includeCrds: true });
+        expect(rendered.code).toBe(0);
+        const applied = await kubectl(["apply", "--dry-run=server", "-f", "-"], rendered.stdout);
+        expect(applied.stderr).toBe("");
+        expect(applied.code).toBe(0);
+        // One line per object: nothing was skipped.
+        expect(applied.stdout.trim().split("\n")).toHaveLength(parseObjects(rendered.stdout).length);
+      });
+    }
+
+    it("accepts manifests/mcpscope.yaml as `kubectl apply -f manifests/` would send it", async () => {
+      const applied = await kubectl(["apply", "--dry-run=server", "-f", repo("manifests/")]);
+      expect(applied.stderr).toBe("");
+      expect(applied.stdout).toContain("deployment.apps/mcpscope-operator created (server dry run)");
+      expect(applied.stdout).toContain("customresourcedefinition.apiextensions.k8s.io/mcpservers.mcpscope.dev");
+    });
+  });
+});
+
+describe("plain manifests", () => {
+  it("are what scripts/generate-manifests.sh renders from the chart today (run `npm run generate:manifests`)", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mcpscope-manifests-"));
+    try {
+      const out = join(dir, "mcpscope.yaml");
+      const generated = await runProgram("bash", [repo("scripts/generate-manifests.sh"), out], {
+        cwd: repo("."),
+        input: "",
+      });
+      expect(generated.code).toBe(0);
+      expect(await readFile(repo("manifests/mcpscope.yaml"), "utf8")).toBe(await readFile(out, "utf8"));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("commit no Grafana password: they reference a Secret the user creates", async () => {
+    const objects = parseObjects(await readFile(repo("manifests/mcpscope.yaml"), "utf8"));
+    expect(objects.some((o) => o.kind === "Secret")).toBe(false);
+    expect(findObject(objects, "Namespace", "mcpscope-system")).toBeDefined();
+    expect(JSON.stringify(findObject(objects, "Deployment", "mcpscope-grafana"))).toContain("mcpscope-grafana-admin");
+  });
+});
+
+describe("alert rules", () => {
+  it("pass promtool check rules", async () => {
+    const check = await runProgram(inject("tools").PROMTOOL, ["check", "rules", join(filesDir, "alerts.yml")]);
+    expect(check.stdout + check.stderr).toContain("SUCCESS: 5 rules found");
+    expect(check.code).toBe(0);
+  });
+
+  it("pass their unit tests (promtool test rules alerts_test.yml)", async () => {
+    const test = await runProgram(inject("tools").PROMTOOL, ["test", "rules", "alerts_test.yml"], { cwd: filesDir });
+    expect(test.stdout + test.stderr).toContain("SUCCESS");
+    expect(test.code).toBe(0);
+  });
+});
+
+describe("Prometheus configurations", () => {
+  it("compose/prometheus.yml passes promtool check config with the shipped alerts", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mcpscope-promconfig-"));
+    try {
+      await copyFile(repo("compose/prometheus.yml"), join(dir, "prometheus.yml"));
+      await copyFile(join(filesDir, "alerts.yml"), join(dir, "alerts.yml"));
+      const check = await runProgram(inject("tools").PROMTOOL, ["check", "config", join(dir, "prometheus.yml")]);
+      expect(check.stdout + check.stderr).toContain("SUCCESS: 1 rule files found");
+      expect(check.code).toBe(0);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  // Default values: Debian's Prometheus is built without Kubernetes service discovery, so the
+  // annotated-pod job (kubernetes_sd_configs, on in all-on-values) cannot be loaded by its promtool.
+  it("the chart's Prometheus config passes promtool check config with the shipped alerts", async () => {
+    const rendered = await helmTemplate(inject("tools").HELM);
+    const configMap = findObject(parseObjects(rendered.stdout), "ConfigMap", "mcpscope-prometheus") as KubeObject & {
+      data: Record<string, string>;
+    };
+    const dir = await mkdtemp(join(tmpdir(), "mcpscope-promconfig-"));
+    try {
+      // The pod mounts the ConfigMap at /etc/prometheus; here the rule file sits next to the config.
+      const config = (configMap.data["prometheus.yml"] ?? "").replace("/etc/prometheus/alerts.yml", "alerts.yml");
+      await writeFile(join(dir, "prometheus.yml"), config);
+      await writeFile(join(dir, "alerts.yml"), configMap.data["alerts.yml"] ?? "");
+      const check = await runProgram(inject("tools").PROMTOOL, ["check", "config", join(dir, "prometheus.yml")]);
+      expect(check.stdout + check.stderr).toContain("SUCCESS: 1 rule files found");
+      expect(check.code).toBe(0);
+      expect(config).toContain("job_name: otelcol-sidecar");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("the compose stack", () => {
+  it("passes docker-compose config and runs the seed's services on the seed's ports", async () => {
+    const config = await runProgram(inject("tools").DOCKER_COMPOSE, ["config"], { cwd: repo("compose") });
+    expect(config.stderr).toBe("");
+    expect(config.code).toBe(0);
+    const compose = load(config.stdout) as {
+      services: Record<string, { ports?: Array<{ published: number }>; environment?: Record<string, string> }>;
+    };
+    expect(Object.keys(compose.services).sort()).toEqual([
+      "db",
+      "grafana",
+      "otelcol",
+      "postgres-sidecar",
+      "prometheus",
+      "weather-server",
+      "weather-sidecar",
+    ]);
+    expect(compose.services["weather-sidecar"]?.ports?.map((p) => p.published)).toContain(4001);
+    expect(compose.services["postgres-sidecar"]?.ports?.map((p) => p.published)).toContain(4002);
+    expect(compose.services["postgres-sidecar"]?.environment?.MCP_UPSTREAM_COMMAND).toContain("server-postgres");
+    expect(compose.services["weather-sidecar"]?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe("http://otelcol:4318");
+  });
+});
+
+describe("the Grafana dashboard", () => {
+  let prometheus: RunningPrometheus;
+  beforeAll(async () => {
+    prometheus = await startPrometheus(inject("tools").PROMETHEUS, "global: { scrape_interval: 15s }\n");
+  });
+  afterAll(async () => {
+    await prometheus?.stop();
+  });
+
+  it("has a server_name variable and the seed's four queries among its panels", async () => {
+    const dashboard = await readDashboard();
+    expect(dashboard.templating.list.map((v) => v.name)).toContain("server_name");
+    const exprs = dashboardQueries(dashboard).map((q) => q.replaceAll(/\s+/g, ""));
+    for (const seed of [
+      "sum(rate(mcp_requests_total",
+      "sum(rate(mcp_tool_calls_total",
+      'status="error"',
+      "histogram_quantile(0.95,sumby(le,server_name)(rate(mcp_request_duration_seconds_bucket",
+    ]) {
+      expect(exprs.some((e) => e.includes(seed))).toBe(true);
+    }
+    expect(exprs.some((e) => e.includes("mcp_sessions_active"))).toBe(true);
+    expect(exprs.some((e) => e.startsWith("topk(10,"))).toBe(true);
+  });
+
+  it("every query parses and evaluates in a real Prometheus", async () => {
+    const queries = dashboardQueries(await readDashboard());
+    expect(queries.length).toBeGreaterThanOrEqual(6);
+    for (const query of queries) {
+      const response = await fetch(`${prometheus.apiUrl}/api/v1/query?query=${encodeURIComponent(asPromQL(query))}`);
+      const body = (await response.json()) as { status: string; error?: string };
+      expect({ query, status: body.status, error: body.error }).toEqual({ query, status: "success", error: undefined });
+    }
+  });
+});
+
+describe("the images", () => {
+  for (const [workspace, flags, port] of [
+    ["sidecar", sidecarNodeFlags, "/livez"],
+    ["operator", operatorNodeFlags, "/healthz"],
+  ] as const) {
+    it(`${workspace}/Dockerfile: node:24-slim stages, production deps only, non-root, runs the built main.js`, async () => {
+      const dockerfile = await readFile(repo(`${workspace}/Dockerfile`), "utf8");
+      const froms = [...dockerfile.matchAll(/^FROM (\S+)/gm)].map((m) => m[1]);
+      expect(froms.length).toBeGreaterThanOrEqual(2);
+      for (const image of froms) expect(image).toBe("node:24-slim");
+      expect(dockerfile).toMatch(/npm ci --omit=dev --ignore-scripts/);
+      expect(dockerfile).toMatch(new RegExp(`COPY --from=build /app/${workspace}/dist ${workspace}/dist`));
+      // The last stage runs as the image's unprivileged user and probes the real endpoint.
+      const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+      expect(runtime).toMatch(/^USER node$/m);
+      expect(runtime).toMatch(new RegExp(`HEALTHCHECK .*${port}`));
+      const entrypoint = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(runtime)?.[1] ?? "[]") as string[];
+      expect(entrypoint).toEqual(["node", ...flags, `${workspace}/dist/main.js`]);
+      // The path the image runs is what `npm run build` wrote (global setup built it).
+      await expect(readFile(repo(`${workspace}/dist/main.js`), "utf8")).resolves.toContain("import");
+    });
+  }
+
+  it("the build context leaves out node_modules and local build output", async () => {
+    const ignore = (await readFile(repo(".dockerignore"), "utf8")).split("\n");
+    expect(ignore).toEqual(expect.arrayContaining(["**/node_modules", "**/dist"]));
+  });
+});
+
+interface PodSpec {
+  serviceAccountName?: string;
+  securityContext?: Record<string, unknown>;
+  containers: Array<{
+    securityContext?: Record<string, unknown>;
+    livenessProbe?: { httpGet?: { path: string } };
+    readinessProbe?: { httpGet?: { path: string } };
+    resources?: { limits?: Record<string, string> };
+  }>;
+}
+
+interface Dashboard {
+  templating: { list: Array<{ name: string }> };
+  panels: Array<{ targets?: Array<{ expr?: string }> }>;
+}
+
+async function readDashboard(): Promise<Dashboard> {
+  return JSON.parse(await readFile(join(dashboardsDir, "mcpscope-servers.json"), "utf8")) as Dashboard;
+}
+
+function dashboardQueries(dashboard: Dashboard): string[] {
+  return dashboard.panels.flatMap((panel) => (panel.targets ?? []).flatMap((t) => (t.expr ? [t.expr] : [])));
+}
+
+/** Grafana's template variables as Grafana substitutes them for "All" over a 15 s scrape interval. */
+function asPromQL(query: string): string {
+  return query.replaceAll("$server_name", ".*").replaceAll("$__rate_interval", "1m");
+}
