@@ -112,7 +112,7 @@ export async function startOperator(
   const startControllerNow = async () => {
     controller = await startController({
       kubeConfig,
-      defaults: { sidecarImage: config.SIDECAR_IMAGE },
+      defaults: { sidecarImage: config.SIDECAR_IMAGE, otlpEndpoint: config.OTLP_ENDPOINT },
       logger,
       onReconciled: (result, seconds) => {
         reconciles.add(1, { result });

@@ -21,6 +21,8 @@ export interface McpServerObject {
 
 export interface OperatorDefaults {
   sidecarImage: string;
+  /** The installation's collector (the chart's OTLP_ENDPOINT), used when spec.telemetry names none. */
+  otlpEndpoint?: string | undefined;
 }
 
 export interface DesiredObjects {
@@ -78,7 +80,7 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
     mcpPath: server.path,
     port: sidecar.port,
     metricsPort: sidecar.metricsPort,
-    otlpEndpoint: spec.telemetry?.otlpEndpoint,
+    otlpEndpoint: spec.telemetry?.otlpEndpoint ?? defaults.otlpEndpoint,
     serviceName: spec.telemetry?.serviceName,
     resources: resourceRequirements(sidecar.resources),
     extraEnv: sidecar.env as V1Container["env"],

@@ -1,0 +1,88 @@
+import { describe, expect, it } from "vitest";
+import { mcpServerSpecSchema } from "../api/mcpserver.js";
+import { buildDesiredObjects, type McpServerObject } from "./desired.js";
+
+function mcpServer(name: string, spec: unknown): McpServerObject {
+  return {
+    apiVersion: "mcpscope.dev/v1alpha1",
+    kind: "McpServer",
+    metadata: { name, namespace: "team-a", uid: "uid-1" },
+    spec: mcpServerSpecSchema.parse(spec),
+  };
+}
+
+const envOf = (container: { env?: Array<{ name: string; value?: string }> } | undefined) =>
+  Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]));
+
+describe("buildDesiredObjects", () => {
+  it("runs an HTTP server beside the sidecar, which forwards to it over the pod's loopback", () => {
+    const desired = buildDesiredObjects(mcpServer("weather", { server: { image: "weather:1", port: 3001 } }), {
+      sidecarImage: "mcpscope/sidecar:1",
+      otlpEndpoint: "http://collector.mcpscope-system.svc:4318",
+    });
+    const [server, sidecar] = desired.deployment.spec?.template.spec?.containers ?? [];
+    expect(server?.name).toBe("mcp-server");
+    expect(envOf(server)).toEqual({ PORT: "3001" });
+    expect(sidecar?.image).toBe("mcpscope/sidecar:1");
+    expect(envOf(sidecar)).toMatchObject({
+      MCP_UPSTREAM_URL: "http://127.0.0.1:3001",
+      MCP_UPSTREAM_NAME: "weather",
+      PORT: "4000",
+      METRICS_PORT: "9464",
+      OTEL_SERVICE_NAME: "mcp-sidecar-weather",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector.mcpscope-system.svc:4318",
+    });
+    expect(desired.url).toBe("http://weather.team-a.svc:4000/mcp");
+    expect(desired.deployment.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "McpServer", controller: true });
+    expect(desired.service.spec?.ports?.map((p) => p.port)).toEqual([4000, 9464]);
+  });
+
+  it("lets spec.telemetry override the installation's OTLP endpoint, and pushes nowhere when neither is set", () => {
+    const own = buildDesiredObjects(
+      mcpServer("a", { server: { image: "a" }, telemetry: { otlpEndpoint: "http://mine:4318", serviceName: "svc" } }),
+      { sidecarImage: "s", otlpEndpoint: "http://default:4318" },
+    );
+    expect(envOf(own.deployment.spec?.template.spec?.containers[1])).toMatchObject({
+      OTEL_EXPORTER_OTLP_ENDPOINT: "http://mine:4318",
+      OTEL_SERVICE_NAME: "svc",
+    });
+    const none = buildDesiredObjects(mcpServer("b", { server: { image: "b" } }), { sidecarImage: "s" });
+    expect(envOf(none.deployment.spec?.template.spec?.containers[1])).not.toHaveProperty("OTEL_EXPORTER_OTLP_ENDPOINT");
+  });
+
+  it("runs a stdio server inside the sidecar: one container, the command as a shell line", () => {
+    const desired = buildDesiredObjects(
+      mcpServer("notes", {
+        serverName: "notes-db",
+        server: { image: "notes:1", transport: "stdio", command: ["notes-server", "--db", "it's here"] },
+      }),
+      { sidecarImage: "mcpscope/sidecar:1" },
+    );
+    const containers = desired.deployment.spec?.template.spec?.containers ?? [];
+    expect(containers).toHaveLength(1);
+    expect(containers[0]?.image).toBe("notes:1");
+    expect(envOf(containers[0])).toMatchObject({
+      MCP_UPSTREAM_COMMAND: "notes-server --db 'it'\\''s here'",
+      MCP_UPSTREAM_NAME: "notes-db",
+    });
+    expect(desired.url).toBe("http://notes.team-a.svc:4000/mcp");
+  });
+
+  it("merges podTemplate overrides without letting them replace the containers or selector labels", () => {
+    const desired = buildDesiredObjects(
+      mcpServer("w", {
+        server: { image: "w" },
+        podTemplate: {
+          metadata: { labels: { team: "a", "app.kubernetes.io/instance": "hijack" } },
+          spec: { nodeSelector: { disk: "ssd" }, containers: [] },
+        },
+      }),
+      { sidecarImage: "s" },
+    );
+    const template = desired.deployment.spec?.template;
+    expect(template?.spec?.nodeSelector).toEqual({ disk: "ssd" });
+    expect(template?.spec?.containers).toHaveLength(2);
+    expect(template?.metadata?.labels).toMatchObject({ team: "a", "app.kubernetes.io/instance": "w" });
+    expect(template?.metadata?.annotations).toMatchObject({ "prometheus.io/port": "9464" });
+  });
+});
