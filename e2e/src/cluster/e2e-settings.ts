@@ -1,0 +1,43 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/**
+ * The MCP servers' image in the full-path test: the sidecar image with server-everything installed
+ * (e2e/kind/mcp-everything.Dockerfile), so one image serves the HTTP server and the stdio one.
+ */
+export const e2eServerImage = "mcpscope/mcp-everything:e2e";
+
+const seedConfigPath = fileURLToPath(new URL("../../../compose/prometheus.yml", import.meta.url));
+
+/**
+ * The seed's Prometheus config (compose/prometheus.yml) pointed at this run's collector, with 1 s
+ * scrape and rule-evaluation intervals instead of 15 s so the test waits seconds, not minutes.
+ */
+export function seedPrometheusConfig(collectorTarget: string): string {
+  const seed = readFileSync(seedConfigPath, "utf8");
+  if (!seed.includes("otelcol:8889")) throw new Error("compose/prometheus.yml no longer scrapes otelcol:8889");
+  return seed
+    .replaceAll("otelcol:8889", collectorTarget)
+    .replace(/scrape_interval: \d+s/, "scrape_interval: 1s")
+    .replace(/evaluation_interval: \d+s/, "evaluation_interval: 1s");
+}
+
+/** Polls until `check` returns a truthy value; throws naming what it waited for. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | null | false>,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (${String(lastError)})` : ""}`);
+}

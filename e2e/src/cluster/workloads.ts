@@ -1,0 +1,71 @@
+import { Annotation, groupVersion, kind } from "@mcpscope/operator";
+import { e2eServerImage } from "./e2e-settings.js";
+
+export const workloadNamespace = "team-a";
+
+/** Short metric export and ping intervals: the test waits on the collector and alerts in seconds. */
+const fastTelemetry = [
+  { name: "OTEL_METRIC_EXPORT_INTERVAL", value: "1000" },
+  { name: "MCP_HEALTH_INTERVAL_MS", value: "1000" },
+  { name: "LOG_LEVEL", value: "warn" },
+];
+
+/** The seed's weather server: server-everything over Streamable HTTP, the sidecar beside it. */
+export const weatherServer = {
+  apiVersion: groupVersion,
+  kind,
+  metadata: { name: "weather", namespace: workloadNamespace },
+  spec: {
+    server: {
+      image: e2eServerImage,
+      command: ["mcp-server-everything", "streamableHttp"],
+      port: 3001,
+      transport: "streamable-http",
+    },
+    sidecar: { env: fastTelemetry },
+  },
+};
+
+/** A stdio-only server (server-everything in stdio mode), run by the sidecar in command mode. */
+export const notesServer = {
+  apiVersion: groupVersion,
+  kind,
+  metadata: { name: "notes", namespace: workloadNamespace },
+  spec: {
+    serverName: "notes-stdio",
+    server: { image: e2eServerImage, command: ["mcp-server-everything", "stdio"], transport: "stdio" },
+    sidecar: { env: fastTelemetry },
+  },
+};
+
+/** A team's own Deployment that asks the webhook for the sidecar by annotation. */
+export const annotatedDeployment = {
+  apiVersion: "apps/v1",
+  kind: "Deployment",
+  metadata: { name: "inventory", namespace: workloadNamespace },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: "inventory" } },
+    template: {
+      metadata: {
+        labels: { app: "inventory" },
+        annotations: {
+          [Annotation.inject]: "true",
+          [Annotation.upstreamPort]: "3001",
+          [Annotation.serverName]: "inventory",
+        },
+      },
+      spec: {
+        containers: [
+          {
+            name: "inventory",
+            image: e2eServerImage,
+            command: ["mcp-server-everything", "streamableHttp"],
+            env: [{ name: "PORT", value: "3001" }],
+            ports: [{ containerPort: 3001 }],
+          },
+        ],
+      },
+    },
+  },
+};
