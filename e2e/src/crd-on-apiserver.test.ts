@@ -1,22 +1,15 @@
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+import { kubectlWith } from "./harness/programs.js";
 
 const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
 let cp: ControlPlane;
 
-async function kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      inject("tools").KUBECTL,
-      ["--kubeconfig", cp.kubeconfigPath, ...args],
-      (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
+const kubectl = kubectlWith(
+  () => inject("tools").KUBECTL,
+  () => cp.kubeconfigPath,
+);
 
 const mcpServer = (name: string, spec: string) => `apiVersion: mcpscope.dev/v1alpha1
 kind: McpServer

@@ -11,7 +11,7 @@ import { startKindCluster } from "./cluster/kind-cluster.js";
 import { startLocalCluster } from "./cluster/local-cluster.js";
 import { formatReport, PhaseTimer } from "./cluster/phases.js";
 import { annotatedDeployment, notesServer, weatherServer, workloadNamespace } from "./cluster/workloads.js";
-import { runProgram } from "./harness/helm.js";
+import { kubectlWith } from "./harness/programs.js";
 
 /** The seed's four PromQL queries (../shared/seed/multi-server-observability.md), verbatim. */
 const seedQueries = {
@@ -35,10 +35,12 @@ let cluster: McpCluster;
 const pods = new Map<ServerName, V1Pod>();
 const endpoints = new Map<ServerName, PodEndpoints>();
 
+const kubectlRun = kubectlWith(
+  () => inject("tools").KUBECTL,
+  () => cluster.kubeconfigPath,
+);
 const kubectl = async (args: string[], input?: string) => {
-  const result = await runProgram(inject("tools").KUBECTL, ["--kubeconfig", cluster.kubeconfigPath, ...args], {
-    input,
-  });
+  const result = await kubectlRun(args, input);
   if (result.code !== 0) throw new Error(`kubectl ${args.join(" ")}:\n${result.stderr}`);
   return result.stdout;
 };

@@ -1,26 +1,20 @@
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
 import { type RunningController, startController } from "@mcpscope/operator";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+import { kubectlWith } from "./harness/programs.js";
 
 const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
 const sidecarImage = "ghcr.io/mcpscope/sidecar:test";
 let cp: ControlPlane;
 let controller: RunningController;
 
-function kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      inject("tools").KUBECTL,
-      ["--kubeconfig", cp.kubeconfigPath, ...args],
-      (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
+const kubectl = kubectlWith(
+  () => inject("tools").KUBECTL,
+  () => cp.kubeconfigPath,
+);
 
 const apply = async (yaml: string) => {
   const result = await kubectl(["apply", "-f", "-"], yaml);

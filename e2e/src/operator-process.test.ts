@@ -1,4 +1,4 @@
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { request as httpsRequest } from "node:https";
 import { fileURLToPath } from "node:url";
 import {
@@ -13,6 +13,7 @@ import { buildWebhookConfiguration } from "@mcpscope/operator/webhook";
 import { freePort, readMetrics, sampleValue, stopProcess } from "@mcpscope/sidecar/testing";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+import { kubectlWith } from "./harness/programs.js";
 
 const operatorMain = fileURLToPath(new URL("../../operator/dist/main.js", import.meta.url));
 const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
@@ -27,16 +28,10 @@ const operators: Array<{
   webhookPort: number;
 }> = [];
 
-function kubectl(args: string[], input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = execFile(
-      inject("tools").KUBECTL,
-      ["--kubeconfig", cp.kubeconfigPath, ...args],
-      (error, stdout, stderr) => resolve({ code: error ? 1 : 0, stdout, stderr }),
-    );
-    if (input !== undefined) child.stdin?.end(input);
-  });
-}
+const kubectl = kubectlWith(
+  () => inject("tools").KUBECTL,
+  () => cp.kubeconfigPath,
+);
 
 async function startOperatorProcess(name: string) {
   const [healthPort, metricsPort, webhookPort] = [await freePort(), await freePort(), await freePort()];

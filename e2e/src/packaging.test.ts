@@ -7,7 +7,8 @@ import { sidecarNodeFlags } from "@mcpscope/sidecar";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
-import { chartDir, findObject, helmTemplate, type KubeObject, parseObjects, runProgram } from "./harness/helm.js";
+import { chartDir, findObject, helmTemplate, type KubeObject, parseObjects } from "./harness/helm.js";
+import { kubectlWith, runProgram } from "./harness/programs.js";
 import { type RunningPrometheus, startPrometheus } from "./harness/prometheus.js";
 
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
@@ -127,8 +128,10 @@ describe("the Helm chart", () => {
 
   describe("on a real kube-apiserver (server-side dry-run validates against its schemas)", () => {
     let cp: ControlPlane;
-    const kubectl = (args: string[], input?: string) =>
-      runProgram(inject("tools").KUBECTL, ["--kubeconfig", cp.kubeconfigPath, ...args], { input });
+    const kubectl = kubectlWith(
+      () => inject("tools").KUBECTL,
+      () => cp.kubeconfigPath,
+    );
 
     beforeAll(async () => {
       cp = await startControlPlane(inject("tools"), { controllerManager: false });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs or builds the real programs the tests run against, once per machine, into a cache:
-# the OpenTelemetry Collector (from Go modules) and Prometheus/promtool (Debian package).
+# the OpenTelemetry Collector, the Kubernetes control plane, etcd and helm (from Go modules), and
+# Prometheus/promtool and docker-compose (Debian packages).
 # Prints KEY=path lines for e2e/src/tools/paths.ts to read. Idempotent; later runs take seconds.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -36,6 +37,18 @@ if [[ ! -x "$etcd_bin/etcd" ]]; then
   (cd "$here/etcd" && CGO_ENABLED=0 go build -trimpath -o "$etcd_bin/etcd" .) >&2
 fi
 
+# kubectl: the machine's own where there is one (these machines ship it), else built like the above.
+kubectl="$(command -v kubectl || true)"
+if [[ -z "$kubectl" ]]; then
+  kubectl="$k8s_bin/kubectl"
+  if [[ ! -x "$kubectl" ]]; then
+    log "building kubectl v$k8s_version"
+    (cd "$here/kube" && CGO_ENABLED=0 go build -trimpath \
+      -ldflags "-X k8s.io/component-base/version.gitVersion=v$k8s_version -X k8s.io/client-go/pkg/version.gitVersion=v$k8s_version" \
+      -o "$kubectl" k8s.io/kubernetes/cmd/kubectl) >&2
+  fi
+fi
+
 helm_version=3.22.0
 helm="$cache/helm-v$helm_version/helm"
 if [[ ! -x "$helm" ]]; then
@@ -63,7 +76,7 @@ echo "OTELCOL=$otelcol"
 echo "KUBE_APISERVER=$k8s_bin/kube-apiserver"
 echo "KUBE_CONTROLLER_MANAGER=$k8s_bin/kube-controller-manager"
 echo "ETCD=$etcd_bin/etcd"
-echo "KUBECTL=$(command -v kubectl)"
+echo "KUBECTL=$kubectl"
 echo "HELM=$helm"
 echo "DOCKER_COMPOSE=$(command -v docker-compose)"
 echo "PROMETHEUS=$(command -v prometheus)"

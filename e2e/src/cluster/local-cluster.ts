@@ -6,8 +6,9 @@ import { CoreV1Api, type V1Pod, VersionApi } from "@kubernetes/client-node";
 import { freePort } from "@mcpscope/sidecar/testing";
 import { dump } from "js-yaml";
 import { type ControlPlane, startControlPlane } from "../harness/control-plane.js";
-import { findObject, helmTemplate, type KubeObject, parseObjects, runProgram } from "../harness/helm.js";
+import { findObject, helmTemplate, type KubeObject, parseObjects } from "../harness/helm.js";
 import { type RunningCollector, startCollector } from "../harness/otelcol.js";
+import { kubectlWith, runProgram } from "../harness/programs.js";
 import { type RunningPrometheus, startPrometheus } from "../harness/prometheus.js";
 import type { ToolPaths } from "../harness/tools.js";
 import type { McpCluster, PodEndpoints } from "./cluster.js";
@@ -60,8 +61,10 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
   const ports: number[] = [];
   let collector: RunningCollector | undefined;
   let prometheus: RunningPrometheus | undefined;
-  const kubectl = (args: string[], input?: string) =>
-    runProgram(tools.KUBECTL, ["--kubeconfig", controlPlane.kubeconfigPath, ...args], { input });
+  const kubectl = kubectlWith(
+    () => tools.KUBECTL,
+    () => controlPlane.kubeconfigPath,
+  );
   const core = controlPlane.adminKubeConfig().makeApiClient(CoreV1Api);
 
   async function portMap(pod: V1Pod): Promise<Map<number, number>> {

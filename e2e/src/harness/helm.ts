@@ -1,26 +1,10 @@
-import { execFile } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { loadAll } from "js-yaml";
+import { type CommandResult, runProgram } from "./programs.js";
 
 export const chartDir = fileURLToPath(new URL("../../../charts/mcpscope", import.meta.url));
 /** The Kubernetes version the chart is rendered and tested for (the control plane's). */
 export const kubeVersion = "1.35.4";
-
-export interface CommandResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a program to completion, never throwing: tests assert on the exit code and output. */
-export function runProgram(file: string, args: string[], options: { cwd?: string; input?: string } = {}) {
-  return new Promise<CommandResult>((resolve) => {
-    const child = execFile(file, args, { cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
-    );
-    child.stdin?.end(options.input ?? "");
-  });
-}
 
 export interface RenderOptions {
   valuesFiles?: string[];

@@ -1,0 +1,23 @@
+import { execFile } from "node:child_process";
+
+export interface CommandResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion, never throwing: tests assert on the exit code and output. */
+export function runProgram(file: string, args: string[], options: { cwd?: string; input?: string } = {}) {
+  return new Promise<CommandResult>((resolve) => {
+    const child = execFile(file, args, { cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+    );
+    child.stdin?.end(options.input ?? "");
+  });
+}
+
+/** kubectl against one cluster: `kubectl --kubeconfig PATH ARGS…`, optionally with stdin. */
+export function kubectlWith(kubectl: () => string, kubeconfigPath: () => string) {
+  return (args: string[], input?: string) =>
+    runProgram(kubectl(), ["--kubeconfig", kubeconfigPath(), ...args], { input });
+}
