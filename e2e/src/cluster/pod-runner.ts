@@ -40,7 +40,10 @@ async function stopGroup(child: ChildProcess, graceMs: number): Promise<void> {
  * Runs one container as a local process group in `cwd` (the image's working directory: this
  * repository, whose build output the images copy). `node` is this Node 24.
  */
-export function runContainer(plan: ProcessPlan, options: { cwd: string; hostname: string }): RunningContainer {
+export function runContainer(
+  plan: ProcessPlan,
+  options: { cwd: string; hostname: string; graceMs?: number },
+): RunningContainer {
   const [program = "", ...args] = plan.command;
   const child = spawn(program === "node" ? process.execPath : program, args, {
     cwd: options.cwd,
@@ -55,7 +58,7 @@ export function runContainer(plan: ProcessPlan, options: { cwd: string; hostname
   child.stdout?.on("data", keep);
   child.stderr?.on("data", keep);
   child.on("error", (error) => keep(Buffer.from(`spawn error: ${error.message}\n`)));
-  return { plan, child, log: () => output, stop: () => stopGroup(child, 10_000) };
+  return { plan, child, log: () => output, stop: () => stopGroup(child, options.graceMs ?? 10_000) };
 }
 
 /** Process groups of these containers that are still alive after tear-down (should be none). */
