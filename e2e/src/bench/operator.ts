@@ -2,7 +2,7 @@
 // `npm run bench` (second part): the operator on a real control plane.
 // 1. Webhook admission latency: pod creations through kube-apiserver, in a namespace the webhook
 //    injects vs one it is not called for, alternating rounds; added p50/p99.
-// 2. Reconcile throughput: time from creating 1,000 McpServers to 1,000 Deployments, and the
+// 2. Reconcile throughput: time from creating 1,000 McpServers to 1,000 Deployments and Services, and the
 //    operator process's RSS.
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -29,6 +29,13 @@ async function main(): Promise<void> {
   const metricsPort = await freePort();
   const operatorMain = fileURLToPath(new URL("../../../operator/dist/main.js", import.meta.url));
   let operator: ReturnType<typeof spawn> | undefined;
+  // Ctrl-C or a kill must not leave etcd and kube-apiserver behind.
+  const onSignal = () => {
+    operator?.kill("SIGKILL");
+    void cp.stop().finally(() => process.exit(130));
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
   try {
     for (const name of ["mcpscope-system", "bench-inject", "bench-baseline", "bench-servers"]) {
       await core.createNamespace({ body: { metadata: { name } } });
@@ -134,16 +141,25 @@ async function main(): Promise<void> {
       }),
     );
     const created = performance.now();
+    // Reconciled = both owned objects exist: the Deployment and the Service.
     let count = 0;
     while (count < servers) {
-      count = (await apps.listNamespacedDeployment({ namespace: "bench-servers" })).items.length;
-      if (performance.now() - started > 300_000) throw new Error(`only ${count} Deployments after 300 s`);
+      const [deployments, services] = await Promise.all([
+        apps.listNamespacedDeployment({ namespace: "bench-servers" }),
+        core.listNamespacedService({ namespace: "bench-servers" }),
+      ]);
+      count = Math.min(deployments.items.length, services.items.length);
+      if (performance.now() - started > 300_000) {
+        throw new Error(
+          `after 300 s only ${deployments.items.length} Deployments and ${services.items.length} Services`,
+        );
+      }
       if (count < servers) await new Promise((resolve) => setTimeout(resolve, 250));
     }
     const done = performance.now();
     const rss = rssMbFromProcStatus(await readFile(`/proc/${operator.pid}/status`, "utf8"));
     console.log(
-      `reconcile: ${servers} McpServers created in ${((created - started) / 1000).toFixed(1)} s; all ${servers} Deployments present ${((done - started) / 1000).toFixed(1)} s after the first create (goal ≤ 60 s); operator RSS ${rss.toFixed(1)} MB`,
+      `reconcile: ${servers} McpServers created in ${((created - started) / 1000).toFixed(1)} s; all ${servers} Deployments and Services present ${((done - started) / 1000).toFixed(1)} s after the first create (goal ≤ 60 s); operator RSS ${rss.toFixed(1)} MB`,
     );
   } finally {
     if (operator) await stopProcess(operator);

@@ -109,7 +109,8 @@ export async function startControlPlane(
       "--bind-address=127.0.0.1",
       "--advertise-address=127.0.0.1",
       `--secure-port=${apiPort}`,
-      "--service-cluster-ip-range=10.96.0.0/24",
+      // kubeadm's default range: room for the 1,000 Services of the operator benchmark.
+      "--service-cluster-ip-range=10.96.0.0/12",
       "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
       `--service-account-key-file=${join(dir, "sa.pub")}`,
       `--service-account-signing-key-file=${join(dir, "sa.key")}`,
