@@ -100,6 +100,14 @@ async function main(): Promise<void> {
     MCP_UPSTREAM_NAME: "everything",
   });
   const sidecarBench = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_URL: benchUrl, MCP_UPSTREAM_NAME: "bench" });
+  // Baseline for the framework's own cost: @fastify/http-proxy alone, same Node flags, same upstream.
+  const barePort = await freePort();
+  const bareProxy = spawn(
+    process.execPath,
+    [...sidecarNodeFlags, fileURLToPath(new URL("./bare-proxy.js", import.meta.url)), benchUrl, String(barePort)],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  await waitForOutput(bareProxy, /listening/, 15_000, "bare proxy");
   const targetsOf = (m: string) => new URL(m).host;
   const prometheus = await startPrometheus(
     prometheusBinary,
@@ -142,32 +150,53 @@ async function main(): Promise<void> {
       path: "/json",
       headers: mcpHeaders,
     };
+    const jsonBare: TimedTarget = {
+      name: "json via bare @fastify/http-proxy",
+      pool: pool(`http://127.0.0.1:${barePort}`),
+      path: "/json",
+      headers: mcpHeaders,
+    };
 
     // Warm-up: JIT, connection pools, tool-name learning.
-    for (const t of [sseDirect, sseVia, jsonDirect, jsonVia]) await sequentialLatencies(t, 200);
+    for (const t of [sseDirect, sseVia, jsonDirect, jsonVia, jsonBare]) await sequentialLatencies(t, 200);
 
-    // 1. Unloaded added latency, one request at a time.
-    for (const [label, direct, via] of [
-      ["tools/call, JSON answer (SDK server)", jsonDirect, jsonVia],
-      ["tools/call, SSE answer (server-everything)", sseDirect, sseVia],
+    // 1. Unloaded added latency, one request at a time. For JSON, a third arm: the bare framework.
+    for (const [label, direct, via, bare] of [
+      ["tools/call, JSON answer (SDK server)", jsonDirect, jsonVia, jsonBare],
+      ["tools/call, SSE answer (server-everything)", sseDirect, sseVia, undefined],
     ] as const) {
       const added50: number[] = [];
       const added99: number[] = [];
+      const bare50: number[] = [];
+      const bare99: number[] = [];
       const d50: number[] = [];
       const d99: number[] = [];
       for (let r = 0; r < rounds; r++) {
         const results = new Map<TimedTarget, number[]>();
-        for (const t of ordered(r, direct, via)) results.set(t, await sequentialLatencies(t, 500));
+        const arms = bare ? [direct, via, bare] : [direct, via];
+        // Rotate the order every round so no arm always runs first (or last).
+        const order = arms.map((_, i) => arms[(i + r) % arms.length] as TimedTarget);
+        for (const t of order) results.set(t, await sequentialLatencies(t, 500));
         const dl = results.get(direct) ?? [];
         const vl = results.get(via) ?? [];
         d50.push(percentile(dl, 50));
         d99.push(percentile(dl, 99));
         added50.push(percentile(vl, 50) - percentile(dl, 50));
         added99.push(percentile(vl, 99) - percentile(dl, 99));
+        if (bare) {
+          const bl = results.get(bare) ?? [];
+          bare50.push(percentile(bl, 50) - percentile(dl, 50));
+          bare99.push(percentile(bl, 99) - percentile(dl, 99));
+        }
       }
       say(
         `unloaded ${label}: direct p50 ${us(median(d50))} p99 ${us(median(d99))}; added by sidecar p50 ${us(median(added50))} (target ≤ 150 µs), p99 ${us(median(added99))} (target ≤ 500 µs)`,
       );
+      if (bare) {
+        say(
+          `  same run, bare @fastify/http-proxy (no observer, no metrics) adds p50 ${us(median(bare50))}, p99 ${us(median(bare99))}: the sidecar's own share is p50 ${us(median(added50) - median(bare50))}`,
+        );
+      }
     }
 
     // 2. Fixed 1,000 req/s on server-everything (the faster upstream here); CPU of the sidecar per 1,000 req/s.
@@ -296,6 +325,7 @@ async function main(): Promise<void> {
     await Promise.allSettled(pools.map((p) => p.destroy()));
     await Promise.allSettled([sidecarEverything.stop(), sidecarBench.stop(), prometheus.stop()]);
     await stopProcess(benchUpstream);
+    await stopProcess(bareProxy);
     await everything.stop();
   }
 }

@@ -149,7 +149,14 @@ export async function startKindCluster(tools: KindTools, phases: PhaseTimer): Pr
     prometheusUrl: () => prometheusUrl,
 
     async stopServer(pod: V1Pod) {
-      // Freeze every process of the server container: it stops answering without a restart.
+      // SIGSTOP the server's processes (found by command line; the pod shares one process
+      // namespace): it stops answering without a restart, and the sidecar keeps running.
+      const script = [
+        "for p in /proc/[0-9]*; do",
+        '  pid=$(basename "$p"); [ "$pid" = "$$" ] && continue',
+        '  tr "\\0" " " < "$p/cmdline" 2>/dev/null | grep -q "mcp-server-everything streamableHttp" && kill -STOP "$pid" 2>/dev/null',
+        "done; true",
+      ].join("\n");
       await kubectl([
         "-n",
         pod.metadata?.namespace ?? "default",
@@ -160,7 +167,7 @@ export async function startKindCluster(tools: KindTools, phases: PhaseTimer): Pr
         "--",
         "sh",
         "-c",
-        "kill -STOP -1; kill -STOP 1",
+        script,
       ]);
     },
 

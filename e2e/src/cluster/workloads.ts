@@ -23,6 +23,8 @@ export const weatherServer = {
       transport: "streamable-http",
     },
     sidecar: { env: fastTelemetry },
+    // On kind the test freezes the server process; as its container's PID 1 it could not be signalled.
+    podTemplate: { spec: { shareProcessNamespace: true } },
   },
 };
 
