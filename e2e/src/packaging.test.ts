@@ -85,7 +85,9 @@ describe("the Helm chart", () => {
     });
     expect(container?.livenessProbe?.httpGet?.path).toBe("/healthz");
     expect(container?.readinessProbe?.httpGet?.path).toBe("/readyz");
-    expect(container?.resources?.limits?.memory).toBeDefined();
+    expect(container?.resources?.limits?.memory).toBe("512Mi");
+    // The V8 heap is capped well under the memory limit, so it cannot grow into an OOM kill.
+    expect(container?.env).toContainEqual({ name: "NODE_OPTIONS", value: "--max-old-space-size=256" });
 
     // The Grafana admin password is a generated Secret, never a literal in values or the Deployment.
     const grafana = JSON.stringify(findObject(objects, "Deployment", "mcpscope-grafana"));
@@ -341,6 +343,7 @@ interface PodSpec {
     livenessProbe?: { httpGet?: { path: string } };
     readinessProbe?: { httpGet?: { path: string } };
     resources?: { limits?: Record<string, string> };
+    env?: Array<{ name: string; value?: string }>;
   }>;
 }
 

@@ -71,6 +71,8 @@ async function main(): Promise<void> {
         KUBECONFIG: cp.kubeconfigPath,
         LEADER_ELECTION: "false",
         SIDECAR_IMAGE: sidecarImage,
+        // e.g. --max-old-space-size=192, to see the working set under a heap cap like a pod's limit.
+        NODE_OPTIONS: process.env.MCPSCOPE_OPERATOR_NODE_OPTIONS ?? "",
         WEBHOOK_HOST: "127.0.0.1",
         WEBHOOK_PORT: String(webhookPort),
         WEBHOOK_EXTRA_IPS: "127.0.0.1",
