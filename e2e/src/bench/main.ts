@@ -101,13 +101,18 @@ async function main(): Promise<void> {
   });
   const sidecarBench = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_URL: benchUrl, MCP_UPSTREAM_NAME: "bench" });
   // Baseline for the framework's own cost: @fastify/http-proxy alone, same Node flags, same upstream.
-  const barePort = await freePort();
-  const bareProxy = spawn(
-    process.execPath,
-    [...sidecarNodeFlags, fileURLToPath(new URL("./bare-proxy.js", import.meta.url)), benchUrl, String(barePort)],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  await waitForOutput(bareProxy, /listening/, 15_000, "bare proxy");
+  const startBareProxy = async (upstream: string) => {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [...sidecarNodeFlags, fileURLToPath(new URL("./bare-proxy.js", import.meta.url)), upstream, String(port)],
+      { stdio: ["ignore", "pipe", "pipe"] },
+    );
+    await waitForOutput(child, /listening/, 15_000, "bare proxy");
+    return { child, url: `http://127.0.0.1:${port}` };
+  };
+  const bareBench = await startBareProxy(benchUrl);
+  const bareEverything = await startBareProxy(everything.url);
   const targetsOf = (m: string) => new URL(m).host;
   const prometheus = await startPrometheus(
     prometheusBinary,
@@ -152,7 +157,7 @@ async function main(): Promise<void> {
     };
     const jsonBare: TimedTarget = {
       name: "json via bare @fastify/http-proxy",
-      pool: pool(`http://127.0.0.1:${barePort}`),
+      pool: pool(bareBench.url),
       path: "/json",
       headers: mcpHeaders,
     };
@@ -199,31 +204,50 @@ async function main(): Promise<void> {
       }
     }
 
-    // 2. Fixed 1,000 req/s on server-everything (the faster upstream here); CPU of the sidecar per 1,000 req/s.
+    // 2. Fixed 1,000 req/s on server-everything (the faster upstream here); CPU per 1,000 req/s of the
+    // sidecar and, same rounds, of the bare @fastify/http-proxy (the framework's share).
     {
       const seconds = quick ? 2 : 4;
+      const bareSession = await openSession(pool(bareEverything.url), "/mcp");
       const fixedDirect = { ...sseDirect, pool: pool(everything.url, 64) };
       const fixedVia = { ...sseVia, pool: pool(sidecarEverything.proxyUrl, 64) };
-      const added99: number[] = [];
-      const direct99: number[] = [];
-      const cores: number[] = [];
-      const pid = sidecarEverything.child.pid ?? 0;
+      const fixedBare: TimedTarget = {
+        ...sseDirect,
+        name: "sse via bare proxy",
+        pool: pool(bareEverything.url, 64),
+        headers: { ...mcpHeaders, "mcp-session-id": bareSession },
+      };
+      const p99 = { direct: [] as number[], via: [] as number[], bare: [] as number[] };
+      const cores = { via: [] as number[], bare: [] as number[] };
+      const pids = new Map([
+        [fixedVia, sidecarEverything.child.pid ?? 0],
+        [fixedBare, bareEverything.child.pid ?? 0],
+      ]);
+      const arms = [fixedDirect, fixedVia, fixedBare];
       for (let r = 0; r < rounds; r++) {
-        for (const t of ordered(r, fixedDirect, fixedVia)) {
-          const cpuBefore = await procCpu(pid);
+        for (const t of arms.map((_, i) => arms[(i + r) % arms.length] as TimedTarget)) {
+          const pid = pids.get(t);
+          const cpuBefore = pid ? await procCpu(pid) : 0;
           const started = performance.now();
           const samples = await fixedRate(t, 1000, seconds);
           const elapsedS = (performance.now() - started) / 1000;
+          const used = pid ? ((await procCpu(pid)) - cpuBefore) / elapsedS : 0;
           if (t === fixedVia) {
-            cores.push((await procCpu(pid)) - cpuBefore);
-            cores[cores.length - 1] = (cores.at(-1) ?? 0) / elapsedS;
-            added99.push(percentile(samples, 99));
-          } else direct99.push(percentile(samples, 99));
+            p99.via.push(percentile(samples, 99));
+            cores.via.push(used);
+          } else if (t === fixedBare) {
+            p99.bare.push(percentile(samples, 99));
+            cores.bare.push(used);
+          } else p99.direct.push(percentile(samples, 99));
         }
       }
-      const added = added99.map((v, i) => v - (direct99[i] ?? 0));
+      const added = p99.via.map((v, i) => v - (p99.direct[i] ?? 0));
+      const bareAdded = p99.bare.map((v, i) => v - (p99.direct[i] ?? 0));
       say(
-        `fixed 1,000 req/s tools/call (server-everything): direct p99 ${us(median(direct99))}, via p99 ${us(median(added99))}, added p99 ${us(median(added))} (target ≤ 1,000 µs); sidecar CPU ${median(cores).toFixed(3)} core per 1,000 req/s (target ≤ 0.15)`,
+        `fixed 1,000 req/s tools/call (server-everything): direct p99 ${us(median(p99.direct))}, via p99 ${us(median(p99.via))}, added p99 ${us(median(added))} (target ≤ 1,000 µs); sidecar CPU ${median(cores.via).toFixed(3)} core per 1,000 req/s (target ≤ 0.15)`,
+      );
+      say(
+        `  same rounds, bare @fastify/http-proxy: added p99 ${us(median(bareAdded))}, CPU ${median(cores.bare).toFixed(3)} core per 1,000 req/s`,
       );
     }
 
@@ -313,7 +337,7 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, 2_000));
       const after = await procRss(pid);
       say(
-        `sidecar RSS: steady ${steady.toFixed(1)} MB (target ≤ 120 MB); with 500 open SSE streams ${opened.toFixed(1)} MB, after holding them ${quick ? 3 : 20} s ${held.toFixed(1)} MB, after closing ${after.toFixed(1)} MB`,
+        `sidecar RSS: steady ${steady.toFixed(1)} MB (target ≤ 120 MB; bare @fastify/http-proxy after the same load ${(await procRss(bareEverything.child.pid ?? 0)).toFixed(1)} MB); with 500 open SSE streams ${opened.toFixed(1)} MB, after holding them ${quick ? 3 : 20} s ${held.toFixed(1)} MB, after closing ${after.toFixed(1)} MB`,
       );
     }
 
@@ -325,7 +349,8 @@ async function main(): Promise<void> {
     await Promise.allSettled(pools.map((p) => p.destroy()));
     await Promise.allSettled([sidecarEverything.stop(), sidecarBench.stop(), prometheus.stop()]);
     await stopProcess(benchUpstream);
-    await stopProcess(bareProxy);
+    await stopProcess(bareBench.child);
+    await stopProcess(bareEverything.child);
     await everything.stop();
   }
 }
