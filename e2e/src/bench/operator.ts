@@ -18,6 +18,7 @@ import {
 import { operatorNodeFlags } from "@mcpscope/operator";
 import { buildWebhookConfiguration, injectSidecar } from "@mcpscope/operator/webhook";
 import { freePort, stopProcess } from "@mcpscope/sidecar/testing";
+import { Pool } from "undici";
 import { startControlPlane } from "../harness/control-plane.js";
 import { setupTools } from "../harness/tools.js";
 import { median, percentile, rssMbFromProcStatus } from "./stats.js";
@@ -146,6 +147,46 @@ async function main(): Promise<void> {
     console.log(
       `  added by the admission call (vs the pre-injected pod) p50 ${us(median(added.call50))}, p99 ${us(median(added.call99))} (goal p99 ≤ 5 ms); added vs a bare pod (the call plus storing the bigger pod) p50 ${us(median(added.bare50))}, p99 ${us(median(added.bare99))}`,
     );
+
+    // 1b. The webhook server alone: the same AdmissionReview posted straight to it over HTTPS with a
+    // kept-alive connection, as the API server does. What the operator itself costs per admission.
+    {
+      const webhook = new Pool(`https://127.0.0.1:${webhookPort}`, {
+        connections: 1,
+        connect: { rejectUnauthorized: false },
+      });
+      const review = (i: number) =>
+        JSON.stringify({
+          apiVersion: "admission.k8s.io/v1",
+          kind: "AdmissionReview",
+          request: {
+            uid: `bench-${i}`,
+            kind: { group: "", version: "v1", kind: "Pod" },
+            namespace: "bench-inject",
+            operation: "CREATE",
+            object: { ...barePod, metadata: { ...barePod.metadata, name: `direct-${i}`, namespace: "bench-inject" } },
+          },
+        });
+      const direct: number[] = [];
+      for (let i = 0; i < pods + 200; i++) {
+        const body = review(i);
+        const started = process.hrtime.bigint();
+        const response = await webhook.request({
+          method: "POST",
+          path: "/mutate-pods",
+          headers: { "content-type": "application/json" },
+          body,
+        });
+        const answer = (await response.body.json()) as { response?: { patch?: string } };
+        const elapsed = Number(process.hrtime.bigint() - started) / 1000;
+        if (!answer.response?.patch) throw new Error("the webhook answered without a patch");
+        if (i >= 200) direct.push(elapsed); // the first 200 warm up
+      }
+      await webhook.close();
+      console.log(
+        `  the webhook server alone (AdmissionReview posted directly, ${pods} requests): p50 ${us(percentile(direct, 50))}, p99 ${us(percentile(direct, 99))} — the rest of the added time is the API server's side of the call`,
+      );
+    }
 
     // 2. Reconcile 1,000 McpServers.
     const custom = kc.makeApiClient(CustomObjectsApi);
