@@ -12,6 +12,7 @@ import { startLocalCluster } from "./cluster/local-cluster.js";
 import { formatReport, PhaseTimer } from "./cluster/phases.js";
 import { annotatedDeployment, notesServer, weatherServer, workloadNamespace } from "./cluster/workloads.js";
 import { kubectlWith } from "./harness/programs.js";
+import { type InstantQueryAnswer, instantQuery } from "./harness/prometheus.js";
 
 /** The seed's four PromQL queries (../shared/seed/multi-server-observability.md), verbatim. */
 const seedQueries = {
@@ -57,15 +58,10 @@ async function podOf(labelSelector: string): Promise<V1Pod> {
 const envOf = (container: V1Container | undefined) =>
   Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]));
 
-async function prometheusQuery(query: string): Promise<Array<{ metric: Record<string, string>; value: number }>> {
-  const response = await fetch(`${cluster.prometheusUrl()}/api/v1/query?query=${encodeURIComponent(query)}`);
-  const body = (await response.json()) as {
-    status: string;
-    error?: string;
-    data: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
-  };
-  if (body.status !== "success") throw new Error(`${query}: ${body.error}`);
-  return body.data.result.map((r) => ({ metric: r.metric, value: Number(r.value[1]) }));
+async function prometheusQuery(query: string): Promise<InstantQueryAnswer["series"]> {
+  const answer = await instantQuery(cluster.prometheusUrl(), query);
+  if (answer.status !== "success") throw new Error(`${query}: ${answer.error}`);
+  return answer.series;
 }
 
 /** One MCP conversation with the official SDK client: tools/list, echoes, one failing tool call, ping. */

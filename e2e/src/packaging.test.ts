@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
 import { chartDir, findObject, helmTemplate, type KubeObject, parseObjects } from "./harness/helm.js";
 import { kubectlWith, runProgram } from "./harness/programs.js";
-import { type RunningPrometheus, startPrometheus } from "./harness/prometheus.js";
+import { instantQuery, type RunningPrometheus, startPrometheus } from "./harness/prometheus.js";
 
 const repo = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
 const allOnValues = join(chartDir, "ci/all-on-values.yaml");
@@ -299,9 +299,12 @@ describe("the Grafana dashboard", () => {
     const queries = dashboardQueries(await readDashboard());
     expect(queries.length).toBeGreaterThanOrEqual(6);
     for (const query of queries) {
-      const response = await fetch(`${prometheus.apiUrl}/api/v1/query?query=${encodeURIComponent(asPromQL(query))}`);
-      const body = (await response.json()) as { status: string; error?: string };
-      expect({ query, status: body.status, error: body.error }).toEqual({ query, status: "success", error: undefined });
+      const answer = await instantQuery(prometheus.apiUrl, asPromQL(query));
+      expect({ query, status: answer.status, error: answer.error }).toEqual({
+        query,
+        status: "success",
+        error: undefined,
+      });
     }
   });
 });

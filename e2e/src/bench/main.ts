@@ -9,10 +9,10 @@ import { sidecarNodeFlags } from "@mcpscope/sidecar";
 import { freePort, startEverythingServer, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
 import autocannon from "autocannon";
 import { Pool } from "undici";
-import { startPrometheus } from "../harness/prometheus.js";
+import { instantQuery, startPrometheus } from "../harness/prometheus.js";
 import { startSidecarProcess } from "../harness/sidecar-process.js";
 import { echoCallBody, mcpHeaders, openSession, streamEventDelays, type TimedTarget, timedCall } from "./clients.js";
-import { cpuSecondsFromProcStat, median, percentile, rssMbFromProcStatus } from "./stats.js";
+import { cpuSecondsFromProcStat, median, percentile, rotated, rssMbFromProcStatus } from "./stats.js";
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
@@ -30,11 +30,6 @@ async function procRss(pid: number): Promise<number> {
 }
 async function procCpu(pid: number): Promise<number> {
   return cpuSecondsFromProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
-}
-
-/** Alternates the two targets' order each round so drift and warm-up hit both alike. */
-function ordered<T>(round: number, a: T, b: T): [T, T] {
-  return round % 2 === 0 ? [a, b] : [b, a];
 }
 
 async function sequentialLatencies(target: TimedTarget, count: number): Promise<number[]> {
@@ -178,10 +173,9 @@ async function main(): Promise<void> {
       const d99: number[] = [];
       for (let r = 0; r < rounds; r++) {
         const results = new Map<TimedTarget, number[]>();
-        const arms = bare ? [direct, via, bare] : [direct, via];
-        // Rotate the order every round so no arm always runs first (or last).
-        const order = arms.map((_, i) => arms[(i + r) % arms.length] as TimedTarget);
-        for (const t of order) results.set(t, await sequentialLatencies(t, 500));
+        for (const t of rotated(r, bare ? [direct, via, bare] : [direct, via])) {
+          results.set(t, await sequentialLatencies(t, 500));
+        }
         const dl = results.get(direct) ?? [];
         const vl = results.get(via) ?? [];
         d50.push(percentile(dl, 50));
@@ -223,9 +217,8 @@ async function main(): Promise<void> {
         [fixedVia, sidecarEverything.child.pid ?? 0],
         [fixedBare, bareEverything.child.pid ?? 0],
       ]);
-      const arms = [fixedDirect, fixedVia, fixedBare];
       for (let r = 0; r < rounds; r++) {
-        for (const t of arms.map((_, i) => arms[(i + r) % arms.length] as TimedTarget)) {
+        for (const t of rotated(r, [fixedDirect, fixedVia, fixedBare])) {
           const pid = pids.get(t);
           const cpuBefore = pid ? await procCpu(pid) : 0;
           const started = performance.now();
@@ -259,7 +252,7 @@ async function main(): Promise<void> {
       const via = { pool: pool(sidecarBench.proxyUrl), name: "via" };
       for (let r = 0; r < rounds; r++) {
         const results = new Map<typeof direct, number[]>();
-        for (const t of ordered(r, direct, via)) results.set(t, await streamEventDelays(t.pool, "/sse", 300, 3));
+        for (const t of rotated(r, [direct, via])) results.set(t, await streamEventDelays(t.pool, "/sse", 300, 3));
         d99.push(percentile(results.get(direct) ?? [], 99));
         added99.push(percentile(results.get(via) ?? [], 99) - percentile(results.get(direct) ?? [], 99));
       }
@@ -290,7 +283,7 @@ async function main(): Promise<void> {
       for (let r = 0; r < (quick ? 1 : 3); r++) {
         let d: autocannon.Result | undefined;
         let v: autocannon.Result | undefined;
-        for (const which of ordered<"direct" | "via">(r, "direct", "via")) {
+        for (const which of rotated<"direct" | "via">(r, ["direct", "via"])) {
           const result = await saturate(
             which === "direct" ? directUrl : viaUrl,
             which === "direct" ? directHeaders : viaHeaders,
@@ -341,10 +334,8 @@ async function main(): Promise<void> {
       );
     }
 
-    const up = await fetch(`${prometheus.apiUrl}/api/v1/query?query=${encodeURIComponent("sum(up)")}`).then(
-      (r) => r.json() as Promise<{ data: { result: Array<{ value: [number, string] }> } }>,
-    );
-    say(`Prometheus scraped both sidecars throughout: sum(up) = ${up.data.result[0]?.value[1] ?? "?"}`);
+    const up = await instantQuery(prometheus.apiUrl, "sum(up)");
+    say(`Prometheus scraped both sidecars throughout: sum(up) = ${up.series[0]?.value ?? "?"}`);
   } finally {
     await Promise.allSettled(pools.map((p) => p.destroy()));
     await Promise.allSettled([sidecarEverything.stop(), sidecarBench.stop(), prometheus.stop()]);

@@ -1,7 +1,15 @@
 import { describe, expect, it } from "vitest";
-import { cpuSecondsFromProcStat, median, percentile, rssMbFromProcStatus } from "./stats.js";
+import { cpuSecondsFromProcStat, median, percentile, rotated, rssMbFromProcStatus } from "./stats.js";
 
 describe("bench statistics", () => {
+  it("rotates the arms each round, so every arm runs first in turn", () => {
+    expect([0, 1, 2, 3].map((r) => rotated(r, ["a", "b", "c"]).join(""))).toEqual(["abc", "bca", "cab", "abc"]);
+    expect([0, 1].map((r) => rotated(r, ["direct", "via"]))).toEqual([
+      ["direct", "via"],
+      ["via", "direct"],
+    ]);
+  });
+
   it("takes nearest-rank percentiles", () => {
     const samples = Array.from({ length: 100 }, (_, i) => i + 1);
     expect(percentile(samples, 50)).toBe(50);

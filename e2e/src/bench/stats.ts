@@ -24,3 +24,8 @@ export function rssMbFromProcStatus(status: string): number {
   const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
+
+/** The arms rotated by one each round (two arms: alternated), so drift and warm-up hit all alike. */
+export function rotated<T>(round: number, arms: readonly T[]): T[] {
+  return arms.map((_, i) => arms[(i + round) % arms.length] as T);
+}

@@ -9,6 +9,27 @@ export interface RunningPrometheus extends RunningProcess {
   apiUrl: string;
 }
 
+export interface InstantQueryAnswer {
+  status: string;
+  error?: string;
+  series: Array<{ metric: Record<string, string>; value: number }>;
+}
+
+/** GET /api/v1/query: Prometheus's own status and error, and each series with its value as a number. */
+export async function instantQuery(apiUrl: string, query: string): Promise<InstantQueryAnswer> {
+  const response = await fetch(`${apiUrl}/api/v1/query?query=${encodeURIComponent(query)}`);
+  const body = (await response.json()) as {
+    status: string;
+    error?: string;
+    data?: { result: Array<{ metric: Record<string, string>; value: [number, string] }> };
+  };
+  return {
+    status: body.status,
+    ...(body.error !== undefined ? { error: body.error } : {}),
+    series: (body.data?.result ?? []).map((r) => ({ metric: r.metric, value: Number(r.value[1]) })),
+  };
+}
+
 /** Runs the real Prometheus (Debian package) with the given config text and a temporary storage dir. */
 export async function startPrometheus(
   binary: string,
