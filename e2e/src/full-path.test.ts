@@ -11,7 +11,7 @@ import { startKindCluster } from "./cluster/kind-cluster.js";
 import { startLocalCluster } from "./cluster/local-cluster.js";
 import { formatReport, PhaseTimer } from "./cluster/phases.js";
 import { annotatedDeployment, notesServer, weatherServer, workloadNamespace } from "./cluster/workloads.js";
-import { kubectlWith } from "./harness/programs.js";
+import { kubectlWith, stdoutOf } from "./harness/programs.js";
 import { type InstantQueryAnswer, instantQuery } from "./harness/prometheus.js";
 
 /** The seed's four PromQL queries (../shared/seed/multi-server-observability.md), verbatim. */
@@ -40,11 +40,8 @@ const kubectlRun = kubectlWith(
   () => inject("tools").KUBECTL,
   () => cluster.kubeconfigPath,
 );
-const kubectl = async (args: string[], input?: string) => {
-  const result = await kubectlRun(args, input);
-  if (result.code !== 0) throw new Error(`kubectl ${args.join(" ")}:\n${result.stderr}`);
-  return result.stdout;
-};
+const kubectl = async (args: string[], input?: string) =>
+  stdoutOf(await kubectlRun(args, input), `kubectl ${args.join(" ")}`);
 
 async function podOf(labelSelector: string): Promise<V1Pod> {
   const core = cluster.kubeConfig().makeApiClient(CoreV1Api);

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { KubeConfig, type V1Pod, VersionApi } from "@kubernetes/client-node";
 import { freePort } from "@mcpscope/sidecar/testing";
 import { chartDir } from "../harness/helm.js";
-import { runProgram } from "../harness/programs.js";
+import { runProgram, stdoutOf } from "../harness/programs.js";
 import type { McpCluster, PodEndpoints } from "./cluster.js";
 import { e2eServerImage, waitFor } from "./e2e-settings.js";
 import type { PhaseTimer } from "./phases.js";
@@ -27,10 +27,8 @@ export interface KindTools {
   HELM: string;
 }
 
-async function must(file: string, args: string[], cwd = repoRoot): Promise<string> {
-  const result = await runProgram(file, args, { cwd });
-  if (result.code !== 0) throw new Error(`${file} ${args.join(" ")} failed:\n${result.stderr}`);
-  return result.stdout;
+async function must(file: string, args: string[]): Promise<string> {
+  return stdoutOf(await runProgram(file, args, { cwd: repoRoot }), `${file} ${args.join(" ")}`);
 }
 
 /**

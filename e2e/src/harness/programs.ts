@@ -16,6 +16,12 @@ export function runProgram(file: string, args: string[], options: { cwd?: string
   });
 }
 
+/** The program's stdout when it succeeded; otherwise throws with what ran and its stderr. */
+export function stdoutOf(result: CommandResult, what: string): string {
+  if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}):\n${result.stderr}`);
+  return result.stdout;
+}
+
 /** kubectl against one cluster: `kubectl --kubeconfig PATH ARGS…`, optionally with stdin. */
 export function kubectlWith(kubectl: () => string, kubeconfigPath: () => string) {
   return (args: string[], input?: string) =>
