@@ -1,14 +1,13 @@
 import { readFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CoreV1Api, type V1Pod, VersionApi } from "@kubernetes/client-node";
-import { freePort } from "@mcpscope/sidecar/testing";
+import { freePort, isPortFree } from "@mcpscope/sidecar/testing";
 import { dump } from "js-yaml";
 import { type ControlPlane, startControlPlane } from "../harness/control-plane.js";
 import { findObject, helmTemplate, type KubeObject, parseObjects } from "../harness/helm.js";
 import { type RunningCollector, startCollector } from "../harness/otelcol.js";
-import { kubectlWith, runProgram } from "../harness/programs.js";
+import { kubectlWith, runProgram, stdoutOf } from "../harness/programs.js";
 import { type RunningPrometheus, startPrometheus } from "../harness/prometheus.js";
 import type { ToolPaths } from "../harness/tools.js";
 import type { McpCluster, PodEndpoints } from "./cluster.js";
@@ -35,14 +34,6 @@ function imageEntrypoints(): (image: string) => string[] | undefined {
   return (image) => table[repository(image)];
 }
 
-async function portStillBound(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const probe = createServer();
-    probe.once("error", () => resolve(true));
-    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve(false)));
-  });
-}
-
 /**
  * The local provider: a real control plane (etcd, kube-apiserver, kube-controller-manager) on
  * 127.0.0.1, mcpscope applied from `helm template`, and — since no kubelet runs here — every pod the
@@ -56,7 +47,7 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
     startControlPlane(tools),
   );
   const entrypointFor = imageEntrypoints();
-  const containers: RunningContainer[] = [];
+  /** Running containers by "namespace/pod", in start order. */
   const pods = new Map<string, RunningContainer[]>();
   const ports: number[] = [];
   let collector: RunningCollector | undefined;
@@ -89,7 +80,6 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
         { cwd: repoRoot, hostname: pod.metadata?.name ?? "pod" },
       ),
     );
-    containers.push(...running);
     pods.set(`${pod.metadata?.namespace}/${pod.metadata?.name}`, running);
     return running;
   }
@@ -104,9 +94,7 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
 
     async install() {
       const objects = await phases.time("helm template", async () => {
-        const rendered = await helmTemplate(tools.HELM, { includeCrds: true });
-        if (rendered.code !== 0) throw new Error(`helm template failed:\n${rendered.stderr}`);
-        return parseObjects(rendered.stdout);
+        return parseObjects(stdoutOf(await helmTemplate(tools.HELM, { includeCrds: true }), "helm template"));
       });
       const operatorDeployment = findObject(objects, "Deployment", "mcpscope-operator") as KubeObject & {
         spec: { selector: { matchLabels: Record<string, string> }; template: { spec: V1Pod["spec"] } };
@@ -123,13 +111,11 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
           // No Service routing without kube-proxy: the API server calls the operator's local port.
           hook.clientConfig = { url: `https://127.0.0.1:${webhookPort}${hook.clientConfig.service?.path ?? "/"}` };
         }
-        const created = await kubectl(["create", "namespace", namespace, "--save-config"]);
-        if (created.code !== 0) throw new Error(created.stderr);
+        stdoutOf(await kubectl(["create", "namespace", namespace, "--save-config"]), "kubectl create namespace");
         const yaml = objects.map((o) => dump(o, { noRefs: true })).join("---\n");
-        const applied = await kubectl(["apply", "--server-side", "-f", "-"], yaml);
-        if (applied.code !== 0) throw new Error(`applying the chart failed:\n${applied.stderr}`);
+        stdoutOf(await kubectl(["apply", "--server-side", "-f", "-"], yaml), "applying the rendered chart");
         const established = await kubectl(["wait", "--for=condition=Established", "crd/mcpservers.mcpscope.dev"]);
-        if (established.code !== 0) throw new Error(established.stderr);
+        stdoutOf(established, "waiting for the McpServer CRD");
       });
 
       await phases.time("collector and Prometheus", async () => {
@@ -156,9 +142,8 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
         const credentials = await controlPlane.kubeConfigFor(`system:serviceaccount:${namespace}:${serviceAccount}`, [
           "system:serviceaccounts",
         ]);
-        const operatorPod = { ...pod, spec: { ...pod.spec, containers: pod.spec?.containers ?? [] } } as V1Pod;
         const running = start(
-          operatorPod,
+          pod,
           // No Service mapping: the operator's OTLP_ENDPOINT is data it writes into pods, not its own traffic.
           { entrypointFor, ports: operatorPorts, services: {} },
           {
@@ -233,12 +218,13 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
       const attempt = async (what: string, step: () => Promise<void>) => {
         await step().catch((error: unknown) => problems.push(`${what}: ${String(error)}`));
       };
+      const containers = [...pods.values()].flat();
       for (const container of [...containers].reverse()) await attempt(container.plan.containerName, container.stop);
       await attempt("prometheus", async () => prometheus?.stop());
       await attempt("collector", async () => collector?.stop());
       await attempt("control plane", () => controlPlane.stop());
       problems.push(...survivingGroups(containers).map((g) => `process group still alive: ${g}`));
-      for (const port of ports) if (await portStillBound(port)) problems.push(`port ${port} still bound`);
+      for (const port of ports) if (!(await isPortFree(port))) problems.push(`port ${port} still bound`);
       return problems;
     },
   };

@@ -3,7 +3,7 @@ import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { sidecarNodeFlags } from "@mcpscope/sidecar";
-import { freePort, type RunningProcess, stopProcess } from "@mcpscope/sidecar/testing";
+import { freePort, isPortFree, type RunningProcess, stopProcess } from "@mcpscope/sidecar/testing";
 
 export interface SidecarProcess extends RunningProcess {
   proxyUrl: string;
@@ -19,13 +19,7 @@ export function sidecarMainJs(): string {
 
 async function portOrFree(preferred: number | undefined): Promise<number> {
   if (preferred === undefined) return freePort();
-  const { createServer } = await import("node:net");
-  const free = await new Promise<boolean>((resolve) => {
-    const probe = createServer();
-    probe.once("error", () => resolve(false));
-    probe.listen(preferred, "127.0.0.1", () => probe.close(() => resolve(true)));
-  });
-  return free ? preferred : freePort();
+  return (await isPortFree(preferred)) ? preferred : freePort();
 }
 
 /** Runs `node sidecar/dist/main.js` with the given env on loopback; ports default to free ones. */

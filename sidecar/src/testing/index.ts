@@ -9,7 +9,7 @@ export {
   stopProcess,
   waitForOutput,
 } from "./everything-server.js";
-export { freePort } from "./free-port.js";
+export { freePort, isPortFree } from "./free-port.js";
 export {
   type CollectedPoint,
   inMemoryMetrics,
