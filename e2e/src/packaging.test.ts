@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -210,17 +210,25 @@ describe("alert rules", () => {
 });
 
 describe("Prometheus configurations", () => {
-  it("compose/prometheus.yml passes promtool check config with the shipped alerts", async () => {
+  /** `promtool check config` on this config with the alert rules beside it, in a temp dir. */
+  async function checkConfig(config: string, alerts: string) {
     const dir = await mkdtemp(join(tmpdir(), "mcpscope-promconfig-"));
     try {
-      await copyFile(repo("compose/prometheus.yml"), join(dir, "prometheus.yml"));
-      await copyFile(join(filesDir, "alerts.yml"), join(dir, "alerts.yml"));
-      const check = await runProgram(inject("tools").PROMTOOL, ["check", "config", join(dir, "prometheus.yml")]);
-      expect(check.stdout + check.stderr).toContain("SUCCESS: 1 rule files found");
-      expect(check.code).toBe(0);
+      await writeFile(join(dir, "prometheus.yml"), config);
+      await writeFile(join(dir, "alerts.yml"), alerts);
+      return await runProgram(inject("tools").PROMTOOL, ["check", "config", join(dir, "prometheus.yml")]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  it("compose/prometheus.yml passes promtool check config with the shipped alerts", async () => {
+    const check = await checkConfig(
+      await readFile(repo("compose/prometheus.yml"), "utf8"),
+      await readFile(join(filesDir, "alerts.yml"), "utf8"),
+    );
+    expect(check.stdout + check.stderr).toContain("SUCCESS: 1 rule files found");
+    expect(check.code).toBe(0);
   });
 
   // Default values: Debian's Prometheus is built without Kubernetes service discovery, so the
@@ -230,19 +238,12 @@ describe("Prometheus configurations", () => {
     const configMap = findObject(parseObjects(rendered.stdout), "ConfigMap", "mcpscope-prometheus") as KubeObject & {
       data: Record<string, string>;
     };
-    const dir = await mkdtemp(join(tmpdir(), "mcpscope-promconfig-"));
-    try {
-      // The pod mounts the ConfigMap at /etc/prometheus; here the rule file sits next to the config.
-      const config = (configMap.data["prometheus.yml"] ?? "").replace("/etc/prometheus/alerts.yml", "alerts.yml");
-      await writeFile(join(dir, "prometheus.yml"), config);
-      await writeFile(join(dir, "alerts.yml"), configMap.data["alerts.yml"] ?? "");
-      const check = await runProgram(inject("tools").PROMTOOL, ["check", "config", join(dir, "prometheus.yml")]);
-      expect(check.stdout + check.stderr).toContain("SUCCESS: 1 rule files found");
-      expect(check.code).toBe(0);
-      expect(config).toContain("job_name: otelcol-sidecar");
-    } finally {
-      await rm(dir, { recursive: true, force: true });
-    }
+    // The pod mounts the ConfigMap at /etc/prometheus; here the rule file sits next to the config.
+    const config = (configMap.data["prometheus.yml"] ?? "").replace("/etc/prometheus/alerts.yml", "alerts.yml");
+    const check = await checkConfig(config, configMap.data["alerts.yml"] ?? "");
+    expect(check.stdout + check.stderr).toContain("SUCCESS: 1 rule files found");
+    expect(check.code).toBe(0);
+    expect(config).toContain("job_name: otelcol-sidecar");
   });
 });
 
