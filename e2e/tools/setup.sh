@@ -56,19 +56,17 @@ if [[ ! -x "$helm" ]]; then
   GOBIN="$cache/helm-v$helm_version" go install "helm.sh/helm/v3/cmd/helm@v$helm_version" >&2
 fi
 
-if ! command -v docker-compose >/dev/null; then
-  log "installing docker-compose (Debian package, for static validation of compose/)"
+# Debian packages, in one apt run: prometheus (and promtool) for the tests, docker-compose for the
+# static validation of compose/.
+packages=()
+command -v docker-compose >/dev/null || packages+=(docker-compose)
+{ command -v promtool && command -v prometheus; } >/dev/null || packages+=(prometheus)
+if ((${#packages[@]} > 0)); then
+  log "installing Debian packages: ${packages[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends docker-compose >&2
-fi
-
-if ! command -v promtool >/dev/null || ! command -v prometheus >/dev/null; then
-  log "installing Prometheus and promtool (Debian package prometheus)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq --no-install-recommends prometheus >&2
-  # The package starts a system service; the tests run their own instances.
+  apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
+  # The prometheus package starts a system service; the tests run their own instances.
   (systemctl stop prometheus prometheus-node-exporter 2>/dev/null || service prometheus stop 2>/dev/null || true) >&2
 fi
 
