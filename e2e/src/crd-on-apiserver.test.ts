@@ -44,7 +44,8 @@ describe("the McpServer CRD on a real kube-apiserver", () => {
     const { stdout } = await kubectl(["get", "mcps", "weather", "-o", "json"]);
     const spec = JSON.parse(stdout).spec;
     expect(spec).toEqual({
-      server: { image: "mcp/everything:1", port: 3001, path: "/mcp", transport: "streamable-http" },
+      // No path default in the schema: the operator derives it per transport (/mcp, or /sse for sse).
+      server: { image: "mcp/everything:1", port: 3001, transport: "streamable-http" },
       replicas: 1,
       sidecar: { port: 4000, metricsPort: 9464 },
     });

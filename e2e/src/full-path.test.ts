@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import { AdmissionregistrationV1Api, CoreV1Api, type V1Container, type V1Pod } from "@kubernetes/client-node";
 import { readMetrics, sampleValue } from "@mcpscope/sidecar/testing";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { McpCluster, PodEndpoints } from "./cluster/cluster.js";
@@ -10,7 +11,13 @@ import { waitFor } from "./cluster/e2e-settings.js";
 import { startKindCluster } from "./cluster/kind-cluster.js";
 import { startLocalCluster } from "./cluster/local-cluster.js";
 import { formatReport, PhaseTimer } from "./cluster/phases.js";
-import { annotatedDeployment, notesServer, weatherServer, workloadNamespace } from "./cluster/workloads.js";
+import {
+  annotatedDeployment,
+  forecastServer,
+  notesServer,
+  weatherServer,
+  workloadNamespace,
+} from "./cluster/workloads.js";
 import { kubectlWith, stdoutOf } from "./harness/programs.js";
 import { type InstantQueryAnswer, instantQuery } from "./harness/prometheus.js";
 
@@ -27,9 +34,14 @@ const dashboardPath = fileURLToPath(
 );
 
 /** What the client sends to each server, so the metrics can be checked against it exactly. */
-const traffic = { weather: { echoes: 5 }, "notes-stdio": { echoes: 3 }, inventory: { echoes: 2 } } as const;
+const traffic = {
+  weather: { echoes: 5, path: "/mcp" },
+  "notes-stdio": { echoes: 3, path: "/mcp" },
+  forecast: { echoes: 4, path: "/sse" },
+  inventory: { echoes: 2, path: "/mcp" },
+} as const;
 type ServerName = keyof typeof traffic;
-const observedServers: ServerName[] = ["weather", "notes-stdio"];
+const observedServers: ServerName[] = ["weather", "notes-stdio", "forecast"];
 
 const phases = new PhaseTimer();
 let cluster: McpCluster;
@@ -62,9 +74,11 @@ async function prometheusQuery(query: string): Promise<InstantQueryAnswer["serie
 }
 
 /** One MCP conversation with the official SDK client: tools/list, echoes, one failing tool call, ping. */
-async function converse(endpoint: PodEndpoints, echoes: number) {
+async function converse(endpoint: PodEndpoints, name: ServerName) {
+  const { echoes, path } = traffic[name];
   const client = new Client({ name: "mcpscope-e2e", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(`${endpoint.proxyUrl}/mcp`));
+  const url = new URL(`${endpoint.proxyUrl}${path}`);
+  const transport = path === "/sse" ? new SSEClientTransport(url) : new StreamableHTTPClientTransport(url);
   await client.connect(transport);
   const tools = (await client.listTools()).tools.map((t) => t.name);
   const replies: unknown[] = [];
@@ -73,7 +87,7 @@ async function converse(endpoint: PodEndpoints, echoes: number) {
   }
   const failing = await client.callTool({ name: "get-sum", arguments: { a: "not a number", b: 2 } });
   await client.ping();
-  await transport.terminateSession();
+  if (transport instanceof StreamableHTTPClientTransport) await transport.terminateSession();
   await client.close();
   return { tools, replies, failing };
 }
@@ -111,13 +125,15 @@ describe("full path: McpServer → operator → pods → sidecars → collector 
     expect(Buffer.from(caBundle, "base64").toString()).toContain("BEGIN CERTIFICATE");
   });
 
-  it("turns two McpServers into Deployments and Services whose Pods (made by the controller-manager) run the sidecar with the right env", async () => {
+  it("turns three McpServers (Streamable HTTP, legacy SSE with no path, stdio) into Deployments and Services whose Pods (made by the controller-manager) run the sidecar with the right env", async () => {
     await phases.time("McpServers → Deployments → Pods", async () => {
       await kubectl(["create", "namespace", workloadNamespace]);
       await kubectl(["apply", "-f", "-"], JSON.stringify({ kind: "List", apiVersion: "v1", items: [weatherServer] }));
       await kubectl(["apply", "-f", "-"], JSON.stringify({ kind: "List", apiVersion: "v1", items: [notesServer] }));
+      await kubectl(["apply", "-f", "-"], JSON.stringify({ kind: "List", apiVersion: "v1", items: [forecastServer] }));
       pods.set("weather", await podOf("app.kubernetes.io/instance=weather"));
       pods.set("notes-stdio", await podOf("app.kubernetes.io/instance=notes"));
+      pods.set("forecast", await podOf("app.kubernetes.io/instance=forecast"));
     });
 
     const weather = pods.get("weather")?.spec?.containers ?? [];
@@ -142,9 +158,13 @@ describe("full path: McpServer → operator → pods → sidecars → collector 
       items: Array<{ metadata: { name: string }; spec: { ports: Array<{ port: number }> } }>;
     };
     expect(services.items.map((s) => [s.metadata.name, s.spec.ports.map((p) => p.port)]).sort()).toEqual([
+      ["forecast", [4000, 9464]],
       ["notes", [4000, 9464]],
       ["weather", [4000, 9464]],
     ]);
+    // An SSE server with no spec.server.path is probed on /sse, the legacy transport's endpoint.
+    const forecast = pods.get("forecast")?.spec?.containers ?? [];
+    expect(envOf(forecast[1])).toMatchObject({ MCP_UPSTREAM_TRANSPORT: "sse", MCP_UPSTREAM_PATH: "/sse" });
   });
 
   it("injects the sidecar into the Pod of a team's own Deployment annotated mcpscope.dev/inject", async () => {
@@ -168,7 +188,7 @@ describe("full path: McpServer → operator → pods → sidecars → collector 
     });
     await phases.time("MCP traffic through the sidecars", async () => {
       for (const [name, endpoint] of endpoints) {
-        const result = await converse(endpoint, traffic[name].echoes);
+        const result = await converse(endpoint, name);
         expect(result.tools).toContain("echo");
         expect(result.replies).toHaveLength(traffic[name].echoes);
         expect(result.replies[0]).toEqual({ content: [{ type: "text", text: "Echo: hello 0" }] });
@@ -182,11 +202,11 @@ describe("full path: McpServer → operator → pods → sidecars → collector 
     });
   });
 
-  it("reaches Prometheus through the collector: the seed's four queries return both servers, with the counts the client sent", async () => {
+  it("reaches Prometheus through the collector: the seed's four queries return every server, with the counts the client sent", async () => {
     const toolCallsSent = (name: ServerName, rounds: number) => rounds * (traffic[name].echoes + 1);
     const untilPrometheusHolds = (rounds: number) =>
       waitFor(
-        `Prometheus to hold both servers' tool-call counts after ${rounds} round(s)`,
+        `Prometheus to hold every server' tool-call counts after ${rounds} round(s)`,
         async () => {
           const counts = await prometheusQuery("sum by (server_name) (mcp_tool_calls_total)");
           return observedServers.every(
@@ -201,7 +221,7 @@ describe("full path: McpServer → operator → pods → sidecars → collector 
     await phases.time("second round of traffic, seen by Prometheus", async () => {
       for (const name of observedServers) {
         const endpoint = endpoints.get(name);
-        if (endpoint) await converse(endpoint, traffic[name].echoes);
+        if (endpoint) await converse(endpoint, name);
       }
       await untilPrometheusHolds(2);
     });
@@ -228,7 +248,7 @@ describe("full path: McpServer → operator → pods → sidecars → collector 
     for (const series of errorRate) expect(series.value).toBeLessThan(1);
   });
 
-  it("answers every query of the shipped Grafana dashboard with series for both servers", async () => {
+  it("answers every query of the shipped Grafana dashboard with series for every server", async () => {
     const dashboard = JSON.parse(await readFile(dashboardPath, "utf8")) as {
       panels: Array<{ title: string; targets?: Array<{ expr?: string }> }>;
     };

@@ -2,10 +2,11 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildOperatorRbac, operatorNodeFlags } from "@mcpscope/operator";
-import { sidecarNodeFlags } from "@mcpscope/sidecar";
+import { buildOperatorRbac, buildSidecarContainer, operatorNodeFlags } from "@mcpscope/operator";
+import { callerMistakeErrorTypes, sidecarImageUid, sidecarNodeFlags } from "@mcpscope/sidecar/constants";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { runAsNonRootRefusal, userOf } from "./cluster/dockerfile.js";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
 import { chartDir, findObject, helmTemplate, type KubeObject, parseObjects } from "./harness/helm.js";
 import { kubectlWith, runProgram } from "./harness/programs.js";
@@ -111,6 +112,15 @@ describe("the Helm chart", () => {
       },
       rules: [{ apiGroups: [""], apiVersions: ["v1"], operations: ["CREATE"], resources: ["pods"] }],
     });
+  });
+
+  it("pages McpHighErrorRate on server faults only: its exclusion list is the sidecar's caller-mistake error types", async () => {
+    const alerts = load(await readFile(join(filesDir, "alerts.yml"), "utf8")) as {
+      groups: Array<{ rules: Array<{ alert?: string; expr: string }> }>;
+    };
+    const rule = alerts.groups.flatMap((g) => g.rules).find((r) => r.alert === "McpHighErrorRate");
+    const excluded = /error_type!~"([^"]+)"/.exec(rule?.expr ?? "")?.[1]?.split("|") ?? [];
+    expect([...excluded].sort()).toEqual([...callerMistakeErrorTypes].sort());
   });
 
   it("ships the same alert rules as a PrometheusRule and a ConfigMap as compose mounts them", async () => {
@@ -324,7 +334,7 @@ describe("the images", () => {
       expect(dockerfile).toMatch(new RegExp(`COPY --from=build /app/${workspace}/dist ${workspace}/dist`));
       // The last stage runs as the image's unprivileged user and probes the real endpoint.
       const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
-      expect(runtime).toMatch(/^USER node$/m);
+      expect(runtime).toMatch(/^USER 1000:1000$/m);
       expect(runtime).toMatch(new RegExp(`HEALTHCHECK .*${port}`));
       const entrypoint = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(runtime)?.[1] ?? "[]") as string[];
       expect(entrypoint).toEqual(["node", ...flags, `${workspace}/dist/main.js`]);
@@ -332,6 +342,36 @@ describe("the images", () => {
       await expect(readFile(repo(`${workspace}/dist/main.js`), "utf8")).resolves.toContain("import");
     });
   }
+
+  it("every container mcpscope starts from its own images passes the kubelet's runAsNonRoot check", async () => {
+    // The kubelet refuses runAsNonRoot for an image USER given by name ("node"): nothing started on a real node.
+    const imageUser = async (workspace: string) => userOf(await readFile(repo(`${workspace}/Dockerfile`), "utf8"));
+    const rendered = await helmTemplate(inject("tools").HELM);
+    const operator = findObject(parseObjects(rendered.stdout), "Deployment", "mcpscope-operator") as KubeObject & {
+      spec: { template: { spec: PodSpec } };
+    };
+    const operatorPod = operator.spec.template.spec;
+    for (const container of operatorPod.containers) {
+      expect(
+        runAsNonRootRefusal(operatorPod.securityContext, container.securityContext, await imageUser("operator")),
+      ).toBeUndefined();
+    }
+    // The sidecar container, as the controller's Deployments and the webhook's injected pods carry it.
+    const sidecar = buildSidecarContainer({
+      image: "mcpscope/sidecar",
+      serverName: "s",
+      upstreamUrl: "http://127.0.0.1:3001",
+      transport: "streamable-http",
+      mcpPath: "/mcp",
+      port: 4000,
+      metricsPort: 9464,
+    });
+    expect(runAsNonRootRefusal(undefined, sidecar.securityContext, await imageUser("sidecar"))).toBeUndefined();
+    expect(runAsNonRootRefusal(undefined, sidecar.securityContext, "node")).toBeUndefined();
+    for (const workspace of ["sidecar", "operator"])
+      expect(await imageUser(workspace)).toBe(`${sidecarImageUid}:${sidecarImageUid}`);
+    expect(operatorPod.securityContext).toMatchObject({ runAsUser: sidecarImageUid, runAsGroup: sidecarImageUid });
+  });
 
   it("the build context leaves out node_modules and local build output", async () => {
     const ignore = (await readFile(repo(".dockerignore"), "utf8")).split("\n");

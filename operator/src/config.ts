@@ -1,4 +1,5 @@
 import { hostname } from "node:os";
+import { httpUrlRule, isHttpUrl } from "@mcpscope/sidecar/constants";
 import { z } from "zod";
 
 const bool = (fallback: boolean) =>
@@ -51,10 +52,7 @@ const envSchema = z.object({
         : [],
     ),
   NATIVE_SIDECARS: z.enum(["auto", "true", "false"], { error: "must be auto, true or false" }).default("auto"),
-  OTLP_ENDPOINT: z
-    .string()
-    .regex(/^https?:\/\//, "must be an http(s) URL")
-    .optional(),
+  OTLP_ENDPOINT: z.string().refine(isHttpUrl, httpUrlRule).optional(),
   HEALTH_PORT: port(8081),
   METRICS_PORT: port(8080),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -92,12 +92,12 @@ describe("loadConfig", () => {
     [
       "MCP_UPSTREAM_URL not http",
       { ...minimal, MCP_UPSTREAM_URL: "ftp://x" },
-      'MCP_UPSTREAM_URL must be an http(s) URL, got "ftp://x"',
+      'MCP_UPSTREAM_URL must be an http(s) URL with a host, got "ftp://x"',
     ],
     [
       "MCP_UPSTREAM_URL not a URL",
       { ...minimal, MCP_UPSTREAM_URL: "weather:3001" },
-      'MCP_UPSTREAM_URL must be an http(s) URL, got "weather:3001"',
+      'MCP_UPSTREAM_URL must be an http(s) URL with a host, got "weather:3001"',
     ],
     [
       "MCP_UPSTREAM_COMMAND with a URL",
@@ -167,12 +167,12 @@ describe("loadConfig", () => {
     [
       "OTEL_EXPORTER_OTLP_ENDPOINT",
       { ...minimal, OTEL_EXPORTER_OTLP_ENDPOINT: "otelcol:4318" },
-      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL, got "otelcol:4318"',
+      'OTEL_EXPORTER_OTLP_ENDPOINT must be an http(s) URL with a host, got "otelcol:4318"',
     ],
     [
       "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
       { ...minimal, OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "grpc://c" },
-      'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT must be an http(s) URL, got "grpc://c"',
+      'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT must be an http(s) URL with a host, got "grpc://c"',
     ],
     [
       "OTEL_METRIC_EXPORT_INTERVAL",
@@ -200,7 +200,7 @@ describe("loadConfig", () => {
       expect.unreachable();
     } catch (error) {
       expect((error as Error).message).toBe(
-        'ConfigError: MCP_UPSTREAM_URL must be an http(s) URL, got "ftp://x"\nConfigError: PORT must be at least 1, got "0"',
+        'ConfigError: MCP_UPSTREAM_URL must be an http(s) URL with a host, got "ftp://x"\nConfigError: PORT must be at least 1, got "0"',
       );
     }
   });

@@ -1,21 +1,18 @@
 import { z } from "zod";
+import {
+  defaultMcpPath,
+  httpUrlRule,
+  isHttpUrl,
+  serverNamePattern,
+  serverNameRule,
+  upstreamTransports,
+} from "./contract.js";
 import { SidecarEnv as E } from "./env-names.js";
 import { ConfigError } from "./errors.js";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
-export const upstreamTransports = ["streamable-http", "sse"] as const;
 
-const httpUrl = z
-  .string()
-  .trim()
-  .refine((value) => {
-    try {
-      const url = new URL(value);
-      return (url.protocol === "http:" || url.protocol === "https:") && url.hostname !== "";
-    } catch {
-      return false;
-    }
-  }, "must be an http(s) URL");
+const httpUrl = z.string().trim().refine(isHttpUrl, httpUrlRule);
 
 const integer = (min: number, max: number, fallback: number) =>
   z
@@ -30,13 +27,7 @@ const integer = (min: number, max: number, fallback: number) =>
 const port = (fallback: number) => integer(1, 65535, fallback);
 
 /** Prometheus label values stay readable and bounded; Kubernetes names already fit this. */
-const serverName = z
-  .string()
-  .trim()
-  .regex(
-    /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/,
-    "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit",
-  );
+const serverName = z.string().trim().regex(serverNamePattern, serverNameRule);
 
 const resourceAttributes = z
   .string()
@@ -74,6 +65,9 @@ const envSchema = z
     [E.maxBodyBytes]: integer(1024, 1024 ** 3, 4 * 1024 * 1024),
     [E.maxToolNames]: integer(1, 10_000, 500),
     [E.sessionIdleTimeoutMs]: integer(1_000, 86_400_000, 3_600_000),
+    [E.requestTimeoutMs]: integer(1_000, 3_600_000, 30_000),
+    [E.stdioMaxSessions]: integer(1, 10_000, 64),
+    [E.stdioSessionIdleMs]: integer(1_000, 86_400_000, 300_000),
     [E.healthCacheMs]: integer(0, 600_000, 5_000),
     [E.healthTimeoutMs]: integer(100, 60_000, 3_000),
     [E.healthIntervalMs]: integer(1_000, 3_600_000, 15_000),
@@ -126,10 +120,12 @@ function toConfig(env: z.output<typeof envSchema>) {
       command: env[E.upstreamCommand],
       transport,
       /** The MCP endpoint on the upstream, relative to its URL; only health checks use it. */
-      mcpPath: env[E.upstreamPath] ?? (transport === "sse" ? "/sse" : "/mcp"),
+      mcpPath: env[E.upstreamPath] ?? defaultMcpPath[transport],
       timeoutMs: env[E.upstreamTimeoutMs],
       connectTimeoutMs: env[E.connectTimeoutMs],
     },
+    /** Command mode: the stdio bridge's session slots and when an idle session's client counts as gone. */
+    stdio: { maxSessions: env[E.stdioMaxSessions], sessionIdleMs: env[E.stdioSessionIdleMs] },
     serverName: name,
     listen: { host: env[E.host], port: env[E.port] },
     metrics: { host: env[E.metricsHost], port: env[E.metricsPort] },
@@ -137,6 +133,7 @@ function toConfig(env: z.output<typeof envSchema>) {
       maxBodyBytes: env[E.maxBodyBytes],
       maxToolNames: env[E.maxToolNames],
       sessionIdleTimeoutMs: env[E.sessionIdleTimeoutMs],
+      requestTimeoutMs: env[E.requestTimeoutMs],
     },
     health: {
       cacheMs: env[E.healthCacheMs],

@@ -1,13 +1,21 @@
 /**
- * The sidecar's own error registry: stable codes a user or a log query can match on.
- * JSON-RPC wire codes sent to clients live in proxy/upstream-error.ts, apart from these.
+ * The sidecar's own error registry: stable codes a user or a log query can match on. Every answer
+ * the sidecar writes itself carries one in its JSON-RPC `error.data.code`, and its log lines in
+ * `code`; README.md documents each (errors.test.ts checks). JSON-RPC wire codes are apart, in
+ * mcp/error-codes.ts.
  */
 export const SidecarErrorCode = {
   config: "MCPSCOPE_CONFIG",
   upstreamUnreachable: "MCPSCOPE_UPSTREAM_UNREACHABLE",
   upstreamTimeout: "MCPSCOPE_UPSTREAM_TIMEOUT",
   bodyTooLarge: "MCPSCOPE_BODY_TOO_LARGE",
+  badRequest: "MCPSCOPE_BAD_REQUEST",
+  requestTimeout: "MCPSCOPE_REQUEST_TIMEOUT",
+  notFound: "MCPSCOPE_NOT_FOUND",
+  internal: "MCPSCOPE_INTERNAL",
   stdioSpawn: "MCPSCOPE_STDIO_SPAWN",
+  stdioExited: "MCPSCOPE_STDIO_EXITED",
+  bridgeFull: "MCPSCOPE_BRIDGE_FULL",
 } as const;
 
 export type SidecarErrorCode = (typeof SidecarErrorCode)[keyof typeof SidecarErrorCode];

@@ -1,8 +1,8 @@
 export { loadConfig, type SidecarConfig } from "./config.js";
+export { sidecarRoutes } from "./contract.js";
 export { SidecarEnv } from "./env-names.js";
 export { ConfigError, SidecarError, SidecarErrorCode } from "./errors.js";
 export { createLogger } from "./logger.js";
-export { sidecarRoutes } from "./proxy/app.js";
 export { sidecarNodeFlags } from "./runtime-flags.js";
 export { type RunningSidecar, startSidecar } from "./sidecar.js";
 export { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";

@@ -41,7 +41,7 @@ describe("mcpscope-sidecar process", () => {
     const child = runSidecar({ MCP_UPSTREAM_URL: "ftp://x", MCP_UPSTREAM_NAME: "w" });
     const { code, stderr } = await exitOf(child);
     expect(code).toBe(78);
-    expect(stderr).toBe('ConfigError: MCP_UPSTREAM_URL must be an http(s) URL, got "ftp://x"\n');
+    expect(stderr).toBe('ConfigError: MCP_UPSTREAM_URL must be an http(s) URL with a host, got "ftp://x"\n');
   });
 
   it("fails start-up clearly when the metrics port is taken", async () => {

@@ -1,14 +1,15 @@
 import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { SidecarConfig } from "./config.js";
-import { UpstreamHealth, upstreamEndpoint } from "./health.js";
+import { stdioBridgeMcpPath } from "./contract.js";
+import { UpstreamHealth, upstreamEndpoint } from "./health/upstream-health.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ExchangeObserver } from "./observer/exchange-observer.js";
 import { buildProxyApp } from "./proxy/app.js";
-import { bridgeMcpPath, type StdioBridge, startStdioBridge } from "./stdio-bridge/bridge.js";
+import { type StdioBridge, startStdioBridge } from "./stdio-bridge/bridge.js";
 import { createMcpInstruments } from "./telemetry/instruments.js";
 import { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
-import { Attr, MetricName } from "./telemetry/semconv.js";
+import { SidecarErrorReason } from "./telemetry/semconv.js";
 import { withoutCredentials } from "./upstream-label.js";
 import { sidecarVersion } from "./version.js";
 
@@ -30,7 +31,6 @@ export interface SidecarRuntime {
 
 const sweepIntervalMs = 10_000;
 const maxPendingRequests = 50_000;
-const maxStdioSessions = 64;
 
 /** Starts the whole sidecar: metrics pipeline, optional stdio bridge, health checker and proxy. */
 export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntime): Promise<RunningSidecar> {
@@ -58,6 +58,9 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       maxObservedBytes: config.limits.maxBodyBytes,
       maxPendingRequests,
       sessionIdleTimeoutMs: config.limits.sessionIdleTimeoutMs,
+      // A request answered 202 whose answer never came on its stream is given up like a time-out.
+      acceptedTimeoutMs: config.upstream.timeoutMs,
+      networkTransport: config.upstream.command === undefined ? "tcp" : "pipe",
     });
 
     let upstreamUrl = config.upstream.url;
@@ -67,11 +70,13 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       bridge = await startStdioBridge({
         command: config.upstream.command,
         env: runtime.childEnv,
-        maxSessions: maxStdioSessions,
+        maxSessions: config.stdio.maxSessions,
+        sessionIdleMs: config.stdio.sessionIdleMs,
         logger,
+        onFull: () => instruments.recordSidecarError(SidecarErrorReason.bridgeFull),
       });
       upstreamUrl = bridge.url;
-      mcpPath = bridgeMcpPath;
+      mcpPath = stdioBridgeMcpPath;
       transport = "streamable-http";
     }
     if (upstreamUrl === undefined) throw new Error("unreachable: config guarantees a URL or a command");
@@ -86,6 +91,7 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       timeoutMs: config.health.timeoutMs,
       cacheMs: config.health.cacheMs,
       clientVersion: sidecarVersion,
+      ...(bridge ? { bridge: bridgeLoad(bridge) } : {}),
     });
     app = await buildProxyApp(
       {
@@ -94,21 +100,14 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
         maxBodyBytes: config.limits.maxBodyBytes,
         upstreamTimeoutMs: config.upstream.timeoutMs,
         connectTimeoutMs: config.upstream.connectTimeoutMs,
+        requestTimeoutMs: config.limits.requestTimeoutMs,
       },
       { observer, health, logger },
     );
     await app.listen({ host: config.listen.host, port: config.listen.port });
-    // A background ping feeds mcp_upstream_up, so "upstream down" alerts need no prober of their own.
+    // A background probe feeds mcp_upstream_up, so "upstream down" alerts need no prober of their own.
     const healthNow = health;
-    metrics.meterProvider
-      .getMeter("mcpscope-sidecar", sidecarVersion)
-      .createObservableGauge(MetricName.upstreamUp, {
-        description: "1 when the upstream answered the last MCP ping, else 0",
-      })
-      .addCallback((result) => {
-        const report = healthNow.lastReport;
-        if (report) result.observe(report.upstream.reachable ? 1 : 0, { [Attr.serverName]: config.serverName });
-      });
+    instruments.observeUpstreamUp(() => healthNow.lastReport?.upstream.reachable);
     void healthNow.check();
     const healthTimer = setInterval(() => void healthNow.check(), config.health.intervalMs);
     healthTimer.unref();
@@ -152,4 +151,8 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     await metrics.shutdown().catch(() => {});
     throw error;
   }
+}
+
+function bridgeLoad(bridge: StdioBridge): () => { sessions: number; maxSessions: number } {
+  return () => ({ sessions: bridge.sessions(), maxSessions: bridge.maxSessions });
 }

@@ -28,6 +28,17 @@ export const weatherServer = {
   },
 };
 
+/** A legacy HTTP+SSE server with no path given: the sidecar must default it to /sse, not /mcp. */
+export const forecastServer = {
+  apiVersion: groupVersion,
+  kind,
+  metadata: { name: "forecast", namespace: workloadNamespace },
+  spec: {
+    server: { image: e2eServerImage, command: ["mcp-server-everything", "sse"], port: 3001, transport: "sse" },
+    sidecar: { env: fastTelemetry },
+  },
+};
+
 /** A stdio-only server (server-everything in stdio mode), run by the sidecar in command mode. */
 export const notesServer = {
   apiVersion: groupVersion,

@@ -35,7 +35,8 @@ describe("the McpServer CRD", () => {
 
   it("infers the spec type with the same defaults the API server applies", () => {
     expect(mcpServerSpecSchema.parse({ server: { image: "mcp/everything:1" } })).toEqual({
-      server: { image: "mcp/everything:1", port: 3001, path: "/mcp", transport: "streamable-http" },
+      // No path default in the schema: the operator derives it per transport (/mcp, or /sse for sse).
+      server: { image: "mcp/everything:1", port: 3001, transport: "streamable-http" },
       replicas: 1,
       sidecar: { port: 4000, metricsPort: 9464 },
     });

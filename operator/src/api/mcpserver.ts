@@ -1,3 +1,10 @@
+import {
+  httpUrlPattern,
+  httpUrlRule,
+  serverNamePattern,
+  serverNameRule,
+  upstreamTransports,
+} from "@mcpscope/sidecar/constants";
 import { z } from "zod";
 
 // The McpServer resource. These zod schemas are the single source: the CRD's OpenAPI schema is
@@ -24,7 +31,9 @@ const envVar = z
 
 const envFromSource = z.record(z.string(), z.unknown()).meta({ "x-kubernetes-preserve-unknown-fields": true });
 
-export const transports = ["streamable-http", "sse", "stdio"] as const;
+/** The sidecar's transports plus stdio, where the sidecar runs the server's command itself. */
+export const transports = [...upstreamTransports, "stdio"] as const;
+export type McpServerTransport = (typeof transports)[number];
 
 export const serverSpecSchema = z
   .object({
@@ -34,7 +43,13 @@ export const serverSpecSchema = z
     env: z.array(envVar).optional(),
     envFrom: z.array(envFromSource).optional(),
     port: portNumber.default(3001).describe("Port the server listens on (HTTP transports)."),
-    path: z.string().startsWith("/").default("/mcp").describe("The server's MCP endpoint path, used by health checks."),
+    path: z
+      .string()
+      .startsWith("/")
+      .optional()
+      .describe(
+        "The server's MCP endpoint path, used by health checks; defaults to /mcp (streamable-http) or /sse (sse).",
+      ),
     transport: z.enum(transports).default("streamable-http"),
     resources: resources.optional(),
   })
@@ -58,7 +73,7 @@ export const sidecarSpecSchema = z.object({
 export const telemetrySpecSchema = z.object({
   otlpEndpoint: z
     .string()
-    .regex(/^https?:\/\/[^\s/]+/, "must be an http(s) URL")
+    .regex(httpUrlPattern, httpUrlRule)
     .optional()
     .describe("OTLP/HTTP endpoint the sidecar pushes to; unset means Prometheus pull only."),
   serviceName: z.string().min(1).optional(),
@@ -83,7 +98,7 @@ export const mcpServerSpecSchema = z.object({
   serverName: z
     .string()
     .max(63)
-    .regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, "must be letters, digits, '.', '_' or '-'")
+    .regex(serverNamePattern, serverNameRule)
     .optional()
     .describe("The server_name metric label; defaults to metadata.name."),
   replicas: z.number().int().min(0).max(1000).default(1),

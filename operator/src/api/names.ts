@@ -15,6 +15,9 @@ export const Annotation = {
   upstreamPort: `${apiGroup}/upstream-port`,
   upstreamPath: `${apiGroup}/upstream-path`,
   serverName: `${apiGroup}/server-name`,
+  transport: `${apiGroup}/transport`,
+  sidecarPort: `${apiGroup}/sidecar-port`,
+  metricsPort: `${apiGroup}/metrics-port`,
 } as const;
 
 /** Label keys set on everything the operator creates. */

@@ -37,6 +37,24 @@ describe("buildDesiredObjects", () => {
     expect(desired.service.spec?.ports?.map((p) => p.port)).toEqual([4000, 9464]);
   });
 
+  it("probes an SSE server on /sse and a Streamable HTTP one on /mcp when spec.server.path is not set", () => {
+    const sse = buildDesiredObjects(mcpServer("forecast", { server: { image: "f", transport: "sse" } }), {
+      sidecarImage: "s",
+    });
+    expect(envOf(sse.deployment.spec?.template.spec?.containers[1])).toMatchObject({
+      MCP_UPSTREAM_TRANSPORT: "sse",
+      MCP_UPSTREAM_PATH: "/sse",
+    });
+    expect(sse.url).toBe("http://forecast.team-a.svc:4000/sse");
+    const own = buildDesiredObjects(
+      mcpServer("custom", { server: { image: "c", transport: "sse", path: "/events" } }),
+      { sidecarImage: "s" },
+    );
+    expect(envOf(own.deployment.spec?.template.spec?.containers[1])).toMatchObject({ MCP_UPSTREAM_PATH: "/events" });
+    const http = buildDesiredObjects(mcpServer("w", { server: { image: "w" } }), { sidecarImage: "s" });
+    expect(envOf(http.deployment.spec?.template.spec?.containers[1])).toMatchObject({ MCP_UPSTREAM_PATH: "/mcp" });
+  });
+
   it("lets spec.telemetry override the installation's OTLP endpoint, and pushes nowhere when neither is set", () => {
     const own = buildDesiredObjects(
       mcpServer("a", { server: { image: "a" }, telemetry: { otlpEndpoint: "http://mine:4318", serviceName: "svc" } }),

@@ -7,6 +7,7 @@ import type {
   V1ResourceRequirements,
   V1Service,
 } from "@kubernetes/client-node";
+import { defaultMcpPath, stdioBridgeMcpPath, type UpstreamTransport } from "@mcpscope/sidecar/constants";
 import type { McpServerSpec } from "../api/mcpserver.js";
 import { groupVersion, kind, Label } from "../api/names.js";
 import { buildSidecarContainer } from "../sidecar-spec/sidecar-container.js";
@@ -72,12 +73,14 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
   const labels = { ...selectorLabels(metadata.name), [Label.managedBy]: "mcpscope" };
   const meta = { name, namespace: metadata.namespace, labels, ownerReferences: [ownerReference(mcp)] };
   const { server, sidecar } = spec;
-  const transport = server.transport === "sse" ? "sse" : "streamable-http";
+  // stdio servers are served by the sidecar's bridge as Streamable HTTP.
+  const transport: UpstreamTransport = server.transport === "stdio" ? "streamable-http" : server.transport;
+  const mcpPath = server.transport === "stdio" ? stdioBridgeMcpPath : (server.path ?? defaultMcpPath[transport]);
   const common = {
     image: sidecar.image ?? defaults.sidecarImage,
     serverName,
     transport,
-    mcpPath: server.path,
+    mcpPath,
     port: sidecar.port,
     metricsPort: sidecar.metricsPort,
     otlpEndpoint: spec.telemetry?.otlpEndpoint ?? defaults.otlpEndpoint,
@@ -94,8 +97,6 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
         ...common,
         containerName: serverContainerName,
         image: server.image,
-        transport: "streamable-http",
-        mcpPath: "/mcp",
         upstreamCommand: shellJoin([...(server.command ?? []), ...(server.args ?? [])]),
         resources: resourceRequirements(server.resources ?? sidecar.resources),
         extraEnv: [
@@ -160,6 +161,5 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
       ],
     },
   };
-  const path = server.transport === "stdio" ? "/mcp" : server.path;
-  return { deployment, service, serverName, url: `http://${name}.${metadata.namespace}.svc:${sidecar.port}${path}` };
+  return { deployment, service, serverName, url: `http://${name}.${metadata.namespace}.svc:${sidecar.port}${mcpPath}` };
 }

@@ -1,5 +1,11 @@
 import type { V1Container, V1EnvVar, V1ResourceRequirements } from "@kubernetes/client-node";
-import { SidecarEnv, sidecarNodeFlags } from "@mcpscope/sidecar/constants";
+import {
+  SidecarEnv,
+  sidecarImageUid,
+  sidecarNodeFlags,
+  sidecarRoutes,
+  type UpstreamTransport,
+} from "@mcpscope/sidecar/constants";
 
 /** What the sidecar needs to know, whether it is built for an McpServer or injected into a pod. */
 export interface SidecarParams {
@@ -9,7 +15,7 @@ export interface SidecarParams {
   upstreamUrl?: string;
   /** …a stdio command line the sidecar runs itself. */
   upstreamCommand?: string;
-  transport: "streamable-http" | "sse";
+  transport: UpstreamTransport;
   mcpPath: string;
   port: number;
   metricsPort: number;
@@ -56,13 +62,16 @@ export function buildSidecarContainer(params: SidecarParams): V1Container {
       { name: "mcp", containerPort: params.port, protocol: "TCP" },
       { name: "metrics", containerPort: params.metricsPort, protocol: "TCP" },
     ],
-    livenessProbe: { httpGet: { path: "/livez", port: "mcp" }, periodSeconds: 10, failureThreshold: 3 },
-    readinessProbe: { httpGet: { path: "/health", port: "mcp" }, periodSeconds: 10, failureThreshold: 3 },
+    livenessProbe: { httpGet: { path: sidecarRoutes.liveness, port: "mcp" }, periodSeconds: 10, failureThreshold: 3 },
+    readinessProbe: { httpGet: { path: sidecarRoutes.health, port: "mcp" }, periodSeconds: 10, failureThreshold: 3 },
     resources: params.resources ?? defaultSidecarResources,
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,
       runAsNonRoot: true,
+      // Numeric, so the kubelet can verify runAsNonRoot whatever USER the image names.
+      runAsUser: sidecarImageUid,
+      runAsGroup: sidecarImageUid,
       capabilities: { drop: ["ALL"] },
       seccompProfile: { type: "RuntimeDefault" },
     },

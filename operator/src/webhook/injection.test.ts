@@ -62,7 +62,7 @@ describe("readSidecarAnnotations", () => {
     [{ "mcpscope.dev/upstream-path": "mcp" }, 'mcpscope.dev/upstream-path must start with /, got "mcp"'],
     [
       { "mcpscope.dev/server-name": "my server" },
-      `mcpscope.dev/server-name must be 1-63 letters, digits, '.', '_' or '-', got "my server"`,
+      `mcpscope.dev/server-name must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit, got "my server"`,
     ],
     [{ "mcpscope.dev/transport": "ws" }, 'mcpscope.dev/transport must be streamable-http or sse, got "ws"'],
   ])("explains a bad annotation %j", (annotations, message) => {

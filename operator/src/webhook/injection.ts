@@ -1,4 +1,11 @@
 import type { V1Container, V1Pod } from "@kubernetes/client-node";
+import {
+  defaultMcpPath,
+  serverNamePattern,
+  serverNameRule,
+  type UpstreamTransport,
+  upstreamTransports,
+} from "@mcpscope/sidecar/constants";
 import jsonPatch, { type Operation } from "fast-json-patch";
 import { Annotation } from "../api/names.js";
 import { buildSidecarContainer, sidecarContainerName } from "../sidecar-spec/sidecar-container.js";
@@ -43,7 +50,7 @@ export interface SidecarAnnotations {
   upstreamPort: number;
   upstreamPath: string;
   serverName: string;
-  transport: "streamable-http" | "sse";
+  transport: UpstreamTransport;
   sidecarPort: number;
   metricsPort: number;
 }
@@ -59,15 +66,19 @@ function port(value: string | undefined, name: string, fallback: number | undefi
   return n;
 }
 
+function isUpstreamTransport(value: string): value is UpstreamTransport {
+  return (upstreamTransports as readonly string[]).includes(value);
+}
+
 /** Reads the sidecar's settings from the pod's annotations, with defaults; throws a readable Error. Pure. */
 export function readSidecarAnnotations(pod: V1Pod): SidecarAnnotations {
   const a = pod.metadata?.annotations ?? {};
   const firstPort = pod.spec?.containers?.[0]?.ports?.[0]?.containerPort;
-  const transport = a[`mcpscope.dev/transport`] ?? "streamable-http";
-  if (transport !== "streamable-http" && transport !== "sse") {
-    throw new Error(`mcpscope.dev/transport must be streamable-http or sse, got "${transport}"`);
+  const transport = a[Annotation.transport] ?? "streamable-http";
+  if (!isUpstreamTransport(transport)) {
+    throw new Error(`${Annotation.transport} must be ${upstreamTransports.join(" or ")}, got "${transport}"`);
   }
-  const path = a[Annotation.upstreamPath] ?? (transport === "sse" ? "/sse" : "/mcp");
+  const path = a[Annotation.upstreamPath] ?? defaultMcpPath[transport];
   if (!path.startsWith("/")) throw new Error(`${Annotation.upstreamPath} must start with /, got "${path}"`);
   const labels = pod.metadata?.labels ?? {};
   const serverName =
@@ -77,16 +88,16 @@ export function readSidecarAnnotations(pod: V1Pod): SidecarAnnotations {
     pod.metadata?.generateName?.replace(/-$/, "") ??
     pod.metadata?.name ??
     "";
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/.test(serverName)) {
-    throw new Error(`${Annotation.serverName} must be 1-63 letters, digits, '.', '_' or '-', got "${serverName}"`);
+  if (!serverNamePattern.test(serverName)) {
+    throw new Error(`${Annotation.serverName} ${serverNameRule}, got "${serverName}"`);
   }
   return {
     upstreamPort: port(a[Annotation.upstreamPort], Annotation.upstreamPort, firstPort),
     upstreamPath: path,
     serverName,
     transport,
-    sidecarPort: port(a["mcpscope.dev/sidecar-port"], "mcpscope.dev/sidecar-port", 4000),
-    metricsPort: port(a["mcpscope.dev/metrics-port"], "mcpscope.dev/metrics-port", 9464),
+    sidecarPort: port(a[Annotation.sidecarPort], Annotation.sidecarPort, 4000),
+    metricsPort: port(a[Annotation.metricsPort], Annotation.metricsPort, 9464),
   };
 }
 
@@ -97,7 +108,7 @@ export function injectSidecar(pod: V1Pod, settings: InjectionSettings): V1Pod {
   for (const p of [params.sidecarPort, params.metricsPort]) {
     if (used.has(p))
       throw new Error(
-        `port ${p} is already used by the pod; set mcpscope.dev/sidecar-port or mcpscope.dev/metrics-port`,
+        `port ${p} is already used by the pod; set ${Annotation.sidecarPort} or ${Annotation.metricsPort}`,
       );
   }
   const sidecar = buildSidecarContainer({

@@ -86,8 +86,3 @@ export function parseJsonRpc(text: string): ParsedBody {
   if (message.kind === "invalid") return { ok: false, reason: message.reason };
   return { ok: true, batch: false, messages: [message] };
 }
-
-/** The `error.type` for a JSON-RPC error response: its numeric code as a string, as OTel semconv asks. */
-export function errorTypeOfCode(code: number): string {
-  return String(code);
-}

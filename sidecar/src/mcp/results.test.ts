@@ -9,7 +9,7 @@ import {
 } from "./results.js";
 
 describe("outcomeOfResponse", () => {
-  it("counts a JSON-RPC error as status=error with its code as error.type", () => {
+  it("counts a JSON-RPC error as status=error, named by its code, keeping the code", () => {
     expect(
       outcomeOfResponse(
         {
@@ -22,8 +22,21 @@ describe("outcomeOfResponse", () => {
       ),
     ).toEqual({
       status: "error",
-      errorType: "-32602",
+      errorType: "invalid_params",
+      code: -32602,
     });
+  });
+
+  it("counts a 2026-07-28 input_required result as input_required, neither ok nor error", () => {
+    expect(
+      outcomeOfResponse(
+        { kind: "response", id: 1, result: { resultType: "input_required", inputRequests: {} } },
+        "tools/call",
+      ),
+    ).toEqual({ status: "input_required" });
+    expect(
+      outcomeOfResponse({ kind: "response", id: 1, result: { resultType: "complete", content: [] } }, "tools/call"),
+    ).toEqual({ status: "ok" });
   });
 
   it("counts a tool result with isError: true as tool_error", () => {
@@ -69,8 +82,11 @@ describe("tool names", () => {
 });
 
 describe("methodOrOther", () => {
-  it("keeps MCP methods and folds anything else into other", () => {
+  it("keeps MCP methods of every revision and folds anything else into other", () => {
     expect(methodOrOther("tools/call")).toBe("tools/call");
+    expect(methodOrOther("server/discover")).toBe("server/discover");
+    expect(methodOrOther("subscriptions/listen")).toBe("subscriptions/listen");
+    expect(methodOrOther("initialize")).toBe("initialize");
     expect(methodOrOther("x/y")).toBe("other");
     expect(methodOrOther("__proto__")).toBe("other");
   });

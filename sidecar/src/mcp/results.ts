@@ -1,20 +1,34 @@
-import { errorTypeOfCode, type JsonRpcMessage } from "./jsonrpc.js";
+import { errorTypeOfCode } from "./error-codes.js";
+import type { JsonRpcMessage } from "./jsonrpc.js";
 
-export type Outcome = { status: "ok" } | { status: "error"; errorType: string };
+/**
+ * How one JSON-RPC request ended. `input_required` (2026-07-28 multi round-trip) is neither ok nor an
+ * error: the client will call again. `cancelled`: the client left before the answer.
+ */
+export type Outcome =
+  | { status: "ok" }
+  | { status: "input_required" }
+  | { status: "cancelled" }
+  | { status: "error"; errorType: string /** the JSON-RPC code, for answers that carried one */; code?: number };
 
 export const toolErrorType = "tool_error";
 export const ok: Outcome = { status: "ok" };
+export const inputRequired: Outcome = { status: "input_required" };
+export const cancelled: Outcome = { status: "cancelled" };
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === "object" && value !== null;
 }
 
-/** How a response ends its request: a JSON-RPC error, a tool result with isError, or success. */
+/** How a response ends its request: a JSON-RPC error, a tool result with isError, input_required, or success. */
 export function outcomeOfResponse(response: Extract<JsonRpcMessage, { kind: "response" }>, method: string): Outcome {
-  if (response.error) return { status: "error", errorType: errorTypeOfCode(response.error.code) };
-  if (method === "tools/call" && isRecord(response.result) && response.result.isError === true) {
-    return { status: "error", errorType: toolErrorType };
+  if (response.error) {
+    const { code } = response.error;
+    return { status: "error", errorType: errorTypeOfCode(code), code };
   }
+  if (!isRecord(response.result)) return ok;
+  if (response.result.resultType === "input_required") return inputRequired;
+  if (method === "tools/call" && response.result.isError === true) return { status: "error", errorType: toolErrorType };
   return ok;
 }
 

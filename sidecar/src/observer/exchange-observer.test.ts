@@ -117,7 +117,7 @@ describe("ExchangeObserver", () => {
     ]);
   });
 
-  it("counts a JSON-RPC error inside HTTP 200 as status=error with the code as error.type", async () => {
+  it("counts a JSON-RPC error inside HTTP 200 as status=error, error_type by name, the code as rpc.response.status_code", async () => {
     const { metrics, observer } = setup();
     shutdown = metrics.shutdown;
     jsonExchange(
@@ -132,6 +132,7 @@ describe("ExchangeObserver", () => {
           server_name: "weather",
           method: "prompts/get",
           status: "error",
+          error_type: "invalid_params",
         },
         value: 1,
       },
@@ -141,7 +142,8 @@ describe("ExchangeObserver", () => {
         attributes: {
           server_name: "weather",
           "mcp.method.name": "prompts/get",
-          "error.type": "-32602",
+          // A caller's mistake: recorded, but not a server error (OTel MCP conventions).
+          "rpc.response.status_code": "-32602",
         },
         value: 1,
       },
@@ -268,6 +270,7 @@ describe("ExchangeObserver", () => {
           server_name: "weather",
           "mcp.method.name": "tools/list",
           "error.type": "-32000",
+          "rpc.response.status_code": "-32000",
         },
         value: 1,
       },
@@ -330,7 +333,7 @@ describe("ExchangeObserver", () => {
         attributes: {
           server_name: "weather",
           "mcp.method.name": "invalid",
-          "error.type": "-32700",
+          "rpc.response.status_code": "-32700",
         },
         value: 1,
       },
@@ -370,6 +373,7 @@ describe("ExchangeObserver", () => {
           server_name: "weather",
           method: "tools/call",
           status: "error",
+          error_type: "no_response",
         },
         value: 1,
       },
@@ -485,6 +489,7 @@ describe("ExchangeObserver", () => {
           server_name: "weather",
           tool_name: "other",
           status: "error",
+          error_type: "upstream_unreachable",
         },
         value: 1,
       },
@@ -533,7 +538,7 @@ describe("ExchangeObserver", () => {
     expect(observer.pendingRequests).toBe(0);
     expect(pointsOf(await metrics.collect(), "mcp_requests")).toEqual([
       {
-        attributes: { server_name: "weather", method: "ping", status: "error" },
+        attributes: { server_name: "weather", method: "ping", status: "error", error_type: "no_response" },
         value: 1,
       },
     ]);
@@ -599,7 +604,8 @@ describe("ExchangeObserver", () => {
     a.responseEnd();
     expect(pointsOf(await metrics.collect(), "mcp_requests")).toEqual([
       {
-        attributes: { server_name: "weather", method: "ping", status: "error" },
+        // −1 is no code MCP defines: folded into "other", so upstreams cannot mint label values.
+        attributes: { server_name: "weather", method: "ping", status: "error", error_type: "other" },
         value: 1,
       },
       {

@@ -1,7 +1,16 @@
 import type { EventSourceMessage } from "eventsource-parser";
-import { errorTypeOfCode, type JsonRpcMessage, parseJsonRpc } from "../mcp/jsonrpc.js";
-import { invalidMethod, methodOrOther } from "../mcp/methods.js";
+import { errorTypeOfCode } from "../mcp/error-codes.js";
+import { type JsonRpcMessage, parseJsonRpc } from "../mcp/jsonrpc.js";
 import {
+  invalidMethod,
+  listenAcknowledgedMethod,
+  listenMethod,
+  methodOrOther,
+  protocolVersionOrOther,
+  subscriptionIdMetaKey,
+} from "../mcp/methods.js";
+import {
+  cancelled,
   type Outcome,
   outcomeOfHttpStatus,
   outcomeOfResponse,
@@ -10,7 +19,7 @@ import {
   toolNamesOfListResult,
 } from "../mcp/results.js";
 import { createSseObserver, type SseObserver } from "../mcp/sse.js";
-import type { McpInstruments } from "../telemetry/instruments.js";
+import type { McpInstruments, StreamKind } from "../telemetry/instruments.js";
 import { SidecarErrorReason } from "../telemetry/semconv.js";
 import { type PendingRequest, PendingRequests } from "./pending-requests.js";
 import { SessionTracker } from "./sessions.js";
@@ -24,7 +33,16 @@ export interface ObserverOptions {
   /** The most response bytes buffered to read a JSON body; larger bodies are counted by HTTP status only. */
   maxObservedBytes: number;
   maxPendingRequests: number;
+  /** The most bytes of request ids and session ids the pending map holds (ids are client-chosen). */
+  maxPendingKeyBytes?: number;
   sessionIdleTimeoutMs: number;
+  /**
+   * How long a request answered `202 Accepted` (legacy SSE: the answer comes on the session's stream)
+   * is waited for; defaults to sessionIdleTimeoutMs.
+   */
+  acceptedTimeoutMs?: number;
+  /** network.transport of the hop to the server: "tcp", or "pipe" for a stdio server. */
+  networkTransport?: "tcp" | "pipe";
 }
 
 export interface ExchangeStart {
@@ -33,6 +51,8 @@ export interface ExchangeStart {
   sessionId: string | undefined;
   /** sessionId query parameter (legacy HTTP+SSE POST /message). */
   legacySessionId: string | undefined;
+  /** MCP-Protocol-Version request header. */
+  protocolVersion?: string | undefined;
   body: Uint8Array | undefined;
 }
 
@@ -42,99 +62,121 @@ export interface ResponseHead {
   sessionId: string | undefined;
 }
 
+/** How a response stream ended: in full, because its client left, or because the upstream broke it. */
+export type ResponseEnding = "complete" | "client_closed" | "upstream_failed";
+
 /** The sidecar's view of one HTTP exchange. Every method is safe to call after the others fail. */
 export interface ObservedExchange {
   responseHead(head: ResponseHead): void;
   responseChunk(chunk: Uint8Array): void;
-  responseEnd(): void;
+  responseEnd(ending?: ResponseEnding): void;
   /** The sidecar answered itself (upstream down, body too large…). */
   answeredBySidecar(statusCode: number, reason: SidecarErrorReason, errorType: string): void;
+  /** The client left before any response head: its requests are cancelled, not failed. */
+  clientClosed(): void;
 }
 
 const sseMaxEventBytes = 8 * 1024 * 1024;
+const defaultMaxPendingKeyBytes = 16 * 1024 * 1024;
 
 /**
  * Correlates JSON-RPC requests with their responses (in a JSON body, in the POST's SSE stream, or in
  * another stream of the same session) and turns them into metrics. No I/O: the proxy feeds it copies.
+ * The proxy needs begin(), rejected() and observerFailed(); the rest is this module's own.
  */
 export class ExchangeObserver {
-  readonly #opts: ObserverOptions;
-  readonly #pending: PendingRequests;
-  readonly #sessions = new SessionTracker();
-  readonly #toolNames: ToolNameRegistry;
-  /** Legacy SSE sessions stay open while their GET stream is; idle expiry must not end them. */
-  readonly #openStreams = new Map<string, number>();
-  #nextExchangeId = 0;
+  readonly #core: ObserverCore;
 
-  constructor(opts: ObserverOptions) {
-    this.#opts = opts;
-    this.#pending = new PendingRequests(opts.maxPendingRequests);
-    this.#toolNames = new ToolNameRegistry(opts.maxToolNames);
+  constructor(options: ObserverOptions) {
+    this.#core = new ObserverCore(options);
   }
 
   get openSessions(): number {
-    return this.#sessions.size;
+    return this.#core.sessions.size;
   }
 
   get pendingRequests(): number {
-    return this.#pending.size;
+    return this.#core.pending.size;
   }
 
   begin(start: ExchangeStart): ObservedExchange {
-    return new Exchange(this, start, this.#nextExchangeId++);
+    return new Exchange(this.#core, start);
   }
 
   /** Ends idle sessions and gives up on requests nobody answered; call periodically. */
   sweep(): void {
-    const now = this.#opts.now();
-    const idle = this.#opts.sessionIdleTimeoutMs;
-    for (const duration of this.#sessions.endIdle(now, idle, (id) => this.#openStreams.has(id))) {
-      this.#opts.instruments.sessionEnded(duration / 1000);
-    }
-    for (const entry of this.#pending.takeOlderThan(now, idle)) this.recordUnanswered(entry);
+    this.#core.sweep();
   }
 
   /** A request the sidecar refused before reading it as JSON-RPC (e.g. a body over the limit). */
   rejected(reason: SidecarErrorReason, errorType: string): void {
-    this.#opts.instruments.recordSidecarError(reason);
-    this.#opts.instruments.recordExchange({
-      method: invalidMethod,
-      outcome: { status: "error", errorType },
-      durationSeconds: 0,
-    });
+    this.#core.options.instruments.recordSidecarError(reason);
+    this.#core.recordInvalid({ status: "error", errorType }, 1, this.#core.now(), this.#core.now());
   }
 
-  // ---- used by Exchange ----
+  /** The observer threw on an exchange; the proxy kept streaming it unobserved. */
+  observerFailed(): void {
+    this.#core.options.instruments.recordSidecarError(SidecarErrorReason.observerFailure);
+  }
+}
+
+/** State shared by all exchanges. Private to this module. */
+class ObserverCore {
+  readonly options: ObserverOptions;
+  readonly pending: PendingRequests;
+  readonly sessions = new SessionTracker();
+  readonly #toolNames: ToolNameRegistry;
+  /** Legacy SSE sessions stay open while their GET stream is; idle expiry must not end them. */
+  readonly #openLegacyStreams = new Map<string, number>();
+
+  constructor(options: ObserverOptions) {
+    this.options = options;
+    this.pending = new PendingRequests(
+      options.maxPendingRequests,
+      options.maxPendingKeyBytes ?? defaultMaxPendingKeyBytes,
+    );
+    this.#toolNames = new ToolNameRegistry(options.maxToolNames);
+  }
 
   now(): number {
-    return this.#opts.now();
+    return this.options.now();
   }
 
-  get options(): ObserverOptions {
-    return this.#opts;
+  sweep(): void {
+    const now = this.now();
+    const idle = this.options.sessionIdleTimeoutMs;
+    for (const duration of this.sessions.endIdle(now, idle, (id) => this.#openLegacyStreams.has(id))) {
+      this.options.instruments.sessionEnded(duration / 1000);
+    }
+    for (const entry of this.pending.takeExpired(now, idle, this.options.acceptedTimeoutMs ?? idle)) {
+      this.recordUnanswered(entry, SidecarErrorReason.noResponse);
+    }
   }
 
   addPending(key: string, request: PendingRequest): void {
-    const evicted = this.#pending.add(key, request);
-    if (evicted) this.recordUnanswered(evicted);
-  }
-
-  takePending(key: string): PendingRequest | undefined {
-    return this.#pending.take(key);
+    for (const evicted of this.pending.add(key, request)) this.recordUnanswered(evicted, SidecarErrorReason.noResponse);
   }
 
   record(entry: PendingRequest, outcome: Outcome, endedAt: number): void {
-    this.#opts.instruments.recordExchange({
+    this.options.instruments.recordExchange({
       method: entry.method,
       toolName: entry.method === "tools/call" ? this.#toolNames.toolNameOrOther(entry.toolName) : undefined,
       outcome,
       durationSeconds: Math.max(0, endedAt - entry.startedAt) / 1000,
+      protocolVersion: entry.protocolVersion,
+      networkTransport: this.options.networkTransport,
     });
   }
 
-  recordUnanswered(entry: PendingRequest): void {
-    this.record(entry, { status: "error", errorType: SidecarErrorReason.noResponse }, this.now());
-    this.#opts.instruments.recordSidecarError(SidecarErrorReason.noResponse);
+  recordUnanswered(entry: PendingRequest, reason: SidecarErrorReason): void {
+    this.record(entry, { status: "error", errorType: reason }, this.now());
+    this.options.instruments.recordSidecarError(reason);
+  }
+
+  recordInvalid(outcome: Outcome, count: number, startedAt: number, now: number): void {
+    for (let i = 0; i < count; i++) {
+      this.record({ method: invalidMethod, toolName: undefined, startedAt, protocolVersion: undefined }, outcome, now);
+    }
   }
 
   learnTools(result: unknown): void {
@@ -143,42 +185,36 @@ export class ExchangeObserver {
 
   sessionSeen(id: string): void {
     const now = this.now();
-    if (this.#sessions.start(id, now)) this.#opts.instruments.sessionStarted();
-    else this.#sessions.touch(id, now);
-  }
-
-  touchSession(id: string): void {
-    this.#sessions.touch(id, this.now());
+    if (this.sessions.start(id, now)) this.options.instruments.sessionStarted();
+    else this.sessions.touch(id, now);
   }
 
   sessionClosed(id: string): void {
-    const duration = this.#sessions.end(id, this.now());
-    if (duration !== undefined) this.#opts.instruments.sessionEnded(duration / 1000);
+    const duration = this.sessions.end(id, this.now());
+    if (duration !== undefined) this.options.instruments.sessionEnded(duration / 1000);
   }
 
-  hasSession(id: string): boolean {
-    return this.#sessions.has(id);
+  legacyStreamOpened(id: string): void {
+    this.#openLegacyStreams.set(id, (this.#openLegacyStreams.get(id) ?? 0) + 1);
   }
 
-  streamOpened(id: string): void {
-    this.#openStreams.set(id, (this.#openStreams.get(id) ?? 0) + 1);
-  }
-
-  streamClosed(id: string): void {
-    const count = (this.#openStreams.get(id) ?? 1) - 1;
-    if (count <= 0) this.#openStreams.delete(id);
-    else this.#openStreams.set(id, count);
+  legacyStreamClosed(id: string): void {
+    const count = (this.#openLegacyStreams.get(id) ?? 1) - 1;
+    if (count <= 0) this.#openLegacyStreams.delete(id);
+    else this.#openLegacyStreams.set(id, count);
   }
 }
 
 class Exchange implements ObservedExchange {
-  readonly #observer: ExchangeObserver;
+  static #nextId = 0;
+  readonly #core: ObserverCore;
   readonly #start: ExchangeStart;
   readonly #startedAt: number;
-  readonly #id: number;
   /** Where responses to this exchange's requests may show up: the session, or this exchange alone. */
   #scope: string;
   readonly #requestKeys: string[] = [];
+  /** subscriptions/listen requests in this body, by JSON-RPC id (as the acknowledgement's _meta names it). */
+  readonly #listenKeys = new Map<string, string>();
   readonly #notifications: string[] = [];
   #invalidMessages = 0;
   #head: ResponseHead | undefined;
@@ -186,16 +222,17 @@ class Exchange implements ObservedExchange {
   #jsonChunks: Uint8Array[] | undefined;
   #jsonBytes = 0;
   #legacyStreamSession: string | undefined;
+  /** A long-lived stream this exchange is (GET stream, legacy SSE stream, acknowledged listen stream). */
+  #stream: { kind: StreamKind; openedAt: number } | undefined;
   #ended = false;
 
-  constructor(observer: ExchangeObserver, start: ExchangeStart, id: number) {
-    this.#observer = observer;
+  constructor(core: ObserverCore, start: ExchangeStart) {
+    this.#core = core;
     this.#start = start;
-    this.#id = id;
-    this.#startedAt = observer.now();
+    this.#startedAt = core.now();
     const session = start.sessionId ?? start.legacySessionId;
-    this.#scope = session ?? `exchange:${id}`;
-    if (session) observer.touchSession(session);
+    this.#scope = session ?? `exchange:${Exchange.#nextId++}`;
+    if (session) core.sessions.touch(session, this.#startedAt);
     if (start.body && start.body.byteLength > 0) this.#readRequestBody(start.body);
   }
 
@@ -209,11 +246,12 @@ class Exchange implements ObservedExchange {
       if (message.kind === "request") {
         const key = PendingRequests.key(this.#scope, message.id);
         this.#requestKeys.push(key);
-        this.#observer.addPending(key, {
+        if (message.method === listenMethod) this.#listenKeys.set(String(message.id), key);
+        this.#core.addPending(key, {
           method: methodOrOther(message.method),
           toolName: message.method === "tools/call" ? toolNameOfCall(message.params) : undefined,
           startedAt: this.#startedAt,
-          exchangeId: this.#id,
+          protocolVersion: protocolVersionOrOther(this.#start.protocolVersion ?? protocolVersionOf(message)),
         });
       } else if (message.kind === "notification") {
         this.#notifications.push(methodOrOther(message.method));
@@ -225,36 +263,29 @@ class Exchange implements ObservedExchange {
 
   responseHead(head: ResponseHead): void {
     this.#head = head;
-    const observer = this.#observer;
-    const now = observer.now();
+    const core = this.#core;
+    const now = core.now();
     const { statusCode } = head;
     const requestSession = this.#start.sessionId;
 
-    if (head.sessionId && statusCode < 400 && !observer.hasSession(head.sessionId))
-      observer.sessionSeen(head.sessionId);
+    if (head.sessionId && statusCode < 400 && !core.sessions.has(head.sessionId)) core.sessionSeen(head.sessionId);
     if (requestSession && (statusCode === 404 || (this.#start.httpMethod === "DELETE" && statusCode < 300))) {
       // Streamable HTTP: 404 means the server ended the session; a successful DELETE means the client did.
-      observer.sessionClosed(requestSession);
+      core.sessionClosed(requestSession);
     }
 
     const httpOutcome = outcomeOfHttpStatus(statusCode);
-    for (const method of this.#notifications) {
-      observer.record(
-        {
-          method,
-          toolName: undefined,
-          startedAt: this.#startedAt,
-          exchangeId: this.#id,
-        },
-        httpOutcome,
-        now,
-      );
-    }
+    for (const method of this.#notifications) this.#recordNotification(method, httpOutcome, now);
+    if (statusCode === 202) for (const key of this.#requestKeys) core.pending.markAccepted(key);
 
     const type = head.contentType?.toLowerCase() ?? "";
     if (type.startsWith("text/event-stream")) {
       this.#sse = createSseObserver((event) => this.#onSseEvent(event), sseMaxEventBytes);
-      if (requestSession && this.#start.httpMethod === "GET") observer.touchSession(requestSession);
+      if (this.#start.httpMethod === "GET" && statusCode < 300) {
+        if (requestSession) core.sessions.touch(requestSession, now);
+        // A Streamable HTTP GET stream; a legacy one becomes "legacy_sse" at its endpoint event.
+        this.#openStream("get", now);
+      }
     } else if (type.includes("json") && (this.#requestKeys.length > 0 || this.#invalidMessages > 0)) {
       this.#jsonChunks = [];
     }
@@ -265,22 +296,30 @@ class Exchange implements ObservedExchange {
       this.#sse.feed(chunk);
     } else if (this.#jsonChunks) {
       this.#jsonBytes += chunk.byteLength;
-      if (this.#jsonBytes > this.#observer.options.maxObservedBytes) this.#jsonChunks = undefined;
+      if (this.#jsonBytes > this.#core.options.maxObservedBytes) this.#jsonChunks = undefined;
       else this.#jsonChunks.push(chunk);
     }
   }
 
-  responseEnd(): void {
+  responseEnd(ending: ResponseEnding = "complete"): void {
     if (this.#ended) return;
     this.#ended = true;
-    const observer = this.#observer;
+    const core = this.#core;
     this.#sse?.end();
+    const now = core.now();
+    if (this.#stream) {
+      core.options.instruments.streamClosed(this.#stream.kind, Math.max(0, now - this.#stream.openedAt) / 1000);
+      this.#stream = undefined;
+    }
     if (this.#legacyStreamSession) {
-      observer.streamClosed(this.#legacyStreamSession);
-      observer.sessionClosed(this.#legacyStreamSession);
+      const session = this.#legacyStreamSession;
+      core.legacyStreamClosed(session);
+      core.sessionClosed(session);
+      // Requests answered 202 wait for this stream; with it gone, nothing will answer them.
+      for (const entry of core.pending.takeScope(session)) core.recordUnanswered(entry, reasonOf(ending));
     }
     let nullIdError: Outcome | undefined;
-    if (this.#jsonChunks) {
+    if (this.#jsonChunks && ending === "complete") {
       const text = Buffer.concat(this.#jsonChunks).toString("utf8");
       const parsed = parseJsonRpc(text);
       if (parsed.ok) {
@@ -291,79 +330,84 @@ class Exchange implements ObservedExchange {
               nullIdError = {
                 status: "error",
                 errorType: errorTypeOfCode(message.error.code),
+                code: message.error.code,
               };
           } else this.#resolve(message);
         }
+      } else if ((this.#head?.statusCode ?? 0) < 300) {
+        nullIdError = { status: "error", errorType: SidecarErrorReason.invalidResponse };
+        core.options.instruments.recordSidecarError(SidecarErrorReason.invalidResponse);
       }
     }
-    this.#finishLeftovers(nullIdError);
+    this.#finishLeftovers(ending, nullIdError);
   }
 
-  answeredBySidecar(statusCode: number, reason: SidecarErrorReason, errorType: string): void {
+  answeredBySidecar(_statusCode: number, reason: SidecarErrorReason, errorType: string): void {
     if (this.#ended) return;
-    this.#head ??= {
-      statusCode,
-      contentType: "application/json",
-      sessionId: undefined,
-    };
-    this.#observer.options.instruments.recordSidecarError(reason);
     this.#ended = true;
+    this.#core.options.instruments.recordSidecarError(reason);
     const outcome: Outcome = { status: "error", errorType };
-    const now = this.#observer.now();
+    const now = this.#core.now();
     for (const key of this.#requestKeys) {
-      const entry = this.#observer.takePending(key);
-      if (entry) this.#observer.record(entry, outcome, now);
+      const entry = this.#core.pending.take(key);
+      if (entry) this.#core.record(entry, outcome, now);
     }
-    for (const method of this.#notifications) {
-      this.#observer.record(
-        {
-          method,
-          toolName: undefined,
-          startedAt: this.#startedAt,
-          exchangeId: this.#id,
-        },
-        outcome,
-        now,
-      );
+    for (const method of this.#notifications) this.#recordNotification(method, outcome, now);
+    this.#core.recordInvalid(outcome, this.#invalidMessages, this.#startedAt, now);
+    this.#invalidMessages = 0;
+  }
+
+  clientClosed(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    const now = this.#core.now();
+    for (const key of this.#requestKeys) {
+      const entry = this.#core.pending.take(key);
+      if (entry) this.#core.record(entry, cancelled, now);
     }
-    this.#recordInvalid(outcome, now);
+    for (const method of this.#notifications) this.#recordNotification(method, cancelled, now);
+  }
+
+  #recordNotification(method: string, outcome: Outcome, now: number): void {
+    this.#core.record(
+      { method, toolName: undefined, startedAt: this.#startedAt, protocolVersion: undefined },
+      outcome,
+      now,
+    );
+  }
+
+  #openStream(kind: StreamKind, now: number): void {
+    if (this.#stream) return;
+    this.#stream = { kind, openedAt: now };
+    this.#core.options.instruments.streamOpened(kind);
   }
 
   /** Requests this exchange carried that no response answered by the time its response ended. */
-  #finishLeftovers(nullIdError: Outcome | undefined): void {
-    const observer = this.#observer;
+  #finishLeftovers(ending: ResponseEnding, nullIdError: Outcome | undefined): void {
+    const core = this.#core;
     const statusCode = this.#head?.statusCode ?? 0;
-    const now = observer.now();
+    const now = core.now();
     const failed = nullIdError ?? (statusCode >= 400 ? outcomeOfHttpStatus(statusCode) : undefined);
     if (failed || statusCode !== 202) {
       // 202 Accepted: the legacy SSE transport answers on the session's GET stream later, so keep waiting.
       for (const key of this.#requestKeys) {
-        const entry = observer.takePending(key);
+        const entry = core.pending.take(key);
         if (!entry) continue;
-        if (failed) observer.record(entry, failed, now);
-        else observer.recordUnanswered(entry);
+        if (failed) core.record(entry, failed, now);
+        else if (ending === "client_closed") core.record(entry, cancelled, now);
+        else core.recordUnanswered(entry, reasonOf(ending));
       }
     }
     if (this.#invalidMessages > 0) {
-      observer.options.instruments.recordSidecarError(SidecarErrorReason.malformedJsonRpc);
-      this.#recordInvalid(failed ?? { status: "error", errorType: "invalid_request" }, now);
-    }
-  }
-
-  #recordInvalid(outcome: Outcome, now: number): void {
-    for (let i = 0; i < this.#invalidMessages; i++) {
-      this.#observer.record(
-        {
-          method: invalidMethod,
-          toolName: undefined,
-          startedAt: this.#startedAt,
-          exchangeId: this.#id,
-        },
-        outcome,
+      core.options.instruments.recordSidecarError(SidecarErrorReason.malformedJsonRpc);
+      core.recordInvalid(
+        failed ?? { status: "error", errorType: "invalid_request" },
+        this.#invalidMessages,
+        this.#startedAt,
         now,
       );
+      this.#invalidMessages = 0;
     }
-    this.#invalidMessages = 0;
   }
 
   #onSseEvent(event: EventSourceMessage): void {
@@ -372,8 +416,9 @@ class Exchange implements ObservedExchange {
       if (sessionId && !this.#legacyStreamSession) {
         this.#legacyStreamSession = sessionId;
         this.#scope = sessionId;
-        this.#observer.streamOpened(sessionId);
-        this.#observer.sessionSeen(sessionId);
+        this.#core.legacyStreamOpened(sessionId);
+        this.#core.sessionSeen(sessionId);
+        if (this.#stream) this.#stream.kind = "legacy_sse";
       }
       return;
     }
@@ -382,15 +427,56 @@ class Exchange implements ObservedExchange {
     if (!parsed.ok) return;
     for (const message of parsed.messages) {
       if (message.kind === "response" && message.id !== null) this.#resolve(message);
+      else if (message.kind === "notification" && message.method === listenAcknowledgedMethod)
+        this.#acknowledged(message);
     }
+  }
+
+  /** A listen stream is established: its request counts once, as ok; the stream's life is not a latency. */
+  #acknowledged(message: Extract<JsonRpcMessage, { kind: "notification" }>): void {
+    const subscription = subscriptionIdOf(message.params);
+    const key =
+      (subscription === undefined ? undefined : this.#listenKeys.get(subscription)) ??
+      this.#listenKeys.values().next().value;
+    if (key === undefined) return;
+    const entry = this.#core.pending.take(key);
+    if (!entry) return;
+    const now = this.#core.now();
+    this.#core.record(entry, { status: "ok" }, now);
+    this.#openStream("listen", now);
   }
 
   #resolve(response: Extract<JsonRpcMessage, { kind: "response" }>): void {
     if (response.id === null) return;
-    const entry = this.#observer.takePending(PendingRequests.key(this.#scope, response.id));
+    const entry = this.#core.pending.take(PendingRequests.key(this.#scope, response.id));
     if (!entry) return;
     const outcome = outcomeOfResponse(response, entry.method);
-    if (entry.method === "tools/list" && outcome.status === "ok") this.#observer.learnTools(response.result);
-    this.#observer.record(entry, outcome, this.#observer.now());
+    if (entry.method === "tools/list" && outcome.status === "ok") this.#core.learnTools(response.result);
+    this.#core.record(entry, outcome, this.#core.now());
   }
+}
+
+/** Why requests still waiting when their stream ended got no answer. */
+function reasonOf(ending: ResponseEnding): SidecarErrorReason {
+  return ending === "upstream_failed" ? SidecarErrorReason.upstreamBroken : SidecarErrorReason.noResponse;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null;
+}
+
+/** The protocol revision a request names in its own _meta (2026-07-28) or initialize params. */
+function protocolVersionOf(message: Extract<JsonRpcMessage, { kind: "request" }>): string | undefined {
+  if (!isRecord(message.params)) return undefined;
+  if (message.method === "initialize" && typeof message.params.protocolVersion === "string")
+    return message.params.protocolVersion;
+  const meta = message.params._meta;
+  const version = isRecord(meta) ? meta["io.modelcontextprotocol/protocolVersion"] : undefined;
+  return typeof version === "string" ? version : undefined;
+}
+
+function subscriptionIdOf(params: unknown): string | undefined {
+  const meta = isRecord(params) ? params._meta : undefined;
+  const id = isRecord(meta) ? meta[subscriptionIdMetaKey] : undefined;
+  return typeof id === "string" || typeof id === "number" ? String(id) : undefined;
 }

@@ -1,5 +1,6 @@
-import type { ServerResponse } from "node:http";
-import httpProxy from "@fastify/http-proxy";
+import { type ServerResponse, STATUS_CODES } from "node:http";
+import { pipeline } from "node:stream";
+import httpProxy, { type FastifyHttpProxyOptions } from "@fastify/http-proxy";
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyInstance,
@@ -8,11 +9,19 @@ import Fastify, {
   LogController,
 } from "fastify";
 import type { Logger } from "pino";
-import type { UpstreamHealthReport } from "../health.js";
-import type { ExchangeObserver, ObservedExchange } from "../observer/exchange-observer.js";
-import { SidecarErrorReason } from "../telemetry/semconv.js";
+import { sidecarRoutes } from "../contract.js";
+import type { UpstreamHealthReport } from "../health/upstream-health.js";
+import type { ExchangeObserver } from "../observer/exchange-observer.js";
 import { observedStream } from "./observed-stream.js";
-import { answerForRejectedBody, answerForUpstreamFailure, type SidecarAnswer } from "./upstream-error.js";
+import {
+  answerForRefusedRequest,
+  answerForUpstreamFailure,
+  ClientGoneError,
+  refusalOfClientError,
+  type SidecarAnswer,
+  UpstreamHeadTimeoutError,
+} from "./upstream-error.js";
+import { createUpstreamPool, type UpstreamPool, upstreamSignal } from "./upstream-pool.js";
 
 export interface ProxyOptions {
   upstreamUrl: string;
@@ -21,22 +30,20 @@ export interface ProxyOptions {
   maxBodyBytes: number;
   upstreamTimeoutMs: number;
   connectTimeoutMs: number;
+  /** The longest a client may take to send its request (headers and body); SSE responses are not limited. */
+  requestTimeoutMs: number;
 }
 
 export interface ProxyDeps {
   observer: ExchangeObserver;
   health: { check(): Promise<UpstreamHealthReport> };
   logger: Logger;
+  /** Receives the upstream pool, so health can report how full it is. */
+  onPool?: (pool: UpstreamPool) => void;
 }
 
-declare module "fastify" {
-  interface FastifyRequest {
-    mcpExchange?: ObservedExchange;
-  }
-}
-
-/** Routes the sidecar answers itself; everything else goes to the upstream. */
-export const sidecarRoutes = { health: "/health", liveness: "/livez" } as const;
+/** Upstream connections at most; a request beyond waits for one (within the upstream time-out). */
+const upstreamConnections = 512;
 
 function header(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
@@ -59,11 +66,28 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
     // One debug line per exchange is written below; fastify's two info lines per request are not.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.maxBodyBytes,
-    // Streams (SSE) may stay open for hours; node's per-request timeout must not cut them.
-    requestTimeout: 0,
+    // Node's requestTimeout covers receiving the request only (never the streamed response): a client
+    // trickling its body is cut with 408 instead of holding memory forever.
+    requestTimeout: options.requestTimeoutMs,
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+    // What Node's parser refuses (oversized headers, smuggling shapes, a body sent too slowly) is
+    // answered and counted here, before any route runs.
+    clientErrorHandler(error: Error & { code?: string }, socket) {
+      if (error.code === "ECONNRESET" || socket.destroyed) return;
+      const { statusCode, message } = refusalOfClientError(error.code);
+      const answer = answerForRefusedRequest(statusCode, message);
+      observer.rejected(answer.reason, answer.errorType);
+      logger.warn({ err: error, code: error.code }, "request refused by the HTTP parser");
+      if (socket.writable) {
+        socket.write(
+          `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Length: ${Buffer.byteLength(answer.body)}\r\n` +
+            `Content-Type: application/json\r\nConnection: close\r\n\r\n${answer.body}`,
+        );
+      }
+      socket.destroy(error);
+    },
   });
 
   // Bodies are kept as raw bytes: forwarded exactly as received, parsed only as a copy by the observer.
@@ -72,7 +96,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
 
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, request, reply) => {
     const statusCode = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
-    const answer = answerForRejectedBody(statusCode, `mcpscope: ${error.message}`);
+    const answer = answerForRefusedRequest(statusCode, `mcpscope: ${error.message}`);
     observer.rejected(answer.reason, answer.errorType);
     request.log.warn({ err: error, url: request.url }, "request refused by the sidecar");
     sendAnswer(reply, answer);
@@ -81,7 +105,8 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
   app.get(sidecarRoutes.liveness, async () => ({ status: "ok" }));
   app.get(sidecarRoutes.health, async (_request, reply) => {
     const report = await deps.health.check();
-    reply.code(report.upstream.reachable ? 200 : 503);
+    // degraded (a full stdio bridge) is not ready either: the pod cannot take a new client.
+    reply.code(report.status === "ok" ? 200 : 503);
     return report;
   });
 
@@ -99,19 +124,21 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
     });
   }
 
+  const pool = createUpstreamPool(new URL(options.upstreamUrl).origin, {
+    connections: upstreamConnections,
+    // A backstop only: the proxy's own timer (which also counts waiting for a connection) fires first.
+    headersTimeoutMs: options.upstreamTimeoutMs + 1_000,
+    connectTimeoutMs: options.connectTimeoutMs,
+  });
+  deps.onPool?.(pool);
+
   await app.register(httpProxy, {
     upstream: options.upstreamUrl,
     prefix: "/",
     proxyPayloads: false,
     disableRequestLogging: true,
-    undici: {
-      connections: 512,
-      pipelining: 1,
-      headersTimeout: options.upstreamTimeoutMs,
-      // 0: an idle SSE stream is normal in MCP and must never be cut by undici's 300 s default.
-      bodyTimeout: 0,
-      connect: { timeout: options.connectTimeoutMs },
-    },
+    // reply-from takes any object with request() as its undici instance (its typings name its own undici).
+    undici: pool as unknown as FastifyHttpProxyOptions["undici"],
     replyOptions: {
       // http-proxy re-serialises the query string; send the client's bytes instead.
       queryString: (_search: string | undefined, url: string) => rawQuery(url),
@@ -122,11 +149,27 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
         httpMethod: request.method,
         sessionId: header(request.headers["mcp-session-id"]),
         legacySessionId: legacySessionIdOf(request.url),
+        protocolVersion: header(request.headers["mcp-protocol-version"]),
         body,
       });
-      request.mcpExchange = exchange;
+      // The upstream request ends when its client goes (any response kind, before or after its head)
+      // and when no head came within the time-out, even while it waited for a pool connection.
+      const cancel = new AbortController();
+      const raw = reply.raw;
+      raw.once("close", () => {
+        if (!raw.writableFinished) cancel.abort(new ClientGoneError());
+      });
+      const headTimer = setTimeout(
+        () => cancel.abort(new UpstreamHeadTimeoutError(options.upstreamTimeoutMs)),
+        options.upstreamTimeoutMs,
+      );
+      const clientGone = () => cancel.signal.reason instanceof ClientGoneError;
       return reply.from(dest, {
         ...replyOptions,
+        rewriteRequestHeaders: (_request: unknown, headers: Record<string, unknown>) => ({
+          ...headers,
+          [upstreamSignal]: cancel.signal,
+        }),
         ...(body === undefined
           ? {}
           : {
@@ -134,6 +177,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
               contentType: header(request.headers["content-type"]) ?? "application/octet-stream",
             }),
         onResponse(_request, upstreamReply, response) {
+          clearTimeout(headTimer);
           // reply-from's typings describe a node response; at run time it is undici's { statusCode, headers, stream }.
           const headers = (
             response as unknown as {
@@ -148,15 +192,17 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
           const tapped = observedStream(
             {
               chunk: (chunk) => exchange.responseChunk(chunk),
-              end: () => exchange.responseEnd(),
+              end: (complete) =>
+                exchange.responseEnd(complete ? "complete" : clientGone() ? "client_closed" : "upstream_failed"),
             },
             (error) => {
-              observer.options.instruments.recordSidecarError(SidecarErrorReason.observerFailure);
+              observer.observerFailed();
               request.log.error({ err: error }, "observer failed; the exchange continues unobserved");
             },
           );
-          response.stream.on("error", (error: Error) => tapped.destroy(error));
-          upstreamReply.send(response.stream.pipe(tapped));
+          // pipeline, not pipe: a client that leaves destroys the upstream body too (and so its connection).
+          pipeline(response.stream, tapped, () => {});
+          upstreamReply.send(tapped);
           // fastify writes a stream's headers with its first chunk; an SSE stream may stay quiet for
           // minutes and clients wait for the headers. Flush them if no chunk went out by the next
           // turn of the loop (an answer that follows at once costs no extra write).
@@ -168,6 +214,11 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
           }
         },
         onError(errorReply, { error }) {
+          clearTimeout(headTimer);
+          if (clientGone()) {
+            exchange.clientClosed();
+            return;
+          }
           const answer = answerForUpstreamFailure(error, options.upstreamLabel, body);
           exchange.answeredBySidecar(answer.statusCode, answer.reason, answer.errorType);
           request.log.warn({ err: error, url: request.url }, "upstream failed");

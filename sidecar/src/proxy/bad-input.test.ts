@@ -70,7 +70,11 @@ describe("malformed input", () => {
     expect(JSON.parse(reply.body)).toEqual({
       jsonrpc: "2.0",
       id: null,
-      error: { code: -32600, message: "mcpscope: Request body is too large" },
+      error: {
+        code: -32600,
+        message: "mcpscope: Request body is too large",
+        data: { code: "MCPSCOPE_BODY_TOO_LARGE" },
+      },
     });
     const points = await readMetrics(sidecar.metricsUrl);
     expect(sampleValue(points, "mcp_sidecar_errors_total", { reason: "body_too_large" })).toBe(1);

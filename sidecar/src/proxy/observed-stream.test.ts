@@ -6,12 +6,15 @@ import { observedStream } from "./observed-stream.js";
 describe("observedStream", () => {
   it("passes every byte through and hands the observer the same chunks, then end", async () => {
     const seen: string[] = [];
-    let ended = 0;
-    const tap = observedStream({ chunk: (c) => seen.push(Buffer.from(c).toString()), end: () => ended++ }, () => {});
+    const ends: boolean[] = [];
+    const tap = observedStream(
+      { chunk: (c) => seen.push(Buffer.from(c).toString()), end: (complete) => ends.push(complete) },
+      () => {},
+    );
     const out = await text(Readable.from([Buffer.from("a"), Buffer.from("bc")]).pipe(tap));
     expect(out).toBe("abc");
     expect(seen).toEqual(["a", "bc"]);
-    expect(ended).toBe(1);
+    expect(ends).toEqual([true]);
   });
 
   it("keeps streaming when the observer throws, reporting the failure once and observing no more", async () => {
@@ -35,12 +38,12 @@ describe("observedStream", () => {
     expect(failures).toHaveLength(1);
   });
 
-  it("tells the observer the exchange ended when the stream is destroyed mid-way", async () => {
-    let ended = 0;
-    const tap = observedStream({ chunk: () => {}, end: () => ended++ }, () => {});
+  it("tells the observer the exchange ended incomplete when the stream is destroyed mid-way", async () => {
+    const ends: boolean[] = [];
+    const tap = observedStream({ chunk: () => {}, end: (complete) => ends.push(complete) }, () => {});
     tap.write(Buffer.from("partial"));
     tap.destroy();
     await new Promise((resolve) => tap.once("close", resolve));
-    expect(ended).toBe(1);
+    expect(ends).toEqual([false]);
   });
 });

@@ -5,7 +5,8 @@ import { Transform, type TransformCallback } from "node:stream";
  * client's bytes never wait on the observer and an observer that throws is cut off, not the stream.
  */
 export function observedStream(
-  observe: { chunk(chunk: Uint8Array): void; end(): void },
+  /** end(true) after the last chunk; end(false) when the stream was destroyed before its end. */
+  observe: { chunk(chunk: Uint8Array): void; end(complete: boolean): void },
   onObserverError: (error: unknown) => void,
 ): Transform {
   let healthy = true;
@@ -19,10 +20,10 @@ export function observedStream(
       onObserverError(error);
     }
   };
-  const finish = () => {
+  const finish = (complete: boolean) => {
     if (ended) return;
     ended = true;
-    safely(() => observe.end());
+    safely(() => observe.end(complete));
   };
   const stream = new Transform({
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
@@ -31,11 +32,11 @@ export function observedStream(
       callback();
     },
     flush(callback: TransformCallback) {
-      finish();
+      finish(true);
       callback();
     },
   });
   // A client that disconnects mid-stream destroys the stream without a flush.
-  stream.once("close", finish);
+  stream.once("close", () => finish(false));
   return stream;
 }

@@ -1,12 +1,7 @@
+import { SidecarErrorCode } from "../errors.js";
+import { WireErrorCode } from "../mcp/error-codes.js";
 import { parseJsonRpc } from "../mcp/jsonrpc.js";
 import { SidecarErrorReason } from "../telemetry/semconv.js";
-
-/** JSON-RPC wire codes the sidecar itself answers with (the MCP SDK's ConnectionClosed / RequestTimeout). */
-export const JsonRpcWireCode = {
-  connectionClosed: -32000,
-  requestTimeout: -32001,
-  invalidRequest: -32600,
-} as const;
 
 export interface SidecarAnswer {
   statusCode: number;
@@ -16,7 +11,26 @@ export interface SidecarAnswer {
   body: string;
 }
 
+/** The client went away before its exchange ended: the upstream request is aborted with this. */
+export class ClientGoneError extends Error {
+  readonly code = "MCPSCOPE_CLIENT_CLOSED";
+  constructor() {
+    super("mcpscope: the client closed its connection");
+    this.name = "ClientGoneError";
+  }
+}
+
+/** No response head within MCP_UPSTREAM_TIMEOUT_MS, counted from arrival (so pool waits count too). */
+export class UpstreamHeadTimeoutError extends Error {
+  readonly code = SidecarErrorCode.upstreamTimeout;
+  constructor(timeoutMs: number) {
+    super(`no response head within ${timeoutMs} ms`);
+    this.name = "UpstreamHeadTimeoutError";
+  }
+}
+
 const timeoutCodes = new Set([
+  SidecarErrorCode.upstreamTimeout as string,
   "UND_ERR_HEADERS_TIMEOUT",
   "UND_ERR_CONNECT_TIMEOUT",
   "UND_ERR_BODY_TIMEOUT",
@@ -49,27 +63,51 @@ export function answerForUpstreamFailure(
   const message = timedOut
     ? `mcpscope: upstream ${upstream} did not answer in time (${code})`
     : `mcpscope: upstream ${upstream} is unreachable (${code})`;
-  const wireCode = timedOut ? JsonRpcWireCode.requestTimeout : JsonRpcWireCode.connectionClosed;
+  const wireCode = timedOut ? WireErrorCode.RequestTimeout : WireErrorCode.ConnectionClosed;
+  const sidecarCode = timedOut ? SidecarErrorCode.upstreamTimeout : SidecarErrorCode.upstreamUnreachable;
   return {
     statusCode: timedOut ? 504 : 502,
     reason: timedOut ? SidecarErrorReason.upstreamTimeout : SidecarErrorReason.upstreamUnreachable,
     errorType: timedOut ? SidecarErrorReason.upstreamTimeout : SidecarErrorReason.upstreamUnreachable,
-    body: jsonRpcErrorBody(requestBody, wireCode, message, code),
+    body: jsonRpcErrorBody(requestBody, wireCode, message, code, sidecarCode),
   };
 }
 
-/** The reply for a body the sidecar refuses to forward (over the size limit). */
-export function answerForRejectedBody(statusCode: number, message: string): SidecarAnswer {
+/**
+ * The reply for a request the sidecar refuses before forwarding it: over the size limit (413), sent
+ * too slowly (408), malformed HTTP (other 4xx), or a failure of the sidecar's own (5xx).
+ */
+export function answerForRefusedRequest(statusCode: number, message: string): SidecarAnswer {
+  const [reason, sidecarCode] =
+    statusCode === 413
+      ? [SidecarErrorReason.bodyTooLarge, SidecarErrorCode.bodyTooLarge]
+      : statusCode === 408
+        ? [SidecarErrorReason.requestTimeout, SidecarErrorCode.requestTimeout]
+        : statusCode >= 500
+          ? [SidecarErrorReason.internalError, SidecarErrorCode.internal]
+          : [SidecarErrorReason.badRequest, SidecarErrorCode.badRequest];
   return {
     statusCode,
-    reason: statusCode === 413 ? SidecarErrorReason.bodyTooLarge : SidecarErrorReason.badRequest,
-    errorType: String(statusCode),
+    reason,
+    errorType: reason,
     body: JSON.stringify({
       jsonrpc: "2.0",
       id: null,
-      error: { code: JsonRpcWireCode.invalidRequest, message },
+      error: {
+        code: statusCode >= 500 ? WireErrorCode.InternalError : WireErrorCode.InvalidRequest,
+        message,
+        data: { code: sidecarCode },
+      },
     }),
   };
+}
+
+/** What Node's HTTP parser refuses before any route runs (fastify's clientError), as a status and message. */
+export function refusalOfClientError(code: string | undefined): { statusCode: number; message: string } {
+  if (code === "ERR_HTTP_REQUEST_TIMEOUT")
+    return { statusCode: 408, message: "mcpscope: the request was not received in time (MCP_REQUEST_TIMEOUT_MS)" };
+  if (code === "HPE_HEADER_OVERFLOW") return { statusCode: 431, message: "mcpscope: request headers are too large" };
+  return { statusCode: 400, message: `mcpscope: malformed HTTP request (${code ?? "unknown"})` };
 }
 
 /** One error object per request id in the body (a batch gets a batch), or one with id null. */
@@ -78,8 +116,9 @@ export function jsonRpcErrorBody(
   code: number,
   message: string,
   cause: string,
+  sidecarCode: SidecarErrorCode,
 ): string {
-  const error = { code, message, data: { cause } };
+  const error = { code, message, data: { cause, code: sidecarCode } };
   const ids: (string | number)[] = [];
   let batch = false;
   if (requestBody && requestBody.byteLength > 0) {

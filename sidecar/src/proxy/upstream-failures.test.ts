@@ -58,7 +58,7 @@ describe("when the upstream is down", () => {
         error: {
           code: -32000,
           message: `mcpscope: upstream http://127.0.0.1:${closedPort} is unreachable (ECONNREFUSED)`,
-          data: { cause: "ECONNREFUSED" },
+          data: { cause: "ECONNREFUSED", code: "MCPSCOPE_UPSTREAM_UNREACHABLE" },
         },
       },
     });
@@ -108,8 +108,8 @@ describe("when the upstream is slow", () => {
       id: "slow-1",
       error: {
         code: -32001,
-        message: `mcpscope: upstream ${upstream.url} did not answer in time (UND_ERR_HEADERS_TIMEOUT)`,
-        data: { cause: "UND_ERR_HEADERS_TIMEOUT" },
+        message: `mcpscope: upstream ${upstream.url} did not answer in time (MCPSCOPE_UPSTREAM_TIMEOUT)`,
+        data: { cause: "MCPSCOPE_UPSTREAM_TIMEOUT", code: "MCPSCOPE_UPSTREAM_TIMEOUT" },
       },
     });
     const points = await readMetrics(sidecar.metricsUrl);
@@ -143,7 +143,7 @@ describe("when the upstream is slow", () => {
 });
 
 describe("when the upstream dies mid-stream", () => {
-  it("ends the client's stream, records the request as unanswered and keeps running", async () => {
+  it("ends the client's stream, records the request as upstream_broken (not a silent no_response) and keeps running", async () => {
     upstream = await startEverythingServer("streamableHttp");
     sidecar = await startTestSidecar({ MCP_UPSTREAM_URL: upstream.url });
     const session = await initialize(sidecar.proxyUrl);
@@ -161,9 +161,12 @@ describe("when the upstream dies mid-stream", () => {
     await expect
       .poll(async () =>
         sampleValue(await readMetrics(sidecar?.metricsUrl ?? ""), "mcp_sidecar_errors_total", {
-          reason: "no_response",
+          reason: "upstream_broken",
         }),
       )
       .toBe(1);
+    const points = await readMetrics(sidecar.metricsUrl);
+    expect(sampleValue(points, "mcp_requests_total", { method: "tools/call", error_type: "upstream_broken" })).toBe(1);
+    expect(sampleValue(points, "mcp_sidecar_errors_total", { reason: "no_response" })).toBe(0);
   });
 });

@@ -102,7 +102,7 @@ describe("MCP_UPSTREAM_COMMAND that cannot start", () => {
       // The SSE response had begun; the request still gets its own JSON-RPC error rather than silence.
       expect(response.statusCode).toBe(200);
       expect(body).toContain(
-        'data: {"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"mcpscope: the stdio MCP server exited before answering (its stderr is in the sidecar\'s log)"}}',
+        'data: {"jsonrpc":"2.0","id":1,"error":{"code":-32000,"message":"mcpscope: the stdio MCP server exited before answering (its stderr is in the sidecar\'s log)","data":{"code":"MCPSCOPE_STDIO_EXITED"}}}',
       );
     } finally {
       await broken.close();

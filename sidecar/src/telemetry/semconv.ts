@@ -8,6 +8,9 @@ export const MetricName = {
   toolCalls: "mcp_tool_calls",
   requestDuration: "mcp_request_duration_seconds",
   sessionsActive: "mcp_sessions_active",
+  /** Long-lived streams (GET, legacy SSE, subscriptions/listen): open now, and how long they lasted. */
+  streamsActive: "mcp_streams_active",
+  streamDuration: "mcp_stream_duration_seconds",
   sidecarErrors: "mcp_sidecar_errors",
   upstreamUp: "mcp_upstream_up",
   /** semconv: mcp.server.operation.duration (histogram, s) */
@@ -22,10 +25,15 @@ export const Attr = {
   status: "status",
   toolName: "tool_name",
   reason: "reason",
+  errorTypeLabel: "error_type",
+  streamKind: "kind",
   /** semconv */
   mcpMethodName: "mcp.method.name",
   genAiToolName: "gen_ai.tool.name",
   errorType: "error.type",
+  rpcResponseStatusCode: "rpc.response.status_code",
+  mcpProtocolVersion: "mcp.protocol.version",
+  networkTransport: "network.transport",
 } as const;
 
 /** Buckets from 1 ms to 5 min: MCP tool calls range from cache hits to long-running jobs. */
@@ -33,7 +41,7 @@ export const durationBucketsSeconds = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
 ];
 
-/** Session lifetimes: seconds to a day. */
+/** Session and stream lifetimes: seconds to a day. */
 export const sessionBucketsSeconds = [1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600, 86400];
 
 /** Why the sidecar itself answered or failed, for `mcp_sidecar_errors_total{reason}`. */
@@ -42,8 +50,20 @@ export const SidecarErrorReason = {
   upstreamTimeout: "upstream_timeout",
   bodyTooLarge: "body_too_large",
   malformedJsonRpc: "malformed_jsonrpc",
+  /** The client's request was refused as malformed HTTP (4xx from the sidecar: bad headers, smuggling shapes). */
   badRequest: "bad_request",
+  /** The sidecar itself failed (5xx it wrote, or an error it did not expect). */
+  internalError: "internal_error",
+  /** The client took longer than MCP_REQUEST_TIMEOUT_MS to send its request. */
+  requestTimeout: "request_timeout",
   observerFailure: "observer_failure",
+  /** The upstream ended the response without answering (and without breaking the stream). */
   noResponse: "no_response",
+  /** The upstream broke the stream mid-way (reset, killed). */
+  upstreamBroken: "upstream_broken",
+  /** The upstream answered 2xx with a body that is not JSON-RPC. */
+  invalidResponse: "invalid_response",
+  /** The stdio bridge is full: every session slot is taken. */
+  bridgeFull: "bridge_full",
 } as const;
 export type SidecarErrorReason = (typeof SidecarErrorReason)[keyof typeof SidecarErrorReason];

@@ -1,10 +1,10 @@
 import { request } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
-import { upstreamEndpoint } from "./health.js";
-import type { RunningSidecar } from "./sidecar.js";
-import { type RunningProcess, startEverythingServer } from "./testing/everything-server.js";
-import { readMetrics, sampleValue } from "./testing/prometheus-text.js";
-import { startTestSidecar } from "./testing/sidecar-harness.js";
+import type { RunningSidecar } from "../sidecar.js";
+import { type RunningProcess, startEverythingServer } from "../testing/everything-server.js";
+import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
+import { startTestSidecar } from "../testing/sidecar-harness.js";
+import { upstreamEndpoint } from "./upstream-health.js";
 
 let sidecar: RunningSidecar | undefined;
 let upstream: RunningProcess | undefined;
@@ -34,7 +34,7 @@ describe("upstreamEndpoint", () => {
 });
 
 describe("GET /health", () => {
-  it("answers 200 with the upstream's ping latency when server-everything answers", async () => {
+  it("answers 200 with the probe's latency and the negotiated revision when a sessionful server (server-everything) answers", async () => {
     upstream = await startEverythingServer("streamableHttp");
     sidecar = await startTestSidecar({ MCP_UPSTREAM_URL: upstream.url });
     const { status, body } = await getJson(`${sidecar.proxyUrl}/health`);
@@ -46,6 +46,9 @@ describe("GET /health", () => {
         reachable: true,
         latencyMs: expect.any(Number),
         checkedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+        // It does not know server/discover: the probe falls back to initialize + ping.
+        probe: "initialize+ping",
+        protocolVersions: ["2025-11-25"],
       },
     });
   });
