@@ -224,6 +224,8 @@ class Exchange implements ObservedExchange {
   #legacyStreamSession: string | undefined;
   /** A long-lived stream this exchange is (GET stream, legacy SSE stream, acknowledged listen stream). */
   #stream: { kind: StreamKind; openedAt: number } | undefined;
+  /** A GET stream without a session: legacy HTTP+SSE if its first event is `endpoint`, else a plain GET stream. */
+  #streamKindUndecided = false;
   #ended = false;
 
   constructor(core: ObserverCore, start: ExchangeStart) {
@@ -282,9 +284,12 @@ class Exchange implements ObservedExchange {
     if (type.startsWith("text/event-stream")) {
       this.#sse = createSseObserver((event) => this.#onSseEvent(event), sseMaxEventBytes);
       if (this.#start.httpMethod === "GET" && statusCode < 300) {
-        if (requestSession) core.sessions.touch(requestSession, now);
-        // A Streamable HTTP GET stream; a legacy one becomes "legacy_sse" at its endpoint event.
-        this.#openStream("get", now);
+        if (requestSession) {
+          core.sessions.touch(requestSession, now);
+          this.#openStream("get", now);
+        } else {
+          this.#streamKindUndecided = true;
+        }
       }
     } else if (type.includes("json") && (this.#requestKeys.length > 0 || this.#invalidMessages > 0)) {
       this.#jsonChunks = [];
@@ -411,6 +416,10 @@ class Exchange implements ObservedExchange {
   }
 
   #onSseEvent(event: EventSourceMessage): void {
+    if (this.#streamKindUndecided) {
+      this.#streamKindUndecided = false;
+      this.#openStream(event.event === "endpoint" ? "legacy_sse" : "get", this.#core.now());
+    }
     if (event.event === "endpoint") {
       const sessionId = sessionIdOfEndpointEvent(event.data);
       if (sessionId && !this.#legacyStreamSession) {
@@ -418,7 +427,6 @@ class Exchange implements ObservedExchange {
         this.#scope = sessionId;
         this.#core.legacyStreamOpened(sessionId);
         this.#core.sessionSeen(sessionId);
-        if (this.#stream) this.#stream.kind = "legacy_sse";
       }
       return;
     }

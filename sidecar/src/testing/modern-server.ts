@@ -7,6 +7,8 @@ import { z } from "zod";
 export interface RunningModernServer {
   /** Base URL; MCP is served on `${url}/mcp`. */
   url: string;
+  /** Calls of the slow tool in progress (a client that leaves cancels its call). */
+  slowCallsInFlight(): number;
   /** Publishes tools/list_changed to open subscriptions/listen streams. */
   notifyToolsChanged(): void;
   close(): Promise<void>;
@@ -14,10 +16,12 @@ export interface RunningModernServer {
 
 /**
  * A real MCP server on the TypeScript SDK 2.x that speaks only protocol 2026-07-28 (no initialize,
- * no sessions, no ping: `legacy: "reject"`), served on node:http. Tools: echo, fail (isError), and
- * confirm, which asks for input first (an `input_required` result, then a retried call).
+ * no sessions, no ping: `legacy: "reject"`), served on node:http. Tools: echo, fail (isError), slow (answers
+ * after a delay, with no response head before), and confirm, which asks for input first (an
+ * `input_required` result, then a retried call).
  */
 export async function startModernServer(): Promise<RunningModernServer> {
+  let slowCalls = 0;
   const factory = () => {
     const server = new McpServer({ name: "mcpscope-modern-fixture", version: "1.0.0" });
     server.registerTool(
@@ -29,6 +33,26 @@ export async function startModernServer(): Promise<RunningModernServer> {
       content: [{ type: "text", text: "failed on purpose" }],
       isError: true,
     }));
+    server.registerTool(
+      "slow",
+      {
+        description: "Answers after `seconds`, or never if cancelled first",
+        inputSchema: z.object({ seconds: z.number() }),
+      },
+      async ({ seconds }, ctx) => {
+        slowCalls += 1;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, seconds * 1000);
+          ctx.mcpReq.signal.addEventListener("abort", () => {
+            clearTimeout(timer);
+            resolve();
+          });
+        }).finally(() => {
+          slowCalls -= 1;
+        });
+        return { content: [{ type: "text", text: `slept ${seconds}s` }] };
+      },
+    );
     const confirmation = z.object({ confirm: z.boolean() });
     server.registerTool(
       "confirm",
@@ -61,6 +85,7 @@ export async function startModernServer(): Promise<RunningModernServer> {
   const { port } = http.address() as AddressInfo;
   return {
     url: `http://127.0.0.1:${port}`,
+    slowCallsInFlight: () => slowCalls,
     notifyToolsChanged: () => void handler.notify.toolsChanged(),
     async close() {
       await handler.close();
