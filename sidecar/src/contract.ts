@@ -32,5 +32,11 @@ export function isHttpUrl(value: string): boolean {
   }
 }
 
+/**
+ * Marks the sidecar's own health probe to its stdio bridge, which keeps that one session outside the
+ * clients' slots. The proxy strips it from every client request, so no client can claim it.
+ */
+export const healthProbeHeader = "x-mcpscope-health-probe";
+
 /** Routes the sidecar answers itself on its proxy port; everything else goes to the upstream. */
 export const sidecarRoutes = { health: "/health", liveness: "/livez" } as const;

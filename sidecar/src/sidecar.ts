@@ -2,7 +2,7 @@ import type { AddressInfo } from "node:net";
 import type { FastifyInstance } from "fastify";
 import type { SidecarConfig } from "./config.js";
 import { stdioBridgeMcpPath } from "./contract.js";
-import { UpstreamHealth, upstreamEndpoint } from "./health/upstream-health.js";
+import { type BridgeLoad, UpstreamHealth, upstreamEndpoint } from "./health/upstream-health.js";
 import { createLogger, type Logger } from "./logger.js";
 import { ExchangeObserver } from "./observer/exchange-observer.js";
 import { buildProxyApp } from "./proxy/app.js";
@@ -153,6 +153,6 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
   }
 }
 
-function bridgeLoad(bridge: StdioBridge): () => { sessions: number; maxSessions: number } {
-  return () => ({ sessions: bridge.sessions(), maxSessions: bridge.maxSessions });
+function bridgeLoad(bridge: StdioBridge): () => BridgeLoad {
+  return () => ({ sessions: bridge.sessions(), busy: bridge.busySessions(), maxSessions: bridge.maxSessions });
 }

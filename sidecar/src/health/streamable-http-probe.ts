@@ -29,9 +29,13 @@ export class StreamableHttpProbe {
   #nextId = 1;
   #session: { id: string | undefined; version: string } | undefined;
 
-  constructor(endpoint: URL, clientVersion: string) {
+  readonly #headers: Record<string, string>;
+
+  /** `headers` go on every probe request (the stdio bridge's probe marker). */
+  constructor(endpoint: URL, clientVersion: string, headers: Record<string, string> = {}) {
     this.#endpoint = endpoint;
     this.#clientVersion = clientVersion;
+    this.#headers = headers;
     this.#pool = new Pool(endpoint.origin, { connections: 2 });
   }
 
@@ -82,6 +86,7 @@ export class StreamableHttpProbe {
     const headers: Record<string, string> = {
       "content-type": "application/json",
       accept: "application/json, text/event-stream",
+      ...this.#headers,
       ...extraHeaders,
     };
     if (session?.id) headers["mcp-session-id"] = session.id;

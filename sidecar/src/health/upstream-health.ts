@@ -1,4 +1,4 @@
-import type { UpstreamTransport } from "../contract.js";
+import { healthProbeHeader, type UpstreamTransport } from "../contract.js";
 import { LegacySseProbe } from "./legacy-sse-probe.js";
 import type { ProbeResult } from "./probe-messages.js";
 import { StreamableHttpProbe } from "./streamable-http-probe.js";
@@ -17,7 +17,14 @@ export interface UpstreamHealthReport {
     protocolVersions?: string[];
     error?: string;
   };
-  bridge?: { sessions: number; maxSessions: number };
+  bridge?: BridgeLoad;
+}
+
+/** Command mode: sessions open, those busy (a request or stream open), and the slots there are. */
+export interface BridgeLoad {
+  sessions: number;
+  busy: number;
+  maxSessions: number;
 }
 
 export interface UpstreamHealthOptions {
@@ -30,7 +37,7 @@ export interface UpstreamHealthOptions {
   cacheMs: number;
   clientVersion: string;
   /** Command mode: how full the stdio bridge is. */
-  bridge?: () => { sessions: number; maxSessions: number };
+  bridge?: () => BridgeLoad;
 }
 
 /** Joins the MCP path onto the upstream's base URL, keeping any path the base carries. */
@@ -55,7 +62,11 @@ export class UpstreamHealth {
     this.#probe =
       options.transport === "sse"
         ? new LegacySseProbe(options.endpoint, options.clientVersion)
-        : new StreamableHttpProbe(options.endpoint, options.clientVersion);
+        : new StreamableHttpProbe(
+            options.endpoint,
+            options.clientVersion,
+            options.bridge ? { [healthProbeHeader]: "1" } : {},
+          );
   }
 
   check(): Promise<UpstreamHealthReport> {
@@ -106,7 +117,8 @@ export class UpstreamHealth {
   #withBridge(report: UpstreamHealthReport): UpstreamHealthReport {
     const bridge = this.#options.bridge?.();
     if (!bridge) return report;
-    const full = bridge.sessions >= bridge.maxSessions;
+    // Idle sessions give way to new clients; only when every slot is busy is a new client refused.
+    const full = bridge.busy >= bridge.maxSessions;
     return { ...report, status: report.status === "ok" && full ? "degraded" : report.status, bridge };
   }
 }

@@ -1,4 +1,5 @@
 import { type Dispatcher, Pool } from "undici";
+import { healthProbeHeader } from "../contract.js";
 
 /**
  * @fastify/reply-from gives undici no AbortSignal, so a request whose client is gone stays open
@@ -13,7 +14,7 @@ export const upstreamSignal = Symbol("mcpscope.upstreamSignal");
  * turned a valid exchange into a 502. A proxy consumes them: Node has already answered
  * `Expect: 100-continue` and holds the whole body, and keep-alive/upgrade concern this hop only.
  */
-const hopByHopHeaders = ["expect", "keep-alive", "upgrade", "proxy-connection"];
+const hopByHopHeaders = ["expect", "keep-alive", "upgrade", "proxy-connection", healthProbeHeader];
 
 export interface UpstreamPoolOptions {
   connections: number;

@@ -4,7 +4,7 @@ import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { JSONRPCMessage, RequestId } from "@modelcontextprotocol/sdk/types.js";
 import type { Logger } from "pino";
-import { stdioBridgeMcpPath } from "../contract.js";
+import { healthProbeHeader, stdioBridgeMcpPath } from "../contract.js";
 import { SidecarErrorCode } from "../errors.js";
 import { WireErrorCode } from "../mcp/error-codes.js";
 import { ChildStdioTransport } from "./child-stdio.js";
@@ -28,6 +28,8 @@ export interface StdioBridge {
   /** Loopback URL of the bridge; its MCP endpoint is `${url}${stdioBridgeMcpPath}`. */
   url: string;
   sessions(): number;
+  /** Sessions with a request or stream open: a new client is refused only when all slots are busy. */
+  busySessions(): number;
   readonly maxSessions: number;
   /** Ends sessions idle past sessionIdleMs; runs on a timer too. Returns how many it ended. */
   sweep(): Promise<number>;
@@ -35,6 +37,8 @@ export interface StdioBridge {
 }
 
 interface BridgeSession {
+  /** The sidecar's own health probe: outside the clients' slots, never evicted for them. */
+  probe: boolean;
   http: StreamableHTTPServerTransport;
   stdio: ChildStdioTransport;
   /** HTTP requests (including open GET streams) in progress: a client with one open is not gone. */
@@ -68,10 +72,12 @@ export async function startStdioBridge(options: StdioBridgeOptions): Promise<Std
       .end(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message, ...data } }));
   }
 
-  /** Frees a slot by ending the least recently active session with nothing open, if there is one. */
+  const clientSessions = () => [...sessions.values()].filter((s) => !s.probe);
+
+  /** Frees a slot by ending the least recently active client session with nothing open, if there is one. */
   async function evictIdlest(): Promise<boolean> {
     let idlest: BridgeSession | undefined;
-    for (const session of sessions.values()) {
+    for (const session of clientSessions()) {
       if (session.openRequests > 0) continue;
       if (!idlest || session.lastActiveAt < idlest.lastActiveAt) idlest = session;
     }
@@ -82,7 +88,8 @@ export async function startStdioBridge(options: StdioBridgeOptions): Promise<Std
   }
 
   async function openSession(req: IncomingMessage, res: ServerResponse) {
-    if (sessions.size >= options.maxSessions && !(await evictIdlest())) {
+    const probe = req.headers[healthProbeHeader] !== undefined;
+    if (!probe && clientSessions().length >= options.maxSessions && !(await evictIdlest())) {
       options.onFull?.();
       logger.warn({ code: SidecarErrorCode.bridgeFull }, "stdio bridge full: every session is busy");
       jsonError(
@@ -106,6 +113,7 @@ export async function startStdioBridge(options: StdioBridgeOptions): Promise<Std
     const unanswered = new Set<RequestId>();
     let ended = false;
     const session: BridgeSession = {
+      probe,
       http,
       stdio,
       openRequests: 0,
@@ -237,7 +245,8 @@ export async function startStdioBridge(options: StdioBridgeOptions): Promise<Std
 
   return {
     url: `http://127.0.0.1:${port}`,
-    sessions: () => sessions.size,
+    sessions: () => clientSessions().length,
+    busySessions: () => clientSessions().filter((s) => s.openRequests > 0).length,
     maxSessions: options.maxSessions,
     sweep,
     async close() {
