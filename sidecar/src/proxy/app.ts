@@ -69,6 +69,12 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
     // Node's requestTimeout covers receiving the request only (never the streamed response): a client
     // trickling its body is cut with 408 instead of holding memory forever.
     requestTimeout: options.requestTimeoutMs,
+    // Node looks for overdue requests this often (30 s by default), and enforces requestTimeout only
+    // when headersTimeout is not longer than it.
+    http: {
+      connectionsCheckingInterval: Math.min(1_000, options.requestTimeoutMs),
+      headersTimeout: Math.min(60_000, options.requestTimeoutMs),
+    },
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },

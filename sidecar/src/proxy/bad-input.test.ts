@@ -28,6 +28,15 @@ async function postRaw(base: string, body: string | Buffer, headers: Record<stri
   return { status: response.statusCode, body: await response.body.text() };
 }
 
+/** What the sidecar counted while `run` ran (a delta, so each test stands alone in any order). */
+async function countedDuring(run: () => Promise<unknown>) {
+  const before = await readMetrics(sidecar.metricsUrl);
+  await run();
+  const after = await readMetrics(sidecar.metricsUrl);
+  return (name: string, labels: Record<string, string>) =>
+    sampleValue(after, name, labels) - sampleValue(before, name, labels);
+}
+
 /** The same bad request sent directly and through the sidecar must get the same answer. */
 async function sameAsDirect(body: string, headers: Record<string, string> = {}) {
   const direct = await postRaw(upstream.url, body, headers);
@@ -37,30 +46,45 @@ async function sameAsDirect(body: string, headers: Record<string, string> = {}) 
 }
 
 describe("malformed input", () => {
-  it("forwards a body that is not JSON and returns the upstream's own answer", async () => {
-    const reply = await sameAsDirect("{this is not json");
-    expect(reply.status).toBe(400);
+  it("forwards a body that is not JSON, returns the upstream's own answer, and counts it as method=invalid", async () => {
+    let reply: { status: number } | undefined;
+    const counted = await countedDuring(async () => {
+      reply = await sameAsDirect("{this is not json");
+    });
+    expect(reply?.status).toBe(400);
+    expect(counted("mcp_requests_total", { method: "invalid", status: "error" })).toBe(1);
+    expect(counted("mcp_sidecar_errors_total", { reason: "malformed_jsonrpc" })).toBe(1);
   });
 
-  it("forwards JSON of the wrong JSON-RPC shape unchanged", async () => {
-    const reply = await sameAsDirect('{"jsonrpc":"1.0","id":1,"method":"ping"}');
-    expect(reply.status).toBeGreaterThanOrEqual(400);
+  it("forwards JSON of the wrong JSON-RPC shape unchanged and counts it as method=invalid", async () => {
+    let reply: { status: number } | undefined;
+    const counted = await countedDuring(async () => {
+      reply = await sameAsDirect('{"jsonrpc":"1.0","id":1,"method":"ping"}');
+    });
+    expect(reply?.status).toBeGreaterThanOrEqual(400);
+    expect(counted("mcp_requests_total", { method: "invalid", status: "error" })).toBe(1);
+    expect(counted("mcp_sidecar_errors_total", { reason: "malformed_jsonrpc" })).toBe(1);
   });
 
-  it("forwards a request without a session the way the upstream refuses it", async () => {
-    const reply = await sameAsDirect('{"jsonrpc":"2.0","id":5,"method":"tools/list"}');
-    expect(reply.status).toBe(400);
+  it("forwards a request without a session the way the upstream refuses it, counted as an error", async () => {
+    let reply: { status: number } | undefined;
+    const counted = await countedDuring(async () => {
+      reply = await sameAsDirect('{"jsonrpc":"2.0","id":5,"method":"tools/list"}');
+    });
+    expect(reply?.status).toBe(400);
+    expect(counted("mcp_requests_total", { method: "tools/list", status: "error" })).toBe(1);
   });
 
-  it("forwards an unknown session id and counts the 404 as an error", async () => {
-    await sameAsDirect('{"jsonrpc":"2.0","id":6,"method":"tools/list"}', { "mcp-session-id": "no-such-session" });
-  });
-
-  it("counts the malformed bodies as method=invalid and malformed_jsonrpc", async () => {
-    const points = await readMetrics(sidecar.metricsUrl);
-    expect(sampleValue(points, "mcp_requests_total", { method: "invalid", status: "error" })).toBe(2);
-    expect(sampleValue(points, "mcp_sidecar_errors_total", { reason: "malformed_jsonrpc" })).toBe(2);
-    expect(sampleValue(points, "mcp_requests_total", { method: "tools/list", status: "error" })).toBe(2);
+  it("forwards an unknown session id, refused as directly (400 from server-everything), and counts it as an error", async () => {
+    let reply: { status: number } | undefined;
+    const counted = await countedDuring(async () => {
+      reply = await sameAsDirect('{"jsonrpc":"2.0","id":6,"method":"tools/list"}', {
+        "mcp-session-id": "no-such-session",
+      });
+    });
+    expect(reply?.status).toBe(400);
+    expect(counted("mcp_requests_total", { method: "tools/list", status: "error" })).toBe(1);
+    expect(counted("mcp_requests_total", { method: "tools/list", status: "ok" })).toBe(0);
   });
 
   it("refuses a body over MCP_MAX_BODY_BYTES with 413 and a JSON-RPC error, without forwarding it", async () => {
@@ -77,6 +101,7 @@ describe("malformed input", () => {
       },
     });
     const points = await readMetrics(sidecar.metricsUrl);
+    // This file's only oversized body.
     expect(sampleValue(points, "mcp_sidecar_errors_total", { reason: "body_too_large" })).toBe(1);
   });
 
