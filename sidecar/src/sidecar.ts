@@ -6,7 +6,7 @@ import { type BridgeLoad, UpstreamHealth, upstreamEndpoint } from "./health/upst
 import { createLogger, type Logger } from "./logger.js";
 import { ExchangeObserver } from "./observer/exchange-observer.js";
 import { buildProxyApp } from "./proxy/app.js";
-import { type StdioBridge, startStdioBridge } from "./stdio-bridge/bridge.js";
+import type { StdioBridge } from "./stdio-bridge/bridge.js";
 import { createMcpInstruments } from "./telemetry/instruments.js";
 import { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
 import { SidecarErrorReason } from "./telemetry/semconv.js";
@@ -67,6 +67,8 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     let mcpPath = config.upstream.mcpPath;
     let transport = config.upstream.transport;
     if (config.upstream.command !== undefined) {
+      // Loaded only in command mode: the bridge needs the MCP SDK, which URL mode does without.
+      const { startStdioBridge } = await import("./stdio-bridge/bridge.js");
       bridge = await startStdioBridge({
         command: config.upstream.command,
         env: runtime.childEnv,

@@ -17,11 +17,7 @@ import { cpuSecondsFromProcStat, median, percentile, rotated, rssMbFromProcStatu
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
 const rounds = quick ? 2 : 5;
-const report: string[] = [];
-const say = (line: string) => {
-  console.log(line);
-  report.push(line);
-};
+const say = (line: string) => console.log(line);
 const us = (v: number) => `${v.toFixed(0)} µs`;
 const ratio = (v: number) => `${(v * 100).toFixed(1)} %`;
 
@@ -126,6 +122,12 @@ async function main(): Promise<void> {
   };
 
   try {
+    // RSS idle: started, health probes running, no client traffic yet.
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const idle = {
+      sidecar: await procRss(sidecarEverything.child.pid ?? 0),
+      bare: await procRss(bareEverything.child.pid ?? 0),
+    };
     say(
       `mcpscope sidecar benchmark — node ${process.version} ${sidecarNodeFlags.join(" ")}, ${rounds} alternating rounds, Prometheus scraping every 1 s`,
     );
@@ -193,7 +195,7 @@ async function main(): Promise<void> {
       );
       if (bare) {
         say(
-          `  same run, bare @fastify/http-proxy (no observer, no metrics) adds p50 ${us(median(bare50))}, p99 ${us(median(bare99))}: the sidecar's own share is p50 ${us(median(added50) - median(bare50))}`,
+          `  same run, bare @fastify/http-proxy (no observer, no metrics) adds p50 ${us(median(bare50))}, p99 ${us(median(bare99))}: the sidecar's own share is p50 ${us(median(added50) - median(bare50))}; sidecar/bare added p50 ${(median(added50) / median(bare50)).toFixed(2)}× (goal ≤ 1.15×)`,
         );
       }
     }
@@ -241,6 +243,9 @@ async function main(): Promise<void> {
       );
       say(
         `  same rounds, bare @fastify/http-proxy: added p99 ${us(median(bareAdded))}, CPU ${median(cores.bare).toFixed(3)} core per 1,000 req/s`,
+      );
+      say(
+        `RSS (node ${sidecarNodeFlags.join(" ")}): sidecar idle ${idle.sidecar.toFixed(1)} MB (goal ≤ 90), after the 1,000 req/s rounds ${(await procRss(sidecarEverything.child.pid ?? 0)).toFixed(1)} MB (goal ≤ 110); bare @fastify/http-proxy idle ${idle.bare.toFixed(1)} MB, after ${(await procRss(bareEverything.child.pid ?? 0)).toFixed(1)} MB`,
       );
     }
 
