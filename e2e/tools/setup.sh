@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs or builds the real programs the tests run against, once per machine, into a cache:
-# the OpenTelemetry Collector, the Kubernetes control plane, etcd and helm (from Go modules), and
-# Prometheus/promtool and docker-compose (Debian packages).
+# the OpenTelemetry Collector, the Kubernetes control plane, etcd and helm (from Go modules),
+# Prometheus/promtool and docker-compose (Debian packages), and the Python MCP SDK (PyPI, in a venv).
 # Prints KEY=path lines for e2e/src/tools/paths.ts to read. Idempotent; later runs take seconds.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -56,6 +56,19 @@ if [[ ! -x "$helm" ]]; then
   GOBIN="$cache/helm-v$helm_version" go install "helm.sh/helm/v3/cmd/helm@v$helm_version" >&2
 fi
 
+# The Python MCP SDK (a real peer: client and server), in a venv keyed by the pinned requirements.
+python_reqs="$here/../python/requirements.txt"
+python_key="$(sha256sum "$python_reqs" | cut -c1-12)"
+python_venv="$cache/python-mcp-$python_key"
+if [[ ! -x "$python_venv/bin/python" ]] || ! "$python_venv/bin/python" -c "import mcp" 2>/dev/null; then
+  log "installing the Python MCP SDK into $python_venv"
+  command -v python3 >/dev/null || { apt-get update -qq >&2 && apt-get install -y -qq python3 python3-venv >&2; }
+  python3 -m venv --help >/dev/null 2>&1 || { apt-get update -qq >&2 && apt-get install -y -qq python3-venv >&2; }
+  rm -rf "$python_venv"
+  python3 -m venv "$python_venv" >&2
+  "$python_venv/bin/pip" install -q --disable-pip-version-check -r "$python_reqs" >&2
+fi
+
 # Debian packages, in one apt run: prometheus (and promtool) for the tests, docker-compose for the
 # static validation of compose/.
 packages=()
@@ -79,3 +92,4 @@ echo "HELM=$helm"
 echo "DOCKER_COMPOSE=$(command -v docker-compose)"
 echo "PROMETHEUS=$(command -v prometheus)"
 echo "PROMTOOL=$(command -v promtool)"
+echo "PYTHON_MCP=$python_venv/bin/python"

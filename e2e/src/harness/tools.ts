@@ -14,6 +14,8 @@ export interface ToolPaths {
   KUBECTL: string;
   HELM: string;
   DOCKER_COMPOSE: string;
+  /** A Python with the `mcp` SDK installed (e2e/python/requirements.txt). */
+  PYTHON_MCP: string;
 }
 
 /** Runs e2e/tools/setup.sh (builds or installs what is missing, once per machine) and reads its report. */
