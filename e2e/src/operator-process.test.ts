@@ -89,6 +89,8 @@ beforeAll(async () => {
     name: "mcpscope-operator",
     namespace: "mcpscope-system",
     webhookConfigurationName: "mcpscope-webhook",
+    leaseName: "mcpscope-operator",
+    webhookSecretName: "mcpscope-webhook-tls",
   });
   const subjects = [{ kind: "User", name: "mcpscope-operator", apiGroup: "rbac.authorization.k8s.io" }];
   const rbacApi = cp.adminKubeConfig().makeApiClient(RbacAuthorizationV1Api);

@@ -68,6 +68,8 @@ describe("the Helm chart", () => {
       name: "mcpscope-operator",
       namespace: "mcpscope-system",
       webhookConfigurationName: "mcpscope-webhook",
+      leaseName: "mcpscope-operator",
+      webhookSecretName: "mcpscope-webhook-tls",
     });
     expect(findObject(objects, "ClusterRole", "mcpscope-operator").rules).toEqual(rbac.clusterRole.rules);
     expect(findObject(objects, "Role", "mcpscope-operator").rules).toEqual(rbac.role.rules);

@@ -53,6 +53,22 @@ const envSchema = z.object({
     ),
   NATIVE_SIDECARS: z.enum(["auto", "true", "false"], { error: "must be auto, true or false" }).default("auto"),
   OTLP_ENDPOINT: z.string().refine(isHttpUrl, httpUrlRule).optional(),
+  /** The admin's pod spec fields for every McpServer pod (JSON object; chart operator.mcpServerPodDefaults). */
+  MCPSERVER_POD_DEFAULTS: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      try {
+        const parsed: unknown = JSON.parse(value);
+        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
+          return parsed as Record<string, unknown>;
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: "custom", message: "must be a JSON object of pod spec fields" });
+      return z.NEVER;
+    }),
   HEALTH_PORT: port(8081),
   METRICS_PORT: port(8080),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { CoreV1Api, type KubeConfig, type V1Pod, VersionApi } from "@kubernetes/client-node";
+import { CoreV1Api, type KubeConfig, type V1Pod, type V1PodSpec, VersionApi } from "@kubernetes/client-node";
 import { createLogger, startMetricsPipeline } from "@mcpscope/sidecar/telemetry";
 import type { Logger } from "pino";
 import { ensureWebhookCertificate } from "./certs/webhook-certificate.js";
@@ -112,7 +112,11 @@ export async function startOperator(
   const startControllerNow = async () => {
     controller = await startController({
       kubeConfig,
-      defaults: { sidecarImage: config.SIDECAR_IMAGE, otlpEndpoint: config.OTLP_ENDPOINT },
+      defaults: {
+        sidecarImage: config.SIDECAR_IMAGE,
+        otlpEndpoint: config.OTLP_ENDPOINT,
+        podDefaults: config.MCPSERVER_POD_DEFAULTS as Partial<V1PodSpec> | undefined,
+      },
       logger,
       onReconciled: (result, seconds) => {
         reconciles.add(1, { result });

@@ -4,12 +4,13 @@ import { apiGroup, plural } from "./api/names.js";
 /** Cluster-wide: what the controller and the webhook read and write in every namespace. */
 export const operatorClusterRules: V1PolicyRule[] = [
   { apiGroups: [apiGroup], resources: [plural], verbs: ["get", "list", "watch"] },
-  { apiGroups: [apiGroup], resources: [`${plural}/status`], verbs: ["get", "patch", "update"] },
+  // Status is written by merge patch only.
+  { apiGroups: [apiGroup], resources: [`${plural}/status`], verbs: ["patch"] },
   { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "patch", "update"] },
   { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch", "create", "patch", "update"] },
   { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
-  { apiGroups: ["events.k8s.io"], resources: ["events"], verbs: ["create", "patch"] },
-  { apiGroups: [""], resources: ["namespaces"], verbs: ["get", "list", "watch"] },
+  // The webhook reads a pod's namespace labels (the namespace-wide opt-in), one namespace at a time.
+  { apiGroups: [""], resources: ["namespaces"], verbs: ["get"] },
 ];
 
 /** The webhook configuration whose caBundle the operator keeps current: that one object only. */
@@ -24,14 +25,27 @@ export function webhookConfigurationRules(webhookConfigurationName: string): V1P
   ];
 }
 
-/** In the operator's own namespace only: its leader-election Lease and its webhook certificate Secret. */
-export const operatorNamespaceRules: V1PolicyRule[] = [
-  { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["get", "create", "update"] },
-  { apiGroups: [""], resources: ["secrets"], verbs: ["get", "create", "update"] },
-];
+/**
+ * In the operator's own namespace only: its leader-election Lease and its webhook certificate Secret,
+ * by name (create cannot be limited by name in RBAC: it is granted alone).
+ */
+export function operatorNamespaceRules(leaseName: string, secretName: string): V1PolicyRule[] {
+  return [
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], verbs: ["create"] },
+    { apiGroups: ["coordination.k8s.io"], resources: ["leases"], resourceNames: [leaseName], verbs: ["get", "update"] },
+    { apiGroups: [""], resources: ["secrets"], verbs: ["create"] },
+    { apiGroups: [""], resources: ["secrets"], resourceNames: [secretName], verbs: ["get", "update"] },
+  ];
+}
 
 /** Least-privilege RBAC for the operator (no delete anywhere: owned objects go by garbage collection). */
-export function buildOperatorRbac(params: { name: string; namespace: string; webhookConfigurationName: string }): {
+export function buildOperatorRbac(params: {
+  name: string;
+  namespace: string;
+  webhookConfigurationName: string;
+  leaseName: string;
+  webhookSecretName: string;
+}): {
   clusterRole: V1ClusterRole;
   role: V1Role;
 } {
@@ -47,7 +61,7 @@ export function buildOperatorRbac(params: { name: string; namespace: string; web
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "Role",
       metadata: { name: params.name, namespace: params.namespace, labels },
-      rules: operatorNamespaceRules,
+      rules: operatorNamespaceRules(params.leaseName, params.webhookSecretName),
     },
   };
 }

@@ -31,6 +31,91 @@ const envVar = z
 
 const envFromSource = z.record(z.string(), z.unknown()).meta({ "x-kubernetes-preserve-unknown-fields": true });
 
+const openObject = z.record(z.string(), z.unknown()).meta({ "x-kubernetes-preserve-unknown-fields": true });
+
+/**
+ * Volume sources an McpServer author may use: data the namespace already holds for them. hostPath,
+ * nfs, iscsi, csi and the like are the cluster admin's (they reach the node or the network's storage).
+ * Secrets named here are checked against what the author may read (the chart's admission policy).
+ */
+export const safeVolumeSources = [
+  "configMap",
+  "secret",
+  "emptyDir",
+  "projected",
+  "downwardAPI",
+  "persistentVolumeClaim",
+  "ephemeral",
+] as const;
+
+const volume = z
+  .object({
+    name: z.string().min(1).max(63),
+    ...Object.fromEntries(safeVolumeSources.map((source) => [source, openObject.optional()])),
+  })
+  .strict()
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: `[${safeVolumeSources.map((s) => `has(self.${s})`).join(", ")}].filter(x, x).size() == 1`,
+        message: `each volume needs exactly one source, of ${safeVolumeSources.join(", ")}`,
+      },
+    ],
+  });
+
+/**
+ * The part of the pod spec an McpServer may set: scheduling, safe volumes and pull secrets. The rest
+ * (hostPID, hostNetwork, serviceAccountName, nodeName, init containers, pod securityContext…) is
+ * refused by the API server (an unknown field) and never copied; a cluster admin sets such fields for
+ * every McpServer pod through the operator's own configuration (chart value operator.mcpServerPodDefaults).
+ */
+export const podSpecOverridesSchema = z
+  .object({
+    nodeSelector: z.record(z.string(), z.string()).optional(),
+    affinity: openObject.optional(),
+    tolerations: z.array(openObject).optional(),
+    topologySpreadConstraints: z.array(openObject).optional(),
+    volumes: z.array(volume).max(64).optional(),
+    imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).optional(),
+  })
+  .strict()
+  .describe(
+    "Scheduling (nodeSelector, affinity, tolerations, topologySpreadConstraints), volumes of safe types and imagePullSecrets, merged into the generated pod spec.",
+  );
+
+export const podTemplateOverridesSchema = z
+  .object({
+    metadata: z
+      .object({
+        labels: z.record(z.string(), z.string()).optional(),
+        annotations: z.record(z.string(), z.string()).optional(),
+      })
+      .strict()
+      .optional(),
+    spec: podSpecOverridesSchema.optional(),
+  })
+  .strict();
+
+/**
+ * The server container's securityContext, within the restricted Pod Security profile: the operator
+ * always sets runAsNonRoot, no privilege escalation, capabilities drop ALL and RuntimeDefault seccomp.
+ */
+export const serverSecurityContextSchema = z
+  .object({
+    runAsUser: z.number().int().min(1).optional().describe("Non-zero uid; defaults to 1000."),
+    runAsGroup: z.number().int().min(1).optional(),
+    readOnlyRootFilesystem: z
+      .boolean()
+      .optional()
+      .describe("Default true (a writable emptyDir is mounted at /tmp); false for servers that write elsewhere."),
+    capabilities: z
+      .object({ add: z.array(z.literal("NET_BIND_SERVICE")).optional() })
+      .strict()
+      .optional()
+      .describe("Only NET_BIND_SERVICE may be added (restricted profile); everything else is dropped."),
+  })
+  .strict();
+
 /** The sidecar's transports plus stdio, where the sidecar runs the server's command itself. */
 export const transports = [...upstreamTransports, "stdio"] as const;
 export type McpServerTransport = (typeof transports)[number];
@@ -52,6 +137,20 @@ export const serverSpecSchema = z
       ),
     transport: z.enum(transports).default("streamable-http"),
     resources: resources.optional(),
+    securityContext: serverSecurityContextSchema.optional(),
+    volumeMounts: z
+      .array(
+        z
+          .object({
+            name: z.string().min(1),
+            mountPath: z.string().startsWith("/"),
+            readOnly: z.boolean().optional(),
+            subPath: z.string().optional(),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe("Mounts of spec.podTemplate.spec.volumes into the server container."),
   })
   .meta({
     "x-kubernetes-validations": [
@@ -77,20 +176,6 @@ export const telemetrySpecSchema = z.object({
     .optional()
     .describe("OTLP/HTTP endpoint the sidecar pushes to; unset means Prometheus pull only."),
   serviceName: z.string().min(1).optional(),
-});
-
-export const podTemplateOverridesSchema = z.object({
-  metadata: z
-    .object({
-      labels: z.record(z.string(), z.string()).optional(),
-      annotations: z.record(z.string(), z.string()).optional(),
-    })
-    .optional(),
-  spec: z
-    .record(z.string(), z.unknown())
-    .optional()
-    .meta({ "x-kubernetes-preserve-unknown-fields": true })
-    .describe("Merged over the generated pod spec (nodeSelector, tolerations, serviceAccountName…)."),
 });
 
 export const mcpServerSpecSchema = z.object({

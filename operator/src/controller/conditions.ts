@@ -39,7 +39,11 @@ export function computeStatus(
   const ready = status.readyReplicas ?? 0;
   const updated = status.updatedReplicas ?? 0;
   const rolledOut = (status.observedGeneration ?? 0) >= (deployment.metadata?.generation ?? 0) && updated >= wanted;
-  set("Degraded", "False", "Reconciled", "Deployment and Service are as specified");
+  // The ReplicaSet could not create pods (quota, LimitRange, Pod Security…): the Deployment says so.
+  const replicaFailure = status.conditions?.find((c) => c.type === "ReplicaFailure" && c.status === "True");
+  if (replicaFailure)
+    set("Degraded", "True", "PodsNotCreated", replicaFailure.message ?? "the ReplicaSet cannot create pods");
+  else set("Degraded", "False", "Reconciled", "Deployment and Service are as specified");
   set(
     "Progressing",
     rolledOut ? "False" : "True",

@@ -92,7 +92,7 @@ describe("buildDesiredObjects", () => {
         server: { image: "w" },
         podTemplate: {
           metadata: { labels: { team: "a", "app.kubernetes.io/instance": "hijack" } },
-          spec: { nodeSelector: { disk: "ssd" }, containers: [] },
+          spec: { nodeSelector: { disk: "ssd" } },
         },
       }),
       { sidecarImage: "s" },
@@ -102,5 +102,38 @@ describe("buildDesiredObjects", () => {
     expect(template?.spec?.containers).toHaveLength(2);
     expect(template?.metadata?.labels).toMatchObject({ team: "a", "app.kubernetes.io/instance": "w" });
     expect(template?.metadata?.annotations).toMatchObject({ "prometheus.io/port": "9464" });
+  });
+
+  it("accepts only the safe pod template subset: containers, host namespaces and ServiceAccounts are refused", () => {
+    for (const spec of [{ containers: [] }, { hostPID: true }, { serviceAccountName: "admin" }, { nodeName: "n" }]) {
+      expect(mcpServerSpecSchema.safeParse({ server: { image: "w" }, podTemplate: { spec } }).success).toBe(false);
+    }
+    const hostPath = { volumes: [{ name: "root", hostPath: { path: "/" } }] };
+    expect(mcpServerSpecSchema.safeParse({ server: { image: "w" }, podTemplate: { spec: hostPath } }).success).toBe(
+      false,
+    );
+  });
+
+  it("runs the server container under the restricted profile, with the admin's pod defaults beneath the McpServer's choices", () => {
+    const desired = buildDesiredObjects(
+      mcpServer("w", {
+        server: { image: "w", securityContext: { runAsUser: 4242, readOnlyRootFilesystem: false } },
+        podTemplate: { spec: { volumes: [{ name: "cfg", configMap: { name: "c" } }] } },
+      }),
+      { sidecarImage: "s", podDefaults: { serviceAccountName: "mcp-servers", priorityClassName: "mcp" } },
+    );
+    const pod = desired.deployment.spec?.template.spec;
+    expect(pod?.serviceAccountName).toBe("mcp-servers");
+    expect(pod?.securityContext).toEqual({ runAsNonRoot: true, seccompProfile: { type: "RuntimeDefault" } });
+    expect(pod?.volumes?.map((v) => v.name)).toEqual(["mcpscope-tmp", "cfg"]);
+    expect(pod?.containers[0]?.securityContext).toEqual({
+      runAsNonRoot: true,
+      runAsUser: 4242,
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: false,
+      capabilities: { drop: ["ALL"] },
+      seccompProfile: { type: "RuntimeDefault" },
+    });
+    expect(pod?.containers[0]?.volumeMounts).toEqual([{ name: "mcpscope-tmp", mountPath: "/tmp" }]);
   });
 });

@@ -24,7 +24,20 @@ export interface OperatorDefaults {
   sidecarImage: string;
   /** The installation's collector (the chart's OTLP_ENDPOINT), used when spec.telemetry names none. */
   otlpEndpoint?: string | undefined;
+  /**
+   * Pod spec fields the cluster admin sets for every McpServer pod (chart value
+   * operator.mcpServerPodDefaults): the only way to widen what McpServer pods get beyond the safe
+   * subset an McpServer may set itself (e.g. serviceAccountName, priorityClassName, runtimeClassName).
+   */
+  podDefaults?: Partial<V1PodSpec> | undefined;
 }
+
+/** The uid the server container runs as unless its spec names another (non-root, as restricted asks). */
+export const defaultServerUid = 1000;
+
+/** A writable /tmp for servers under a read-only root filesystem. */
+const tmpVolume = { name: "mcpscope-tmp", emptyDir: {} };
+const tmpMount = { name: tmpVolume.name, mountPath: "/tmp" };
 
 export interface DesiredObjects {
   deployment: V1Deployment;
@@ -89,21 +102,23 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
     extraEnv: sidecar.env as V1Container["env"],
   } as const;
 
+  const mounts = [tmpMount, ...((server.volumeMounts ?? []) as NonNullable<V1Container["volumeMounts"]>)];
   let containers: V1Container[];
   if (server.transport === "stdio") {
     // One container: the server image (built FROM the sidecar image) runs the sidecar, which runs the server.
+    const container = buildSidecarContainer({
+      ...common,
+      containerName: serverContainerName,
+      image: server.image,
+      upstreamCommand: shellJoin([...(server.command ?? []), ...(server.args ?? [])]),
+      resources: resourceRequirements(server.resources ?? sidecar.resources),
+      extraEnv: [
+        ...((server.env ?? []) as NonNullable<V1Container["env"]>),
+        ...((sidecar.env ?? []) as NonNullable<V1Container["env"]>),
+      ],
+    });
     containers = [
-      buildSidecarContainer({
-        ...common,
-        containerName: serverContainerName,
-        image: server.image,
-        upstreamCommand: shellJoin([...(server.command ?? []), ...(server.args ?? [])]),
-        resources: resourceRequirements(server.resources ?? sidecar.resources),
-        extraEnv: [
-          ...((server.env ?? []) as NonNullable<V1Container["env"]>),
-          ...((sidecar.env ?? []) as NonNullable<V1Container["env"]>),
-        ],
-      }),
+      { ...container, securityContext: restrictedSecurityContext(server.securityContext), volumeMounts: mounts },
     ];
   } else {
     const serverEnv = (server.env ?? []) as NonNullable<V1Container["env"]>;
@@ -121,13 +136,27 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
         ...(server.envFrom ? { envFrom: server.envFrom as V1Container["envFrom"] } : {}),
         ports: [{ name: "upstream", containerPort: server.port, protocol: "TCP" }],
         ...(server.resources ? { resources: resourceRequirements(server.resources) } : {}),
+        securityContext: restrictedSecurityContext(server.securityContext),
+        volumeMounts: mounts,
       },
       buildSidecarContainer({ ...common, upstreamUrl: `http://127.0.0.1:${server.port}` }),
     ];
   }
 
   const overrides = spec.podTemplate;
-  const podSpec: V1PodSpec = { ...(overrides?.spec as Partial<V1PodSpec> | undefined), containers };
+  const own = (overrides?.spec ?? {}) as Partial<V1PodSpec>;
+  // The admin's defaults first, then the McpServer's safe subset; what the operator itself sets wins.
+  const podSpec: V1PodSpec = {
+    ...defaults.podDefaults,
+    ...own,
+    securityContext: {
+      ...defaults.podDefaults?.securityContext,
+      runAsNonRoot: true,
+      seccompProfile: { type: "RuntimeDefault" },
+    },
+    volumes: [tmpVolume, ...(own.volumes ?? [])],
+    containers,
+  };
   const deployment: V1Deployment = {
     apiVersion: "apps/v1",
     kind: "Deployment",
@@ -162,4 +191,22 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
     },
   };
   return { deployment, service, serverName, url: `http://${name}.${metadata.namespace}.svc:${sidecar.port}${mcpPath}` };
+}
+
+/**
+ * The server container's securityContext: the restricted Pod Security profile, with the few fields
+ * an McpServer may choose inside it. Pure.
+ */
+export function restrictedSecurityContext(
+  chosen: McpServerSpec["server"]["securityContext"],
+): NonNullable<V1Container["securityContext"]> {
+  return {
+    runAsNonRoot: true,
+    runAsUser: chosen?.runAsUser ?? defaultServerUid,
+    ...(chosen?.runAsGroup === undefined ? {} : { runAsGroup: chosen.runAsGroup }),
+    allowPrivilegeEscalation: false,
+    readOnlyRootFilesystem: chosen?.readOnlyRootFilesystem ?? true,
+    capabilities: { drop: ["ALL"], ...(chosen?.capabilities?.add ? { add: chosen.capabilities.add } : {}) },
+    seccompProfile: { type: "RuntimeDefault" },
+  };
 }
