@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildOperatorRbac, buildSidecarContainer, operatorNodeFlags } from "@mcpscope/operator";
+import { buildWebhookConfiguration } from "@mcpscope/operator/webhook";
 import { callerMistakeErrorTypes, sidecarImageUid, sidecarNodeFlags } from "@mcpscope/sidecar/constants";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -125,6 +126,19 @@ describe("the Helm chart", () => {
     expect([...excluded].sort()).toEqual([...callerMistakeErrorTypes].sort());
   });
 
+  it("renders the MutatingWebhookConfiguration the operator's tests build (operator/src/webhook/configuration.ts)", async () => {
+    const objects = parseObjects((await helmTemplate(inject("tools").HELM)).stdout);
+    const chart = findObject(objects, "MutatingWebhookConfiguration", "mcpscope-webhook") as KubeObject & {
+      webhooks: unknown[];
+    };
+    const built = buildWebhookConfiguration({
+      name: "mcpscope-webhook",
+      target: { service: { name: "mcpscope-webhook", namespace: "mcpscope-system", port: 443 } },
+      excludedNamespaces: ["kube-system", "mcpscope-system"],
+    });
+    expect(chart.webhooks).toEqual(built.webhooks);
+  });
+
   it("ships the same alert rules as a PrometheusRule and a ConfigMap as compose mounts them", async () => {
     const rendered = await helmTemplate(inject("tools").HELM, { valuesFiles: [allOnValues] });
     expect(rendered.code).toBe(0);
@@ -136,8 +150,8 @@ describe("the Helm chart", () => {
     };
     expect(configMap.data["alerts.yml"]).toBe(await readFile(join(filesDir, "alerts.yml"), "utf8"));
     expect(findObject(objects, "ServiceMonitor").metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
-    expect(findObject(objects, "PodMonitor")).toBeDefined();
-    expect(findObject(objects, "Certificate")).toBeDefined();
+    expect(findObject(objects, "PodMonitor").kind).toBe("PodMonitor");
+    expect(findObject(objects, "Certificate").kind).toBe("Certificate");
   });
 
   describe("on a real kube-apiserver (server-side dry-run validates against its schemas)", () => {
@@ -202,7 +216,7 @@ describe("plain manifests", () => {
   it("commit no Grafana password: they reference a Secret the user creates", async () => {
     const objects = parseObjects(await readFile(repo("manifests/mcpscope.yaml"), "utf8"));
     expect(objects.some((o) => o.kind === "Secret")).toBe(false);
-    expect(findObject(objects, "Namespace", "mcpscope-system")).toBeDefined();
+    expect(findObject(objects, "Namespace", "mcpscope-system").metadata.name).toBe("mcpscope-system");
     expect(JSON.stringify(findObject(objects, "Deployment", "mcpscope-grafana"))).toContain("mcpscope-grafana-admin");
   });
 });

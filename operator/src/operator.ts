@@ -6,9 +6,12 @@ import type { Logger } from "pino";
 import { ensureWebhookCertificate } from "./certs/webhook-certificate.js";
 import type { OperatorConfig } from "./config.js";
 import { type RunningController, startController } from "./controller/controller.js";
+import { recordWarning, type WarningEvent } from "./events.js";
 import { startHealthServer } from "./health-server.js";
 import { type LeaderElector, startLeaderElection } from "./leader/leader-elector.js";
+import { createOperatorInstruments } from "./telemetry/instruments.js";
 import { type AdmissionServer, startAdmissionServer } from "./webhook/admission-server.js";
+import { cachedNamespaceLabels } from "./webhook/namespace-labels.js";
 
 export interface RunningOperator {
   isLeader(): boolean;
@@ -41,22 +44,12 @@ export async function startOperator(
     exportIntervalMs: 60_000,
   });
   await metrics.ready;
-  const meter = metrics.meterProvider.getMeter("mcpscope-operator");
-  const reconciles = meter.createCounter("mcpscope_operator_reconciles", { description: "Reconciles by result" });
-  const reconcileDuration = meter.createHistogram("mcpscope_operator_reconcile_duration_seconds", {
-    description: "Time to reconcile one McpServer",
-    unit: "s",
-    advice: { explicitBucketBoundaries: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] },
-  });
-  const admissions = meter.createCounter("mcpscope_operator_admissions", { description: "Pod admissions by result" });
   let controller: RunningController | undefined;
   let elector: LeaderElector | undefined;
-  meter
-    .createObservableGauge("mcpscope_operator_queue_depth", { description: "Keys waiting in the work queue" })
-    .addCallback((r) => r.observe(controller?.queue.length ?? 0));
-  meter
-    .createObservableGauge("mcpscope_operator_leader", { description: "1 on the replica that runs the controller" })
-    .addCallback((r) => r.observe(elector?.isLeader() || (!config.LEADER_ELECTION && controller) ? 1 : 0));
+  const instruments = createOperatorInstruments(metrics.meterProvider.getMeter("mcpscope-operator"), {
+    queueDepth: () => controller?.queue.length ?? 0,
+    isLeader: () => Boolean(elector?.isLeader() || (!config.LEADER_ELECTION && controller)),
+  });
 
   const core = kubeConfig.makeApiClient(CoreV1Api);
   let webhook: AdmissionServer | undefined;
@@ -82,22 +75,15 @@ export async function startOperator(
       return certificate.serving;
     };
     const nativeSidecars = await supportsNativeSidecars(kubeConfig, config.NATIVE_SIDECARS);
-    const namespaceLabels = new Map<string, { labels: Record<string, string>; at: number }>();
     webhook = await startAdmissionServer({
       host: config.WEBHOOK_HOST,
       port: config.WEBHOOK_PORT,
       tls: await loadCertificate(),
       settings: { sidecarImage: config.SIDECAR_IMAGE, otlpEndpoint: config.OTLP_ENDPOINT, nativeSidecars },
-      namespaceLabels: async (namespace) => {
-        const cached = namespaceLabels.get(namespace);
-        if (cached && Date.now() - cached.at < 30_000) return cached.labels;
-        const labels = (await core.readNamespace({ name: namespace })).metadata?.labels ?? {};
-        namespaceLabels.set(namespace, { labels, at: Date.now() });
-        return labels;
-      },
-      onAdmission: (result) => admissions.add(1, { result }),
+      namespaceLabels: cachedNamespaceLabels(core),
+      onAdmission: (result) => instruments.admitted(result),
       onInjectionFailed: (pod: V1Pod, namespace: string, message: string) =>
-        void recordInjectionFailure(core, pod, namespace, message, logger),
+        void recordWarning(core, injectionFailureEvent(pod, namespace, message), logger),
       logger,
     });
     certificateTimer = setInterval(() => {
@@ -118,10 +104,7 @@ export async function startOperator(
         podDefaults: config.MCPSERVER_POD_DEFAULTS as Partial<V1PodSpec> | undefined,
       },
       logger,
-      onReconciled: (result, seconds) => {
-        reconciles.add(1, { result });
-        reconcileDuration.record(seconds, { result });
-      },
+      onReconciled: (result, seconds) => instruments.reconciled(result, seconds),
     });
   };
   const stopControllerNow = async () => {
@@ -172,35 +155,11 @@ export async function startOperator(
   };
 }
 
-/** A Warning Event on the pod's owner (the pod itself has no name yet for generateName pods). */
-async function recordInjectionFailure(
-  core: CoreV1Api,
-  pod: V1Pod,
-  namespace: string,
-  message: string,
-  logger: Logger,
-): Promise<void> {
+/** The Warning Event for a pod the webhook could not inject: on its owner (a generateName pod has no name yet). */
+function injectionFailureEvent(pod: V1Pod, namespace: string, message: string): WarningEvent {
   const owner = pod.metadata?.ownerReferences?.[0];
-  const involved = owner
+  const involvedObject = owner
     ? { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid, namespace }
     : { apiVersion: "v1", kind: "Pod", name: pod.metadata?.name ?? pod.metadata?.generateName ?? "unknown", namespace };
-  const now = new Date();
-  try {
-    await core.createNamespacedEvent({
-      namespace,
-      body: {
-        metadata: { generateName: "mcpscope-injection.", namespace },
-        involvedObject: involved,
-        type: "Warning",
-        reason: "SidecarInjectionFailed",
-        message,
-        source: { component: "mcpscope-webhook" },
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      },
-    });
-  } catch (error) {
-    logger.warn({ err: error }, "could not record the injection failure event");
-  }
+  return { namespace, involvedObject, reason: "SidecarInjectionFailed", message, component: "mcpscope-webhook" };
 }

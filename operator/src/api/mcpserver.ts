@@ -10,7 +10,6 @@ import { z } from "zod";
 // The McpServer resource. These zod schemas are the single source: the CRD's OpenAPI schema is
 // generated from them (crd.ts) and the TypeScript types are inferred from them.
 
-const dnsLabel = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const portNumber = z.number().int().min(1).max(65535);
 
 /** A quantity ("500m", "128Mi") or a plain number, as Kubernetes resource lists take them. */
@@ -212,5 +211,3 @@ export const mcpServerStatusSchema = z.object({
 export type McpServerSpec = z.output<typeof mcpServerSpecSchema>;
 export type McpServerStatus = z.output<typeof mcpServerStatusSchema>;
 export type Condition = z.output<typeof conditionSchema>;
-
-export { dnsLabel };

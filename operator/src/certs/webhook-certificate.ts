@@ -7,6 +7,7 @@ import {
   setHeaderOptions,
   type V1Secret,
 } from "@kubernetes/client-node";
+import { orUndefinedIfAbsent } from "../kube-errors.js";
 import { createCertificateAuthority, issueCertificate, type PemPair } from "./x509.js";
 
 export interface WebhookCertificateOptions {
@@ -62,12 +63,9 @@ export async function ensureWebhookCertificate(
   const now = options.now?.() ?? new Date();
   const renewBefore = options.renewBeforeDays ?? 30;
   const ips = options.ipAddresses ?? [];
-  const existing = await core
-    .readNamespacedSecret({ name: options.secretName, namespace: options.namespace })
-    .catch((error: { code?: number }) => {
-      if (error.code === 404) return undefined;
-      throw error;
-    });
+  const existing = await orUndefinedIfAbsent(
+    core.readNamespacedSecret({ name: options.secretName, namespace: options.namespace }),
+  );
   let ca: PemPair | undefined;
   const caCert = decode(existing, "ca.crt");
   const caKey = decode(existing, "ca.key");
@@ -134,10 +132,7 @@ export async function ensureWebhookCertificate(
 /** Patches every webhook's clientConfig.caBundle that differs from `caPem`; no write when all match. */
 export async function ensureCaBundle(kubeConfig: KubeConfig, name: string, caPem: string): Promise<boolean> {
   const api = kubeConfig.makeApiClient(AdmissionregistrationV1Api);
-  const config = await api.readMutatingWebhookConfiguration({ name }).catch((error: { code?: number }) => {
-    if (error.code === 404) return undefined;
-    throw error;
-  });
+  const config = await orUndefinedIfAbsent(api.readMutatingWebhookConfiguration({ name }));
   if (!config) return false;
   const bundle = Buffer.from(caPem).toString("base64");
   const ops = (config.webhooks ?? []).flatMap((w, i) =>

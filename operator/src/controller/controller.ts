@@ -1,5 +1,6 @@
 import {
   AppsV1Api,
+  CoreV1Api,
   CustomObjectsApi,
   type Informer,
   type KubeConfig,
@@ -8,6 +9,7 @@ import {
   makeInformer,
   type ObjectCache,
   type V1Deployment,
+  type V1Service,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { apiGroup, apiVersion, kind, Label, plural } from "../api/names.js";
@@ -26,23 +28,23 @@ export interface ControllerOptions {
 
 export interface RunningController {
   queue: WorkQueue;
-  /** True once both informers have listed. */
+  /** True once every informer has listed. */
   synced(): boolean;
   stop(): Promise<void>;
 }
 
 const keyOf = (o: KubernetesObject) => `${o.metadata?.namespace}/${o.metadata?.name}`;
 
-/** The McpServer that controls a Deployment, from its owner reference. */
-function ownerKey(deployment: V1Deployment): string | undefined {
-  const owner = deployment.metadata?.ownerReferences?.find(
+/** The McpServer that controls an owned object (Deployment, Service), from its owner reference. */
+function ownerKey(owned: KubernetesObject): string | undefined {
+  const owner = owned.metadata?.ownerReferences?.find(
     (r) => r.controller && r.kind === kind && r.apiVersion.startsWith(`${apiGroup}/`),
   );
-  return owner ? `${deployment.metadata?.namespace}/${owner.name}` : undefined;
+  return owner ? `${owned.metadata?.namespace}/${owner.name}` : undefined;
 }
 
 /**
- * Informers on McpServers and on the Deployments the operator manages feed one work queue; workers
+ * Informers on McpServers and on the Deployments and Services the operator manages feed one work queue; workers
  * run the level-based reconcile. An informer that stops on an error is restarted with backoff
  * (client-node relists by itself only on 410 Gone).
  */
@@ -50,6 +52,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const { kubeConfig, logger } = options;
   const custom = kubeConfig.makeApiClient(CustomObjectsApi);
   const apps = kubeConfig.makeApiClient(AppsV1Api);
+  const core = kubeConfig.makeApiClient(CoreV1Api);
   const queue = new WorkQueue();
   const managedSelector = `${Label.managedBy}=mcpscope`;
 
@@ -69,6 +72,12 @@ export async function startController(options: ControllerOptions): Promise<Runni
     () => apps.listDeploymentForAllNamespaces({ labelSelector: managedSelector }),
     managedSelector,
   );
+  const serviceInformer = makeInformer<V1Service>(
+    kubeConfig,
+    "/api/v1/services",
+    () => core.listServiceForAllNamespaces({ labelSelector: managedSelector }),
+    managedSelector,
+  );
   const reconciler = new Reconciler({
     kubeConfig,
     cache: mcpInformer as ObjectCache<McpServerResource>,
@@ -78,16 +87,18 @@ export async function startController(options: ControllerOptions): Promise<Runni
 
   for (const verb of ["add", "update", "delete"] as const) {
     mcpInformer.on(verb, (o) => queue.add(keyOf(o)));
-    // Drift: someone edited or deleted a managed Deployment; reconcile its owner.
-    deploymentInformer.on(verb, (d) => {
-      const key = ownerKey(d);
-      if (key) queue.add(key);
-    });
+    // Drift: someone edited or deleted a managed Deployment or Service; reconcile its owner.
+    for (const owned of [deploymentInformer, serviceInformer] as Array<Informer<KubernetesObject>>) {
+      owned.on(verb, (o) => {
+        const key = ownerKey(o);
+        if (key) queue.add(key);
+      });
+    }
   }
 
   let stopped = false;
   const listed = new Set<string>();
-  const supervise = (name: string, informer: Informer<KubernetesObject> & { start(): Promise<void> }) => {
+  const supervise = <T extends KubernetesObject>(name: string, informer: Informer<T>) => {
     let delayMs = 500;
     informer.on("connect", () => {
       listed.add(name);
@@ -102,9 +113,10 @@ export async function startController(options: ControllerOptions): Promise<Runni
       delayMs = Math.min(delayMs * 2, 30_000);
     });
   };
-  supervise("mcpservers", mcpInformer as never);
-  supervise("deployments", deploymentInformer as never);
-  await Promise.all([mcpInformer.start(), deploymentInformer.start()]);
+  supervise("mcpservers", mcpInformer);
+  supervise("deployments", deploymentInformer);
+  supervise("services", serviceInformer);
+  await Promise.all([mcpInformer.start(), deploymentInformer.start(), serviceInformer.start()]);
 
   const worker = async () => {
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
@@ -126,11 +138,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
 
   return {
     queue,
-    synced: () => listed.size === 2,
+    synced: () => listed.size === 3,
     async stop() {
       stopped = true;
       queue.shutDown();
-      await Promise.all([mcpInformer.stop(), deploymentInformer.stop()]);
+      await Promise.all([mcpInformer.stop(), deploymentInformer.stop(), serviceInformer.stop()]);
       await Promise.allSettled(workers);
     },
   };

@@ -1,5 +1,4 @@
 import {
-  AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
@@ -13,6 +12,7 @@ import {
 import type { Logger } from "pino";
 import { type McpServerStatus, mcpServerSpecSchema } from "../api/mcpserver.js";
 import { apiGroup, apiVersion, fieldManager, kind, plural } from "../api/names.js";
+import { recordWarning } from "../events.js";
 import { computeStatus, type Outcome, sameStatus } from "./conditions.js";
 import { buildDesiredObjects, type McpServerObject, type OperatorDefaults } from "./desired.js";
 
@@ -44,14 +44,12 @@ function messageOf(error: unknown): string {
 export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #objects: KubernetesObjectApi;
-  readonly #apps: AppsV1Api;
   readonly #core: CoreV1Api;
   readonly #custom: CustomObjectsApi;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
     this.#objects = KubernetesObjectApi.makeApiClient(deps.kubeConfig);
-    this.#apps = deps.kubeConfig.makeApiClient(AppsV1Api);
     this.#core = deps.kubeConfig.makeApiClient(CoreV1Api);
     this.#custom = deps.kubeConfig.makeApiClient(CustomObjectsApi);
   }
@@ -117,34 +115,22 @@ export class Reconciler {
 
   /** A Warning Event on the McpServer; failing to record one never fails the reconcile. */
   async #warn(resource: McpServerResource, namespace: string, reason: string, message: string): Promise<void> {
-    const now = (this.#deps.now?.() ?? new Date()).toISOString();
-    try {
-      await this.#core.createNamespacedEvent({
+    await recordWarning(
+      this.#core,
+      {
         namespace,
-        body: {
-          metadata: { generateName: `${resource.metadata?.name}.`, namespace },
-          involvedObject: {
-            apiVersion: `${apiGroup}/${apiVersion}`,
-            kind,
-            name: resource.metadata?.name,
-            namespace,
-            uid: resource.metadata?.uid,
-          },
-          type: "Warning",
-          reason,
-          message,
-          source: { component: "mcpscope-operator" },
-          firstTimestamp: new Date(now),
-          lastTimestamp: new Date(now),
-          count: 1,
+        involvedObject: {
+          apiVersion: `${apiGroup}/${apiVersion}`,
+          kind,
+          name: resource.metadata?.name,
+          namespace,
+          uid: resource.metadata?.uid,
         },
-      });
-    } catch (error) {
-      this.#deps.logger.warn({ err: error }, "could not record an event");
-    }
-  }
-
-  get apps(): AppsV1Api {
-    return this.#apps;
+        reason,
+        message,
+        component: "mcpscope-operator",
+      },
+      this.#deps.logger,
+    );
   }
 }

@@ -24,10 +24,12 @@ describe("WorkQueue", () => {
 
   it("backs off exponentially per key until forgotten", () => {
     const q = new WorkQueue({ baseDelayMs: 10, maxDelayMs: 50 });
-    expect([q.nextDelay("k"), q.nextDelay("k"), q.nextDelay("k"), q.nextDelay("k")]).toEqual([10, 20, 40, 50]);
-    expect(q.nextDelay("other")).toBe(10);
+    expect([q.recordFailure("k"), q.recordFailure("k"), q.recordFailure("k"), q.recordFailure("k")]).toEqual([
+      10, 20, 40, 50,
+    ]);
+    expect(q.recordFailure("other")).toBe(10);
     q.forget("k");
-    expect(q.nextDelay("k")).toBe(10);
+    expect(q.recordFailure("k")).toBe(10);
   });
 
   it("wakes a waiting worker on add and releases waiters on shutdown", async () => {

@@ -1,7 +1,7 @@
 /**
  * A work queue keyed by namespace/name, as client-go's: a key is queued at most once, never handed
  * to two workers at once (a key added while processing is requeued when done), and failures come
- * back after a per-key exponential delay. The delay function is injected so tests need no sleeps.
+ * back after a per-key exponential delay (base and cap are options, so tests use short ones).
  */
 export class WorkQueue {
   readonly #queue: string[] = [];
@@ -58,8 +58,8 @@ export class WorkQueue {
     if (this.#dirty.delete(key)) this.add(key);
   }
 
-  /** The delay before the next retry of `key`: base × 2^failures, capped. */
-  nextDelay(key: string): number {
+  /** Counts one more failure of `key` and returns the delay before its retry: base × 2^(failures-1), capped. */
+  recordFailure(key: string): number {
     const failures = this.#failures.get(key) ?? 0;
     this.#failures.set(key, failures + 1);
     return Math.min(this.#maxDelayMs, this.#baseDelayMs * 2 ** failures);
@@ -69,7 +69,7 @@ export class WorkQueue {
     const timer = setTimeout(() => {
       this.#timers.delete(timer);
       this.add(key);
-    }, this.nextDelay(key));
+    }, this.recordFailure(key));
     this.#timers.add(timer);
   }
 

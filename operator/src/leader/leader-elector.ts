@@ -1,5 +1,6 @@
 import { CoordinationV1Api, type KubeConfig, type V1Lease, V1MicroTime } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import { orUndefinedIfAbsent } from "../kube-errors.js";
 import { decideLeaseAction } from "./lease-decision.js";
 
 export interface LeaderElectionOptions {
@@ -63,10 +64,7 @@ export function startLeaderElection(options: LeaderElectionOptions): LeaderElect
 
   const tick = async () => {
     try {
-      const existing = await api.readNamespacedLease({ name, namespace }).catch((error: { code?: number }) => {
-        if (error.code === 404) return undefined;
-        throw error;
-      });
+      const existing = await orUndefinedIfAbsent(api.readNamespacedLease({ name, namespace }));
       const action = decideLeaseAction(
         existing && {
           holderIdentity: existing.spec?.holderIdentity,

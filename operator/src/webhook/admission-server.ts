@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { V1Pod } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { AdmissionResult } from "../telemetry/instruments.js";
 import { admissionResponse, readAdmissionReview } from "./admission-review.js";
 import { decideInjection, type InjectionSettings, injectionPatch, injectSidecar } from "./injection.js";
 
@@ -13,7 +14,7 @@ export interface AdmissionServerOptions {
   namespaceLabels: (namespace: string) => Promise<Record<string, string>>;
   /** Told when a pod asked for the sidecar but could not get it (an Event is recorded by the caller). */
   onInjectionFailed?: (pod: V1Pod, namespace: string, message: string) => void;
-  onAdmission?: (result: "injected" | "skipped" | "failed") => void;
+  onAdmission?: (result: AdmissionResult) => void;
   logger: Logger;
 }
 
@@ -64,6 +65,7 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     const namespace = request.namespace ?? pod.metadata?.namespace ?? "default";
     if (request.kind.kind !== "Pod" || request.operation !== "CREATE")
       return [200, admissionResponse(request.uid, undefined, [])];
+    const result = (outcome: AdmissionResult) => options.onAdmission?.(outcome);
     let labels: Record<string, string> = {};
     try {
       labels = await options.namespaceLabels(namespace);
@@ -71,14 +73,19 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
       logger.warn({ err: error, namespace }, "could not read namespace labels; deciding on pod annotations alone");
     }
     const decision = decideInjection(pod, labels);
-    if (!decision.inject)
+    if (!decision.inject) {
+      result("skipped");
       return [200, admissionResponse(request.uid, undefined, decision.warning ? [decision.warning] : [])];
+    }
     try {
       const mutated = injectSidecar(pod, options.settings);
+      result("injected");
       return [200, admissionResponse(request.uid, injectionPatch(pod, mutated), [])];
     } catch (error) {
       const message = `mcpscope: sidecar not injected: ${(error as Error).message}`;
-      options.onInjectionFailed?.(pod, namespace, message);
+      result("failed");
+      // A dry run (kubectl --dry-run=server) must leave no trace: the webhook declares sideEffects None.
+      if (!request.dryRun) options.onInjectionFailed?.(pod, namespace, message);
       return [200, admissionResponse(request.uid, undefined, [message])];
     }
   }

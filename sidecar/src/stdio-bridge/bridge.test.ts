@@ -52,8 +52,9 @@ describe("MCP_UPSTREAM_COMMAND: a stdio server served as Streamable HTTP", () =>
       a.client.callTool({ name: "get-sum", arguments: { a: 1, b: 2 } }),
       b.client.callTool({ name: "get-sum", arguments: { a: 3, b: 4 } }),
     ]);
-    expect(JSON.stringify(sumA)).toContain("3");
-    expect(JSON.stringify(sumB)).toContain("7");
+    // Each session's own process answers its own call.
+    expect(sumA).toEqual({ content: [{ type: "text", text: "The sum of 1 and 2 is 3." }] });
+    expect(sumB).toEqual({ content: [{ type: "text", text: "The sum of 3 and 4 is 7." }] });
     await a.transport.terminateSession();
     await b.transport.terminateSession();
     await Promise.all([a.client.close(), b.client.close()]);
