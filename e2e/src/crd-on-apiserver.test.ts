@@ -80,6 +80,26 @@ describe("the McpServer CRD on a real kube-apiserver", () => {
       "  server:\n    image: x\n  telemetry:\n    otlpEndpoint: otelcol:4318",
       "spec.telemetry.otlpEndpoint in body should match",
     ],
+    [
+      "a garbage quantity (the Deployment API would answer it with an opaque error)",
+      "  server:\n    image: x\n    resources:\n      limits: { memory: lots }",
+      'every value must be a quantity such as "500m", "128Mi" or 2',
+    ],
+    [
+      "duplicate env names",
+      "  server:\n    image: x\n    env: [{ name: A, value: '1' }, { name: A, value: '2' }]",
+      'spec.server.env[1]: Duplicate value: {"name":"A"}',
+    ],
+    [
+      "a sidecar port equal to its metrics port",
+      "  server:\n    image: x\n  sidecar: { port: 9464, metricsPort: 9464 }",
+      "spec.sidecar.port and spec.sidecar.metricsPort must differ",
+    ],
+    [
+      "a server port equal to the sidecar's",
+      "  server:\n    image: x\n    port: 4000",
+      "spec.server.port must differ from spec.sidecar.port and spec.sidecar.metricsPort",
+    ],
   ])("rejects %s with a clear message", async (_what, spec, message) => {
     const result = await kubectl(["apply", "-f", "-"], mcpServer("bad", spec));
     expect(result.code).not.toBe(0);

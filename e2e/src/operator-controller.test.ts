@@ -158,7 +158,7 @@ metadata: { name: broken, namespace: default }
 spec:
   server: { image: "node:24-slim" }
   podTemplate:
-    spec: { restartPolicy: Sometimes }
+    spec: { tolerations: [{ key: dedicated, operator: Sometimes }] }
 `);
     const custom = cp.adminKubeConfig().makeApiClient(CustomObjectsApi);
     const degraded = async () => {
@@ -174,7 +174,7 @@ spec:
       return o.status?.conditions?.find((c) => c.type === "Degraded");
     };
     await expect.poll(async () => (await degraded())?.reason, { timeout: 15_000 }).toBe("ApplyFailed");
-    expect((await degraded())?.message).toContain("restartPolicy");
+    expect((await degraded())?.message).toContain("tolerations[0].operator");
     const events = await cp
       .adminKubeConfig()
       .makeApiClient(CoreV1Api)

@@ -63,6 +63,8 @@ describe("the Helm chart", () => {
       "Service/mcpscope-webhook",
       "ServiceAccount/mcpscope-operator",
       "ServiceAccount/mcpscope-prometheus",
+      "ValidatingAdmissionPolicy/mcpscope-mcpserver-references",
+      "ValidatingAdmissionPolicyBinding/mcpscope-mcpserver-references",
     ]);
     // RBAC in the chart is exactly what operator/src/rbac.ts grants (and what the process tests run with).
     const rbac = buildOperatorRbac({

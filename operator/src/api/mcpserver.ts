@@ -15,10 +15,22 @@ const portNumber = z.number().int().min(1).max(65535);
 /** A quantity ("500m", "128Mi") or a plain number, as Kubernetes resource lists take them. */
 const quantity = z.union([z.string(), z.number()]);
 
+/** Caught here, not by the Deployment's API (which answers a garbage quantity with an opaque error). */
+const quantities = z.record(z.string(), quantity).meta({
+  // Bounds the rule's cost estimate (the API server refuses unbounded CEL).
+  maxProperties: 8,
+  "x-kubernetes-validations": [
+    {
+      rule: "self.all(k, type(self[k]) == int || isQuantity(string(self[k])))",
+      message: 'every value must be a quantity such as "500m", "128Mi" or 2',
+    },
+  ],
+});
+
 const resources = z
   .object({
-    limits: z.record(z.string(), quantity).optional(),
-    requests: z.record(z.string(), quantity).optional(),
+    limits: quantities.optional(),
+    requests: quantities.optional(),
   })
   .describe("Compute resources, as in a container spec.");
 
@@ -27,6 +39,9 @@ const envVar = z
   .object({ name: z.string().min(1), value: z.string().optional() })
   .catchall(z.unknown())
   .meta({ "x-kubernetes-preserve-unknown-fields": true });
+
+/** A list keyed by name, as a container's env: the API server refuses duplicate names itself. */
+const envList = z.array(envVar).meta({ "x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"] });
 
 const envFromSource = z.record(z.string(), z.unknown()).meta({ "x-kubernetes-preserve-unknown-fields": true });
 
@@ -76,6 +91,8 @@ export const podSpecOverridesSchema = z
     topologySpreadConstraints: z.array(openObject).optional(),
     volumes: z.array(volume).max(64).optional(),
     imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).optional(),
+    /** The pod's own containers share a PID namespace (not the host's): e.g. to signal the server. */
+    shareProcessNamespace: z.boolean().optional(),
   })
   .strict()
   .describe(
@@ -124,7 +141,7 @@ export const serverSpecSchema = z
     image: z.string().min(1).describe("Container image of the MCP server."),
     command: z.array(z.string()).optional().describe("Entrypoint override; for stdio, the server's command line."),
     args: z.array(z.string()).optional(),
-    env: z.array(envVar).optional(),
+    env: envList.optional(),
     envFrom: z.array(envFromSource).optional(),
     port: portNumber.default(3001).describe("Port the server listens on (HTTP transports)."),
     path: z
@@ -160,13 +177,19 @@ export const serverSpecSchema = z
     ],
   });
 
-export const sidecarSpecSchema = z.object({
-  image: z.string().min(1).optional().describe("Sidecar image; defaults to the operator's configured image."),
-  port: portNumber.default(4000),
-  metricsPort: portNumber.default(9464),
-  resources: resources.optional(),
-  env: z.array(envVar).optional().describe("Extra environment for the sidecar (e.g. LOG_LEVEL)."),
-});
+export const sidecarSpecSchema = z
+  .object({
+    image: z.string().min(1).optional().describe("Sidecar image; defaults to the operator's configured image."),
+    port: portNumber.default(4000),
+    metricsPort: portNumber.default(9464),
+    resources: resources.optional(),
+    env: envList.optional().describe("Extra environment for the sidecar (e.g. LOG_LEVEL)."),
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "self.port != self.metricsPort", message: "spec.sidecar.port and spec.sidecar.metricsPort must differ" },
+    ],
+  });
 
 export const telemetrySpecSchema = z.object({
   otlpEndpoint: z
@@ -177,19 +200,29 @@ export const telemetrySpecSchema = z.object({
   serviceName: z.string().min(1).optional(),
 });
 
-export const mcpServerSpecSchema = z.object({
-  server: serverSpecSchema,
-  serverName: z
-    .string()
-    .max(63)
-    .regex(serverNamePattern, serverNameRule)
-    .optional()
-    .describe("The server_name metric label; defaults to metadata.name."),
-  replicas: z.number().int().min(0).max(1000).default(1),
-  sidecar: sidecarSpecSchema.default({ port: 4000, metricsPort: 9464 }),
-  telemetry: telemetrySpecSchema.optional(),
-  podTemplate: podTemplateOverridesSchema.optional(),
-});
+export const mcpServerSpecSchema = z
+  .object({
+    server: serverSpecSchema,
+    serverName: z
+      .string()
+      .max(63)
+      .regex(serverNamePattern, serverNameRule)
+      .optional()
+      .describe("The server_name metric label; defaults to metadata.name."),
+    replicas: z.number().int().min(0).max(1000).default(1),
+    sidecar: sidecarSpecSchema.default({ port: 4000, metricsPort: 9464 }),
+    telemetry: telemetrySpecSchema.optional(),
+    podTemplate: podTemplateOverridesSchema.optional(),
+  })
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: "self.server.transport == 'stdio' || (self.server.port != self.sidecar.port && self.server.port != self.sidecar.metricsPort)",
+        message:
+          "spec.server.port must differ from spec.sidecar.port and spec.sidecar.metricsPort: they share the pod's network",
+      },
+    ],
+  });
 
 export const conditionSchema = z.object({
   type: z.string(),
