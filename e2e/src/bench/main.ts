@@ -70,6 +70,208 @@ function saturate(url: string, headers: Record<string, string>, seconds: number)
   });
 }
 
+/** What every scenario measures against: the arms, the processes and a pool factory. */
+interface BenchContext {
+  sseDirect: TimedTarget;
+  sseVia: TimedTarget;
+  jsonDirect: TimedTarget;
+  jsonVia: TimedTarget;
+  jsonBare: TimedTarget;
+  pool: (origin: string, connections?: number) => Pool;
+  idle: { sidecar: number; bare: number };
+  everything: { url: string };
+  benchUrl: string;
+  sidecarEverything: { proxyUrl: string; child: { pid?: number | undefined } };
+  sidecarBench: { proxyUrl: string };
+  bareEverything: { url: string; child: { pid?: number | undefined } };
+}
+
+/** 1. Unloaded added latency, one request at a time. For JSON, a third arm: the bare framework. */
+async function unloadedLatency(ctx: BenchContext): Promise<void> {
+  const { sseDirect, sseVia, jsonDirect, jsonVia, jsonBare } = ctx;
+  for (const [label, direct, via, bare] of [
+    ["tools/call, JSON answer (SDK server)", jsonDirect, jsonVia, jsonBare],
+    ["tools/call, SSE answer (server-everything)", sseDirect, sseVia, undefined],
+  ] as const) {
+    const added50: number[] = [];
+    const added99: number[] = [];
+    const bare50: number[] = [];
+    const bare99: number[] = [];
+    const d50: number[] = [];
+    const d99: number[] = [];
+    for (let r = 0; r < rounds; r++) {
+      const results = new Map<TimedTarget, number[]>();
+      for (const t of rotated(r, bare ? [direct, via, bare] : [direct, via])) {
+        results.set(t, await sequentialLatencies(t, 500));
+      }
+      const dl = results.get(direct) ?? [];
+      const vl = results.get(via) ?? [];
+      d50.push(percentile(dl, 50));
+      d99.push(percentile(dl, 99));
+      added50.push(percentile(vl, 50) - percentile(dl, 50));
+      added99.push(percentile(vl, 99) - percentile(dl, 99));
+      if (bare) {
+        const bl = results.get(bare) ?? [];
+        bare50.push(percentile(bl, 50) - percentile(dl, 50));
+        bare99.push(percentile(bl, 99) - percentile(dl, 99));
+      }
+    }
+    say(
+      `unloaded ${label}: direct p50 ${us(median(d50))} p99 ${us(median(d99))}; added by sidecar p50 ${us(median(added50))} (target ≤ 150 µs), p99 ${us(median(added99))} (target ≤ 500 µs)`,
+    );
+    if (bare) {
+      say(
+        `  same run, bare @fastify/http-proxy (no observer, no metrics) adds p50 ${us(median(bare50))}, p99 ${us(median(bare99))}: the sidecar's own share is p50 ${us(median(added50) - median(bare50))}; sidecar/bare added p50 ${(median(added50) / median(bare50)).toFixed(2)}× (goal ≤ 1.15×)`,
+      );
+    }
+  }
+}
+
+/** 2. Fixed 1,000 req/s on server-everything (the faster upstream here); CPU per 1,000 req/s of the */
+async function fixedRate1000(ctx: BenchContext): Promise<void> {
+  const { sseDirect, sseVia, pool, idle, everything, sidecarEverything, bareEverything } = ctx;
+  // sidecar and, same rounds, of the bare @fastify/http-proxy (the framework's share).
+  {
+    const seconds = quick ? 2 : 4;
+    const bareSession = await openSession(pool(bareEverything.url), "/mcp");
+    const fixedDirect = { ...sseDirect, pool: pool(everything.url, 64) };
+    const fixedVia = { ...sseVia, pool: pool(sidecarEverything.proxyUrl, 64) };
+    const fixedBare: TimedTarget = {
+      ...sseDirect,
+      name: "sse via bare proxy",
+      pool: pool(bareEverything.url, 64),
+      headers: { ...mcpHeaders, "mcp-session-id": bareSession },
+    };
+    const p99 = { direct: [] as number[], via: [] as number[], bare: [] as number[] };
+    const cores = { via: [] as number[], bare: [] as number[] };
+    const pids = new Map([
+      [fixedVia, sidecarEverything.child.pid ?? 0],
+      [fixedBare, bareEverything.child.pid ?? 0],
+    ]);
+    for (let r = 0; r < rounds; r++) {
+      for (const t of rotated(r, [fixedDirect, fixedVia, fixedBare])) {
+        const pid = pids.get(t);
+        const cpuBefore = pid ? await procCpu(pid) : 0;
+        const started = performance.now();
+        const samples = await fixedRate(t, 1000, seconds);
+        const elapsedS = (performance.now() - started) / 1000;
+        const used = pid ? ((await procCpu(pid)) - cpuBefore) / elapsedS : 0;
+        if (t === fixedVia) {
+          p99.via.push(percentile(samples, 99));
+          cores.via.push(used);
+        } else if (t === fixedBare) {
+          p99.bare.push(percentile(samples, 99));
+          cores.bare.push(used);
+        } else p99.direct.push(percentile(samples, 99));
+      }
+    }
+    const added = p99.via.map((v, i) => v - (p99.direct[i] ?? 0));
+    const bareAdded = p99.bare.map((v, i) => v - (p99.direct[i] ?? 0));
+    say(
+      `fixed 1,000 req/s tools/call (server-everything): direct p99 ${us(median(p99.direct))}, via p99 ${us(median(p99.via))}, added p99 ${us(median(added))} (target ≤ 1,000 µs); sidecar CPU ${median(cores.via).toFixed(3)} core per 1,000 req/s (target ≤ 0.15)`,
+    );
+    say(
+      `  same rounds, bare @fastify/http-proxy: added p99 ${us(median(bareAdded))}, CPU ${median(cores.bare).toFixed(3)} core per 1,000 req/s`,
+    );
+    say(
+      `RSS (node ${sidecarNodeFlags.join(" ")}): sidecar idle ${idle.sidecar.toFixed(1)} MB (goal ≤ 90), after the 1,000 req/s rounds ${(await procRss(sidecarEverything.child.pid ?? 0)).toFixed(1)} MB (goal ≤ 110); bare @fastify/http-proxy idle ${idle.bare.toFixed(1)} MB, after ${(await procRss(bareEverything.child.pid ?? 0)).toFixed(1)} MB`,
+    );
+  }
+}
+
+/** 3. SSE per-event delivery delay (stream tool: 300 events, 3 ms apart). */
+async function sseDelivery(ctx: BenchContext): Promise<void> {
+  const { pool, benchUrl, sidecarBench } = ctx;
+  {
+    const added99: number[] = [];
+    const d99: number[] = [];
+    const direct = { pool: pool(benchUrl), name: "direct" };
+    const via = { pool: pool(sidecarBench.proxyUrl), name: "via" };
+    for (let r = 0; r < rounds; r++) {
+      const results = new Map<typeof direct, number[]>();
+      for (const t of rotated(r, [direct, via])) results.set(t, await streamEventDelays(t.pool, "/sse", 300, 3));
+      d99.push(percentile(results.get(direct) ?? [], 99));
+      added99.push(percentile(results.get(via) ?? [], 99) - percentile(results.get(direct) ?? [], 99));
+    }
+    say(
+      `SSE per-event delivery: direct p99 ${us(median(d99))}, added by sidecar p99 ${us(median(added99))} (target ≤ 2,000 µs)`,
+    );
+  }
+}
+
+/** 4. Saturation throughput with autocannon (10 connections). */
+async function saturation(ctx: BenchContext): Promise<void> {
+  const { sseDirect, sseVia, everything, benchUrl, sidecarEverything, sidecarBench } = ctx;
+  for (const [label, directUrl, viaUrl, directHeaders, viaHeaders] of [
+    [
+      "SSE tools/call on server-everything",
+      `${everything.url}/mcp`,
+      `${sidecarEverything.proxyUrl}/mcp`,
+      sseDirect.headers,
+      sseVia.headers,
+    ],
+    ["JSON tools/call on the SDK server", `${benchUrl}/json`, `${sidecarBench.proxyUrl}/json`, mcpHeaders, mcpHeaders],
+  ] as const) {
+    const ratios: number[] = [];
+    const rows = { direct: [] as autocannon.Result[], via: [] as autocannon.Result[] };
+    for (let r = 0; r < (quick ? 1 : 3); r++) {
+      let d: autocannon.Result | undefined;
+      let v: autocannon.Result | undefined;
+      for (const which of rotated<"direct" | "via">(r, ["direct", "via"])) {
+        const result = await saturate(
+          which === "direct" ? directUrl : viaUrl,
+          which === "direct" ? directHeaders : viaHeaders,
+          quick ? 3 : 5,
+        );
+        if (result.non2xx > 0 || result.errors > 0)
+          throw new Error(`${label} ${which}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+        if (which === "direct") d = result;
+        else v = result;
+        rows[which].push(result);
+      }
+      ratios.push((v?.requests.average ?? 0) / (d?.requests.average ?? 1));
+    }
+    const m = (rs: autocannon.Result[], f: (r: autocannon.Result) => number) => median(rs.map(f));
+    say(
+      `saturation ${label}: direct ${m(rows.direct, (r) => r.requests.average).toFixed(0)} req/s (p50 ${m(rows.direct, (r) => r.latency.p50)} ms, p99 ${m(rows.direct, (r) => r.latency.p99)} ms), via ${m(rows.via, (r) => r.requests.average).toFixed(0)} req/s (p50 ${m(rows.via, (r) => r.latency.p50)} ms, p99 ${m(rows.via, (r) => r.latency.p99)} ms); throughput ratio ${ratio(median(ratios))} (aim ≥ 85 %)`,
+    );
+  }
+}
+
+/** 5. Memory: steady RSS, then 500 open GET SSE streams held for a while. */
+async function memory(ctx: BenchContext): Promise<void> {
+  const { pool, sidecarEverything, bareEverything } = ctx;
+  {
+    const pid = sidecarEverything.child.pid ?? 0;
+    const steady = await procRss(pid);
+    const streamPool = pool(sidecarEverything.proxyUrl, 600);
+    const controllers: AbortController[] = [];
+    for (let i = 0; i < 500; i++) {
+      const session = await openSession(streamPool, "/mcp");
+      const controller = new AbortController();
+      const response = await streamPool.request({
+        method: "GET",
+        path: "/mcp",
+        headers: { accept: "text/event-stream", "mcp-session-id": session },
+        signal: controller.signal,
+      });
+      if (response.statusCode !== 200) throw new Error(`GET stream answered ${response.statusCode}`);
+      response.body.on("error", () => {});
+      response.body.resume();
+      controllers.push(controller);
+    }
+    const opened = await procRss(pid);
+    await new Promise((resolve) => setTimeout(resolve, quick ? 3_000 : 20_000));
+    const held = await procRss(pid);
+    for (const c of controllers) c.abort();
+    await new Promise((resolve) => setTimeout(resolve, 2_000));
+    const after = await procRss(pid);
+    say(
+      `sidecar RSS: steady ${steady.toFixed(1)} MB (target ≤ 120 MB; bare @fastify/http-proxy after the same load ${(await procRss(bareEverything.child.pid ?? 0)).toFixed(1)} MB); with 500 open SSE streams ${opened.toFixed(1)} MB, after holding them ${quick ? 3 : 20} s ${held.toFixed(1)} MB, after closing ${after.toFixed(1)} MB`,
+    );
+  }
+}
+
 async function main(): Promise<void> {
   const prometheusBinary = process.env.MCPSCOPE_PROMETHEUS ?? "/usr/bin/prometheus";
   // Upstreams: server-everything (sessions, SSE answers) and an SDK server answering JSON.
@@ -162,182 +364,25 @@ async function main(): Promise<void> {
     // Warm-up: JIT, connection pools, tool-name learning.
     for (const t of [sseDirect, sseVia, jsonDirect, jsonVia, jsonBare]) await sequentialLatencies(t, 200);
 
-    // 1. Unloaded added latency, one request at a time. For JSON, a third arm: the bare framework.
-    for (const [label, direct, via, bare] of [
-      ["tools/call, JSON answer (SDK server)", jsonDirect, jsonVia, jsonBare],
-      ["tools/call, SSE answer (server-everything)", sseDirect, sseVia, undefined],
-    ] as const) {
-      const added50: number[] = [];
-      const added99: number[] = [];
-      const bare50: number[] = [];
-      const bare99: number[] = [];
-      const d50: number[] = [];
-      const d99: number[] = [];
-      for (let r = 0; r < rounds; r++) {
-        const results = new Map<TimedTarget, number[]>();
-        for (const t of rotated(r, bare ? [direct, via, bare] : [direct, via])) {
-          results.set(t, await sequentialLatencies(t, 500));
-        }
-        const dl = results.get(direct) ?? [];
-        const vl = results.get(via) ?? [];
-        d50.push(percentile(dl, 50));
-        d99.push(percentile(dl, 99));
-        added50.push(percentile(vl, 50) - percentile(dl, 50));
-        added99.push(percentile(vl, 99) - percentile(dl, 99));
-        if (bare) {
-          const bl = results.get(bare) ?? [];
-          bare50.push(percentile(bl, 50) - percentile(dl, 50));
-          bare99.push(percentile(bl, 99) - percentile(dl, 99));
-        }
-      }
-      say(
-        `unloaded ${label}: direct p50 ${us(median(d50))} p99 ${us(median(d99))}; added by sidecar p50 ${us(median(added50))} (target ≤ 150 µs), p99 ${us(median(added99))} (target ≤ 500 µs)`,
-      );
-      if (bare) {
-        say(
-          `  same run, bare @fastify/http-proxy (no observer, no metrics) adds p50 ${us(median(bare50))}, p99 ${us(median(bare99))}: the sidecar's own share is p50 ${us(median(added50) - median(bare50))}; sidecar/bare added p50 ${(median(added50) / median(bare50)).toFixed(2)}× (goal ≤ 1.15×)`,
-        );
-      }
-    }
-
-    // 2. Fixed 1,000 req/s on server-everything (the faster upstream here); CPU per 1,000 req/s of the
-    // sidecar and, same rounds, of the bare @fastify/http-proxy (the framework's share).
-    {
-      const seconds = quick ? 2 : 4;
-      const bareSession = await openSession(pool(bareEverything.url), "/mcp");
-      const fixedDirect = { ...sseDirect, pool: pool(everything.url, 64) };
-      const fixedVia = { ...sseVia, pool: pool(sidecarEverything.proxyUrl, 64) };
-      const fixedBare: TimedTarget = {
-        ...sseDirect,
-        name: "sse via bare proxy",
-        pool: pool(bareEverything.url, 64),
-        headers: { ...mcpHeaders, "mcp-session-id": bareSession },
-      };
-      const p99 = { direct: [] as number[], via: [] as number[], bare: [] as number[] };
-      const cores = { via: [] as number[], bare: [] as number[] };
-      const pids = new Map([
-        [fixedVia, sidecarEverything.child.pid ?? 0],
-        [fixedBare, bareEverything.child.pid ?? 0],
-      ]);
-      for (let r = 0; r < rounds; r++) {
-        for (const t of rotated(r, [fixedDirect, fixedVia, fixedBare])) {
-          const pid = pids.get(t);
-          const cpuBefore = pid ? await procCpu(pid) : 0;
-          const started = performance.now();
-          const samples = await fixedRate(t, 1000, seconds);
-          const elapsedS = (performance.now() - started) / 1000;
-          const used = pid ? ((await procCpu(pid)) - cpuBefore) / elapsedS : 0;
-          if (t === fixedVia) {
-            p99.via.push(percentile(samples, 99));
-            cores.via.push(used);
-          } else if (t === fixedBare) {
-            p99.bare.push(percentile(samples, 99));
-            cores.bare.push(used);
-          } else p99.direct.push(percentile(samples, 99));
-        }
-      }
-      const added = p99.via.map((v, i) => v - (p99.direct[i] ?? 0));
-      const bareAdded = p99.bare.map((v, i) => v - (p99.direct[i] ?? 0));
-      say(
-        `fixed 1,000 req/s tools/call (server-everything): direct p99 ${us(median(p99.direct))}, via p99 ${us(median(p99.via))}, added p99 ${us(median(added))} (target ≤ 1,000 µs); sidecar CPU ${median(cores.via).toFixed(3)} core per 1,000 req/s (target ≤ 0.15)`,
-      );
-      say(
-        `  same rounds, bare @fastify/http-proxy: added p99 ${us(median(bareAdded))}, CPU ${median(cores.bare).toFixed(3)} core per 1,000 req/s`,
-      );
-      say(
-        `RSS (node ${sidecarNodeFlags.join(" ")}): sidecar idle ${idle.sidecar.toFixed(1)} MB (goal ≤ 90), after the 1,000 req/s rounds ${(await procRss(sidecarEverything.child.pid ?? 0)).toFixed(1)} MB (goal ≤ 110); bare @fastify/http-proxy idle ${idle.bare.toFixed(1)} MB, after ${(await procRss(bareEverything.child.pid ?? 0)).toFixed(1)} MB`,
-      );
-    }
-
-    // 3. SSE per-event delivery delay (stream tool: 300 events, 3 ms apart).
-    {
-      const added99: number[] = [];
-      const d99: number[] = [];
-      const direct = { pool: pool(benchUrl), name: "direct" };
-      const via = { pool: pool(sidecarBench.proxyUrl), name: "via" };
-      for (let r = 0; r < rounds; r++) {
-        const results = new Map<typeof direct, number[]>();
-        for (const t of rotated(r, [direct, via])) results.set(t, await streamEventDelays(t.pool, "/sse", 300, 3));
-        d99.push(percentile(results.get(direct) ?? [], 99));
-        added99.push(percentile(results.get(via) ?? [], 99) - percentile(results.get(direct) ?? [], 99));
-      }
-      say(
-        `SSE per-event delivery: direct p99 ${us(median(d99))}, added by sidecar p99 ${us(median(added99))} (target ≤ 2,000 µs)`,
-      );
-    }
-
-    // 4. Saturation throughput with autocannon (10 connections).
-    for (const [label, directUrl, viaUrl, directHeaders, viaHeaders] of [
-      [
-        "SSE tools/call on server-everything",
-        `${everything.url}/mcp`,
-        `${sidecarEverything.proxyUrl}/mcp`,
-        sseDirect.headers,
-        sseVia.headers,
-      ],
-      [
-        "JSON tools/call on the SDK server",
-        `${benchUrl}/json`,
-        `${sidecarBench.proxyUrl}/json`,
-        mcpHeaders,
-        mcpHeaders,
-      ],
-    ] as const) {
-      const ratios: number[] = [];
-      const rows = { direct: [] as autocannon.Result[], via: [] as autocannon.Result[] };
-      for (let r = 0; r < (quick ? 1 : 3); r++) {
-        let d: autocannon.Result | undefined;
-        let v: autocannon.Result | undefined;
-        for (const which of rotated<"direct" | "via">(r, ["direct", "via"])) {
-          const result = await saturate(
-            which === "direct" ? directUrl : viaUrl,
-            which === "direct" ? directHeaders : viaHeaders,
-            quick ? 3 : 5,
-          );
-          if (result.non2xx > 0 || result.errors > 0)
-            throw new Error(`${label} ${which}: ${result.non2xx} non-2xx, ${result.errors} errors`);
-          if (which === "direct") d = result;
-          else v = result;
-          rows[which].push(result);
-        }
-        ratios.push((v?.requests.average ?? 0) / (d?.requests.average ?? 1));
-      }
-      const m = (rs: autocannon.Result[], f: (r: autocannon.Result) => number) => median(rs.map(f));
-      say(
-        `saturation ${label}: direct ${m(rows.direct, (r) => r.requests.average).toFixed(0)} req/s (p50 ${m(rows.direct, (r) => r.latency.p50)} ms, p99 ${m(rows.direct, (r) => r.latency.p99)} ms), via ${m(rows.via, (r) => r.requests.average).toFixed(0)} req/s (p50 ${m(rows.via, (r) => r.latency.p50)} ms, p99 ${m(rows.via, (r) => r.latency.p99)} ms); throughput ratio ${ratio(median(ratios))} (aim ≥ 85 %)`,
-      );
-    }
-
-    // 5. Memory: steady RSS, then 500 open GET SSE streams held for a while.
-    {
-      const pid = sidecarEverything.child.pid ?? 0;
-      const steady = await procRss(pid);
-      const streamPool = pool(sidecarEverything.proxyUrl, 600);
-      const controllers: AbortController[] = [];
-      for (let i = 0; i < 500; i++) {
-        const session = await openSession(streamPool, "/mcp");
-        const controller = new AbortController();
-        const response = await streamPool.request({
-          method: "GET",
-          path: "/mcp",
-          headers: { accept: "text/event-stream", "mcp-session-id": session },
-          signal: controller.signal,
-        });
-        if (response.statusCode !== 200) throw new Error(`GET stream answered ${response.statusCode}`);
-        response.body.on("error", () => {});
-        response.body.resume();
-        controllers.push(controller);
-      }
-      const opened = await procRss(pid);
-      await new Promise((resolve) => setTimeout(resolve, quick ? 3_000 : 20_000));
-      const held = await procRss(pid);
-      for (const c of controllers) c.abort();
-      await new Promise((resolve) => setTimeout(resolve, 2_000));
-      const after = await procRss(pid);
-      say(
-        `sidecar RSS: steady ${steady.toFixed(1)} MB (target ≤ 120 MB; bare @fastify/http-proxy after the same load ${(await procRss(bareEverything.child.pid ?? 0)).toFixed(1)} MB); with 500 open SSE streams ${opened.toFixed(1)} MB, after holding them ${quick ? 3 : 20} s ${held.toFixed(1)} MB, after closing ${after.toFixed(1)} MB`,
-      );
-    }
+    const ctx: BenchContext = {
+      sseDirect,
+      sseVia,
+      jsonDirect,
+      jsonVia,
+      jsonBare,
+      pool,
+      idle,
+      everything,
+      benchUrl,
+      sidecarEverything,
+      sidecarBench,
+      bareEverything,
+    };
+    await unloadedLatency(ctx);
+    await fixedRate1000(ctx);
+    await sseDelivery(ctx);
+    await saturation(ctx);
+    await memory(ctx);
 
     const up = await instantQuery(prometheus.apiUrl, "sum(up)");
     say(`Prometheus scraped both sidecars throughout: sum(up) = ${up.series[0]?.value ?? "?"}`);

@@ -2,7 +2,12 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createMcpInstruments } from "../telemetry/instruments.js";
 import { SidecarErrorReason } from "../telemetry/semconv.js";
 import { inMemoryMetrics, pointsOf } from "../testing/in-memory-metrics.js";
-import { ExchangeObserver, type ObserverOptions } from "./exchange-observer.js";
+import {
+  ExchangeObserver,
+  type ExchangeStart,
+  type ObserverOptions,
+  type ResponseEnding,
+} from "./exchange-observer.js";
 
 const enc = (text: string) => new TextEncoder().encode(text);
 const json = (value: unknown) => enc(JSON.stringify(value));
@@ -51,6 +56,35 @@ function jsonExchange(
   });
   exchange.responseChunk(json(response));
   exchange.responseEnd();
+}
+
+/** Starts an exchange: a POST with a JSON-RPC body unless told otherwise. */
+function begin(observer: ExchangeObserver, body: unknown, start: Partial<ExchangeStart> = {}) {
+  return observer.begin({
+    httpMethod: "POST",
+    sessionId: undefined,
+    legacySessionId: undefined,
+    body: body === undefined ? undefined : json(body),
+    ...start,
+  });
+}
+
+/** One exchange answered as an SSE stream: each event in turn, then the end (as it ended). */
+function sseExchange(
+  observer: ExchangeObserver,
+  request: unknown,
+  events: unknown[],
+  options: { start?: Partial<ExchangeStart>; ending?: ResponseEnding; statusCode?: number } = {},
+) {
+  const exchange = begin(observer, request, options.start);
+  exchange.responseHead({
+    statusCode: options.statusCode ?? 200,
+    contentType: "text/event-stream",
+    sessionId: undefined,
+  });
+  for (const event of events) exchange.responseChunk(sse(event));
+  exchange.responseEnd(options.ending);
+  return exchange;
 }
 
 let shutdown: (() => Promise<void>) | undefined;
@@ -349,23 +383,9 @@ describe("ExchangeObserver", () => {
   it("records a request whose stream ended without an answer as no_response", async () => {
     const { metrics, observer } = setup();
     shutdown = metrics.shutdown;
-    const exchange = observer.begin({
-      httpMethod: "POST",
-      sessionId: "s",
-      legacySessionId: undefined,
-      body: json({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "tools/call",
-        params: { name: "t" },
-      }),
+    sseExchange(observer, { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "t" } }, [], {
+      start: { sessionId: "s" },
     });
-    exchange.responseHead({
-      statusCode: 200,
-      contentType: "text/event-stream",
-      sessionId: undefined,
-    });
-    exchange.responseEnd();
     const points = await metrics.collect();
     expect(pointsOf(points, "mcp_requests")).toEqual([
       {
@@ -617,5 +637,92 @@ describe("ExchangeObserver", () => {
         value: 1,
       },
     ]);
+  });
+
+  it("counts a subscriptions/listen stream once, as ok at its acknowledgement; closing it is no error", async () => {
+    const { metrics, observer, advance } = setup();
+    shutdown = metrics.shutdown;
+    const listen = { jsonrpc: "2.0", id: 7, method: "subscriptions/listen", params: { notifications: {} } };
+    const exchange = begin(observer, listen);
+    advance(3);
+    exchange.responseHead({ statusCode: 200, contentType: "text/event-stream", sessionId: undefined });
+    exchange.responseChunk(
+      sse({
+        jsonrpc: "2.0",
+        method: "notifications/subscriptions/acknowledged",
+        params: { notifications: {}, _meta: { "io.modelcontextprotocol/subscriptionId": 7 } },
+      }),
+    );
+    advance(60_000);
+    exchange.responseChunk(sse({ jsonrpc: "2.0", method: "notifications/tools/list_changed" }));
+    exchange.responseEnd("client_closed");
+    const points = await metrics.collect();
+    expect(pointsOf(points, "mcp_requests")).toEqual([
+      { attributes: { server_name: "weather", method: "subscriptions/listen", status: "ok" }, value: 1 },
+    ]);
+    // Time to the acknowledgement is the request's latency; the stream's life is a stream's.
+    expect(points.find((p) => p.name === "mcp_request_duration_seconds")).toMatchObject({ sum: 0.003 });
+    expect(points.find((p) => p.name === "mcp_stream_duration_seconds")).toMatchObject({
+      sum: 60,
+      attributes: { server_name: "weather", kind: "listen" },
+    });
+    expect(pointsOf(points, "mcp_sidecar_errors")).toEqual([]);
+  });
+
+  it("counts an input_required result as input_required, then the retried call as ok", async () => {
+    const { metrics, observer } = setup();
+    shutdown = metrics.shutdown;
+    const call = (id: number) => ({ jsonrpc: "2.0", id, method: "tools/call", params: { name: "confirm" } });
+    jsonExchange(observer, call(1), {
+      jsonrpc: "2.0",
+      id: 1,
+      result: { resultType: "input_required", inputRequests: {} },
+    });
+    jsonExchange(observer, call(2), { jsonrpc: "2.0", id: 2, result: { resultType: "complete", content: [] } });
+    expect(pointsOf(await metrics.collect(), "mcp_requests")).toEqual([
+      { attributes: { server_name: "weather", method: "tools/call", status: "input_required" }, value: 1 },
+      { attributes: { server_name: "weather", method: "tools/call", status: "ok" }, value: 1 },
+    ]);
+  });
+
+  it("tells a client that left (cancelled), an upstream that broke the stream and a 200 that is not JSON-RPC apart", async () => {
+    const { metrics, observer } = setup();
+    shutdown = metrics.shutdown;
+    const call = (id: number) => ({ jsonrpc: "2.0", id, method: "resources/read", params: { uri: "x" } });
+    sseExchange(observer, call(1), [], { ending: "client_closed" });
+    sseExchange(observer, call(2), [], { ending: "upstream_failed" });
+    const exchange = begin(observer, call(3));
+    exchange.responseHead({ statusCode: 200, contentType: "application/json", sessionId: undefined });
+    exchange.responseChunk(enc("<html>oops</html>"));
+    exchange.responseEnd();
+    begin(observer, call(4)).clientClosed();
+    const points = await metrics.collect();
+    expect(pointsOf(points, "mcp_requests")).toEqual([
+      { attributes: { server_name: "weather", method: "resources/read", status: "cancelled" }, value: 2 },
+      {
+        attributes: {
+          server_name: "weather",
+          method: "resources/read",
+          status: "error",
+          error_type: "invalid_response",
+        },
+        value: 1,
+      },
+      {
+        attributes: {
+          server_name: "weather",
+          method: "resources/read",
+          status: "error",
+          error_type: "upstream_broken",
+        },
+        value: 1,
+      },
+    ]);
+    expect(pointsOf(points, "mcp_sidecar_errors")).toEqual([
+      { attributes: { server_name: "weather", reason: "invalid_response" }, value: 1 },
+      { attributes: { server_name: "weather", reason: "upstream_broken" }, value: 1 },
+    ]);
+    // A cancelled request measured nothing about the server.
+    expect(points.find((p) => p.name === "mcp_request_duration_seconds")?.value).toBe(2);
   });
 });
