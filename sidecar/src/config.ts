@@ -9,6 +9,7 @@ import {
 } from "./contract.js";
 import { SidecarEnv as E } from "./env-names.js";
 import { ConfigError } from "./errors.js";
+import { tracingEnabled } from "./telemetry/trace-provider.js";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
 
@@ -85,6 +86,9 @@ const envSchema = z
     [E.otelMetricsEndpoint]: httpUrl.optional(),
     [E.otelExportIntervalMs]: integer(100, 3_600_000, 15_000),
     [E.otelResourceAttributes]: resourceAttributes,
+    [E.otelSdkDisabled]: z.string().optional(),
+    [E.otelTracesExporter]: z.string().optional(),
+    [E.otelTracesEndpoint]: httpUrl.optional(),
   })
   .superRefine((env, ctx) => {
     const hasUrl = env[E.upstreamUrl] !== undefined;
@@ -147,6 +151,13 @@ function toConfig(env: z.output<typeof envSchema>) {
       metricsUrl: env[E.otelMetricsEndpoint] ?? (otlpBase ? `${otlpBase.replace(/\/+$/, "")}/v1/metrics` : undefined),
       exportIntervalMs: env[E.otelExportIntervalMs],
       resourceAttributes: env[E.otelResourceAttributes],
+      /** One span per JSON-RPC request, exported by the OpenTelemetry SDK from the standard OTEL_* env. */
+      tracing: tracingEnabled({
+        OTEL_SDK_DISABLED: env[E.otelSdkDisabled],
+        OTEL_TRACES_EXPORTER: env[E.otelTracesExporter],
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlpBase,
+        OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env[E.otelTracesEndpoint],
+      }),
     },
   };
 }

@@ -27,4 +27,8 @@ export const SidecarEnv = {
   otelMetricsEndpoint: "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
   otelExportIntervalMs: "OTEL_METRIC_EXPORT_INTERVAL",
   otelResourceAttributes: "OTEL_RESOURCE_ATTRIBUTES",
+  /** Read to decide whether to trace; the OpenTelemetry SDK reads the rest of OTEL_* itself. */
+  otelSdkDisabled: "OTEL_SDK_DISABLED",
+  otelTracesExporter: "OTEL_TRACES_EXPORTER",
+  otelTracesEndpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
 } as const;

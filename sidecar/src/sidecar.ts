@@ -10,6 +10,8 @@ import type { StdioBridge } from "./stdio-bridge/bridge.js";
 import { createMcpInstruments } from "./telemetry/instruments.js";
 import { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
 import { SidecarErrorReason } from "./telemetry/semconv.js";
+import { createMcpTracer } from "./telemetry/spans.js";
+import { startTracing, type TracingPipeline } from "./telemetry/trace-provider.js";
 import { withoutCredentials } from "./upstream-label.js";
 import { sidecarVersion } from "./version.js";
 
@@ -43,10 +45,18 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     exportIntervalMs: config.otel.exportIntervalMs,
   });
   let bridge: StdioBridge | undefined;
+  let tracing: TracingPipeline | undefined;
   let app: FastifyInstance | undefined;
   let health: UpstreamHealth | undefined;
   try {
     await metrics.ready;
+    if (config.otel.tracing) {
+      tracing = await startTracing({
+        serviceName: config.otel.serviceName,
+        resourceAttributes: { ...config.otel.resourceAttributes, "mcp.server.name": config.serverName },
+        version: sidecarVersion,
+      });
+    }
     const instruments = createMcpInstruments(
       metrics.meterProvider.getMeter("mcpscope-sidecar", sidecarVersion),
       config.serverName,
@@ -61,6 +71,7 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       // A request answered 202 whose answer never came on its stream is given up like a time-out.
       acceptedTimeoutMs: config.upstream.timeoutMs,
       networkTransport: config.upstream.command === undefined ? "tcp" : "pipe",
+      tracer: tracing ? createMcpTracer(tracing.tracer, config.serverName) : undefined,
     });
 
     let upstreamUrl = config.upstream.url;
@@ -142,6 +153,7 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
         clearTimeout(force);
         await runningHealth.close();
         await bridge?.close();
+        await tracing?.shutdown();
         await metrics.shutdown();
         logger.info("mcpscope sidecar stopped");
       },
@@ -150,6 +162,7 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     await app?.close().catch(() => {});
     await health?.close().catch(() => {});
     await bridge?.close().catch(() => {});
+    await tracing?.shutdown().catch(() => {});
     await metrics.shutdown().catch(() => {});
     throw error;
   }

@@ -13,10 +13,12 @@ export interface RunningCollector extends RunningProcess {
   /** The Prometheus exporter's scrape URL. */
   metricsUrl: string;
   prometheusPort: number;
+  /** Everything the collector wrote so far (its logs, and what the debug exporter prints). */
+  output(): string;
 }
 
 /** Runs the real OpenTelemetry Collector built by e2e/tools/setup.sh on free loopback ports. */
-export async function startCollector(binary: string): Promise<RunningCollector> {
+export async function startCollector(binary: string, env: Record<string, string> = {}): Promise<RunningCollector> {
   const [otlpHttp, otlpGrpc, prometheusPort] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(binary, [`--config=${collectorConfigPath}`], {
     env: {
@@ -24,12 +26,17 @@ export async function startCollector(binary: string): Promise<RunningCollector> 
       OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${otlpHttp}`,
       OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${otlpGrpc}`,
       OTELCOL_PROMETHEUS_ENDPOINT: `127.0.0.1:${prometheusPort}`,
+      ...env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
+  let output = "";
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
   await waitForOutput(child, /Everything is ready/, 30_000, "otelcol");
-  child.stdout?.resume();
-  child.stderr?.resume();
   return {
     url: `http://127.0.0.1:${otlpHttp}`,
     port: otlpHttp,
@@ -37,6 +44,7 @@ export async function startCollector(binary: string): Promise<RunningCollector> 
     otlpHttpUrl: `http://127.0.0.1:${otlpHttp}`,
     metricsUrl: `http://127.0.0.1:${prometheusPort}/metrics`,
     prometheusPort,
+    output: () => output,
     stop: () => stopProcess(child),
   };
 }

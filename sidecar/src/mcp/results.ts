@@ -9,7 +9,14 @@ export type Outcome =
   | { status: "ok" }
   | { status: "input_required" }
   | { status: "cancelled" }
-  | { status: "error"; errorType: string /** the JSON-RPC code, for answers that carried one */; code?: number };
+  | {
+      status: "error";
+      errorType: string;
+      /** the JSON-RPC code, for answers that carried one */
+      code?: number;
+      /** the JSON-RPC error message (for span status only: never a metric label) */
+      message?: string;
+    };
 
 export const toolErrorType = "tool_error";
 export const ok: Outcome = { status: "ok" };
@@ -23,8 +30,8 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 /** How a response ends its request: a JSON-RPC error, a tool result with isError, input_required, or success. */
 export function outcomeOfResponse(response: Extract<JsonRpcMessage, { kind: "response" }>, method: string): Outcome {
   if (response.error) {
-    const { code } = response.error;
-    return { status: "error", errorType: errorTypeOfCode(code), code };
+    const { code, message } = response.error;
+    return { status: "error", errorType: errorTypeOfCode(code), code, message };
   }
   if (!isRecord(response.result)) return ok;
   if (response.result.resultType === "input_required") return inputRequired;

@@ -21,6 +21,7 @@ import {
 import { createSseObserver, type SseObserver } from "../mcp/sse.js";
 import type { McpInstruments, StreamKind } from "../telemetry/instruments.js";
 import { SidecarErrorReason } from "../telemetry/semconv.js";
+import type { McpTracer, TraceCarrier } from "../telemetry/spans.js";
 import { type PendingRequest, PendingRequests } from "./pending-requests.js";
 import { SessionTracker } from "./sessions.js";
 import { ToolNameRegistry } from "./tool-names.js";
@@ -43,6 +44,8 @@ export interface ObserverOptions {
   acceptedTimeoutMs?: number;
   /** network.transport of the hop to the server: "tcp", or "pipe" for a stdio server. */
   networkTransport?: "tcp" | "pipe";
+  /** Traces one span per JSON-RPC request when set (tracing on). */
+  tracer?: McpTracer | undefined;
 }
 
 export interface ExchangeStart {
@@ -53,6 +56,8 @@ export interface ExchangeStart {
   legacySessionId: string | undefined;
   /** MCP-Protocol-Version request header. */
   protocolVersion?: string | undefined;
+  /** W3C trace context of the HTTP request (traceparent, tracestate headers). */
+  traceContext?: TraceCarrier | undefined;
   body: Uint8Array | undefined;
 }
 
@@ -158,6 +163,7 @@ class ObserverCore {
   }
 
   record(entry: PendingRequest, outcome: Outcome, endedAt: number): void {
+    entry.span?.end(outcome);
     this.options.instruments.recordExchange({
       method: entry.method,
       toolName: entry.method === "tools/call" ? this.#toolNames.toolNameOrOther(entry.toolName) : undefined,
@@ -177,6 +183,29 @@ class ObserverCore {
     for (let i = 0; i < count; i++) {
       this.record({ method: invalidMethod, toolName: undefined, startedAt, protocolVersion: undefined }, outcome, now);
     }
+  }
+
+  /** A request's span: parent from its params._meta, else the HTTP headers, else a new trace. */
+  startSpan(
+    message: Extract<JsonRpcMessage, { kind: "request" }>,
+    method: string,
+    toolName: string | undefined,
+    protocolVersion: string | undefined,
+    start: ExchangeStart,
+  ) {
+    const tracer = this.options.tracer;
+    if (!tracer) return undefined;
+    const params = isRecord(message.params) ? message.params : {};
+    return tracer.startRequest({
+      method,
+      toolName: toolName === undefined ? undefined : this.#toolNames.toolNameOrOther(toolName),
+      promptName: message.method === "prompts/get" && typeof params.name === "string" ? params.name : undefined,
+      requestId: message.id,
+      sessionId: start.sessionId ?? start.legacySessionId,
+      protocolVersion,
+      networkTransport: this.options.networkTransport,
+      parents: [traceCarrierOf(params._meta), start.traceContext ?? {}],
+    });
   }
 
   learnTools(result: unknown): void {
@@ -249,11 +278,15 @@ class Exchange implements ObservedExchange {
         const key = PendingRequests.key(this.#scope, message.id);
         this.#requestKeys.push(key);
         if (message.method === listenMethod) this.#listenKeys.set(String(message.id), key);
+        const method = methodOrOther(message.method);
+        const toolName = message.method === "tools/call" ? toolNameOfCall(message.params) : undefined;
+        const protocolVersion = protocolVersionOrOther(this.#start.protocolVersion ?? protocolVersionOf(message));
         this.#core.addPending(key, {
-          method: methodOrOther(message.method),
-          toolName: message.method === "tools/call" ? toolNameOfCall(message.params) : undefined,
+          method,
+          toolName,
           startedAt: this.#startedAt,
-          protocolVersion: protocolVersionOrOther(this.#start.protocolVersion ?? protocolVersionOf(message)),
+          protocolVersion,
+          span: this.#core.startSpan(message, method, toolName, protocolVersion, this.#start),
         });
       } else if (message.kind === "notification") {
         this.#notifications.push(methodOrOther(message.method));
@@ -481,6 +514,14 @@ function protocolVersionOf(message: Extract<JsonRpcMessage, { kind: "request" }>
   const meta = message.params._meta;
   const version = isRecord(meta) ? meta["io.modelcontextprotocol/protocolVersion"] : undefined;
   return typeof version === "string" ? version : undefined;
+}
+
+function traceCarrierOf(meta: unknown): TraceCarrier {
+  if (!isRecord(meta)) return {};
+  return {
+    traceparent: typeof meta.traceparent === "string" ? meta.traceparent : undefined,
+    tracestate: typeof meta.tracestate === "string" ? meta.tracestate : undefined,
+  };
 }
 
 function subscriptionIdOf(params: unknown): string | undefined {

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import type { JsonRpcId } from "../mcp/jsonrpc.js";
+import type { RequestSpan } from "../telemetry/spans.js";
 
 export interface PendingRequest {
   method: string;
@@ -7,6 +8,8 @@ export interface PendingRequest {
   startedAt: number;
   /** mcp.protocol.version, already bounded. */
   protocolVersion: string | undefined;
+  /** The request's span, when tracing is on. */
+  span?: RequestSpan | undefined;
 }
 
 interface Entry {

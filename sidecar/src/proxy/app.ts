@@ -156,6 +156,10 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
         sessionId: header(request.headers["mcp-session-id"]),
         legacySessionId: legacySessionIdOf(request.url),
         protocolVersion: header(request.headers["mcp-protocol-version"]),
+        traceContext: {
+          traceparent: header(request.headers.traceparent),
+          tracestate: header(request.headers.tracestate),
+        },
         body,
       });
       // The upstream request ends when its client goes (any response kind, before or after its head)

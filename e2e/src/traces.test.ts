@@ -1,0 +1,230 @@
+import { everythingStdioCommand, type RunningProcess, startEverythingServer } from "@mcpscope/sidecar/testing";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { request } from "undici";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type RunningCollector, startCollector } from "./harness/otelcol.js";
+import { type SidecarProcess, startSidecarProcess } from "./harness/sidecar-process.js";
+
+// Spans from the sidecar, exported by the OpenTelemetry SDK (configured by the standard OTEL_* env)
+// to the real Collector (the project's own build, the chart's config file), read from what the
+// collector's debug exporter prints.
+
+// Sidecars run as their own processes: the OpenTelemetry SDK reads the process environment.
+type Sidecar = SidecarProcess;
+
+interface CollectedSpan {
+  traceId: string;
+  parentId: string;
+  name: string;
+  kind: string;
+  statusCode: string;
+  statusMessage: string;
+  attributes: Record<string, string>;
+}
+
+/** The spans in the debug exporter's detailed output (one "Span #n" block each). */
+function spansIn(output: string): CollectedSpan[] {
+  return output
+    .split(/\nSpan #\d+\n/)
+    .slice(1)
+    .map((block) => {
+      const field = (name: string) => new RegExp(`^\\s*${name}\\s*: (.*)$`, "m").exec(block)?.[1]?.trim() ?? "";
+      const attributes: Record<string, string> = {};
+      const attributeBlock =
+        block.split(/\nAttributes:\n/)[1]?.split(/\n(?:Span #|ScopeSpans|ResourceSpans|\S)/)[0] ?? "";
+      for (const match of attributeBlock.matchAll(/-> ([\w.]+): \w+\((.*)\)/g))
+        attributes[match[1] ?? ""] = match[2] ?? "";
+      return {
+        traceId: field("Trace ID"),
+        parentId: field("Parent ID"),
+        name: field("Name"),
+        kind: field("Kind"),
+        statusCode: field("Status code"),
+        statusMessage: field("Status message"),
+        attributes,
+      };
+    });
+}
+
+let collector: RunningCollector;
+let upstream: RunningProcess;
+let traced: Sidecar;
+let stdio: Sidecar;
+let untraced: Sidecar;
+
+const tracingEnv = () => ({
+  OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttpUrl,
+  OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+  OTEL_BSP_SCHEDULE_DELAY: "100",
+});
+
+beforeAll(async () => {
+  collector = await startCollector(inject("tools").OTELCOL, { OTELCOL_TRACES_VERBOSITY: "detailed" });
+  upstream = await startEverythingServer("streamableHttp");
+  traced = await startSidecarProcess({ ...tracingEnv(), MCP_UPSTREAM_URL: upstream.url, MCP_UPSTREAM_NAME: "weather" });
+  stdio = await startSidecarProcess({
+    ...tracingEnv(),
+    MCP_UPSTREAM_COMMAND: everythingStdioCommand(),
+    MCP_UPSTREAM_NAME: "notes-stdio",
+  });
+  untraced = await startSidecarProcess({
+    ...tracingEnv(),
+    OTEL_TRACES_EXPORTER: "none",
+    MCP_UPSTREAM_URL: upstream.url,
+    MCP_UPSTREAM_NAME: "untraced",
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await Promise.allSettled([traced?.stop(), stdio?.stop(), untraced?.stop()]);
+  await upstream?.stop();
+  await collector?.stop();
+});
+
+async function connect(base: string) {
+  const client = new Client({ name: "mcpscope-traces", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(`${base}/mcp`));
+  await client.connect(transport);
+  await client.listTools();
+  return { client, transport };
+}
+
+async function spansWhere(what: string, match: (s: CollectedSpan) => boolean, count = 1): Promise<CollectedSpan[]> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const found = spansIn(collector.output()).filter(match);
+    if (found.length >= count) return found;
+    if (Date.now() > deadline)
+      throw new Error(`no span for ${what} reached the collector:\n${collector.output().slice(-3000)}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
+const traceparent = (traceId: string, spanId: string) => `00-${traceId}-${spanId}-01`;
+
+describe("traces: one span per MCP request, joined to the caller's trace", { timeout: 60_000 }, () => {
+  it("continues the trace named in params._meta.traceparent, with the MCP attributes", async () => {
+    const { client, transport } = await connect(traced.proxyUrl);
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    await client.callTool({
+      name: "echo",
+      arguments: { message: "traced" },
+      _meta: { traceparent: traceparent(traceId, "00f067aa0ba902b7") },
+    });
+    await transport.terminateSession();
+    await client.close();
+    const [span] = await spansWhere("the traced tools/call", (s) => s.traceId === traceId);
+    expect(span).toMatchObject({
+      parentId: "00f067aa0ba902b7",
+      name: "tools/call echo",
+      kind: "Server",
+      statusCode: "Unset",
+    });
+    expect(span?.attributes).toMatchObject({
+      "mcp.method.name": "tools/call",
+      "gen_ai.tool.name": "echo",
+      "gen_ai.operation.name": "execute_tool",
+      server_name: "weather",
+      "mcp.protocol.version": expect.stringMatching(/^2025-/),
+      "network.transport": "tcp",
+      "mcp.session.id": expect.any(String),
+    });
+    expect(span?.attributes["jsonrpc.request.id"]).toMatch(/^\d+$/);
+    // Arguments and results are never recorded.
+    expect(JSON.stringify(span)).not.toContain("traced");
+  });
+
+  it("falls back to the HTTP traceparent header", async () => {
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    const response = await request(`${traced.proxyUrl}/mcp`, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        traceparent: traceparent(traceId, "b7ad6b7169203331"),
+      },
+      body: JSON.stringify({
+        jsonrpc: "2.0",
+        id: 1,
+        method: "initialize",
+        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+      }),
+    });
+    await response.body.text();
+    const [span] = await spansWhere("the initialize with an HTTP traceparent", (s) => s.traceId === traceId);
+    expect(span).toMatchObject({ parentId: "b7ad6b7169203331", name: "initialize" });
+  });
+
+  it("marks tool errors and server faults ERROR, and caller mistakes not", async () => {
+    const { client, transport } = await connect(traced.proxyUrl);
+    const failing = "11111111111111111111111111111111";
+    const mistake = "22222222222222222222222222222222";
+    await client.callTool({
+      name: "get-sum",
+      arguments: { a: "not a number", b: 2 },
+      _meta: { traceparent: traceparent(failing, "1111111111111111") },
+    });
+    // Unknown prompt: −32602, the caller's mistake. A tools/call without a name: −32603 from the server.
+    await client
+      .getPrompt({ name: "no-such-prompt", _meta: { traceparent: traceparent(mistake, "2222222222222222") } })
+      .catch(() => undefined);
+    const fault = "55555555555555555555555555555555";
+    await client
+      .request(
+        {
+          method: "tools/call",
+          params: { arguments: {}, _meta: { traceparent: traceparent(fault, "5555555555555555") } },
+        } as never,
+        CallToolResultSchema,
+      )
+      .catch(() => undefined);
+    await transport.terminateSession();
+    await client.close();
+    const [toolError] = await spansWhere("the failing tool call", (s) => s.traceId === failing);
+    expect(toolError).toMatchObject({ statusCode: "Error", attributes: { "error.type": "tool_error" } });
+    const [callerMistake] = await spansWhere("the unknown prompt", (s) => s.traceId === mistake);
+    expect(callerMistake).toMatchObject({ name: "prompts/get no-such-prompt", statusCode: "Unset" });
+    expect(callerMistake?.attributes).toMatchObject({
+      "rpc.response.status_code": "-32602",
+      "gen_ai.prompt.name": "no-such-prompt",
+    });
+    expect(callerMistake?.attributes["error.type"]).toBeUndefined();
+    const [serverFault] = await spansWhere("the server's internal error", (s) => s.traceId === fault);
+    expect(serverFault).toMatchObject({
+      statusCode: "Error",
+      attributes: { "error.type": "-32603", "rpc.response.status_code": "-32603" },
+    });
+  });
+
+  it("traces stdio servers too (command mode), with network.transport=pipe", async () => {
+    const { client, transport } = await connect(stdio.proxyUrl);
+    const traceId = "33333333333333333333333333333333";
+    await client.callTool({
+      name: "echo",
+      arguments: { message: "x" },
+      _meta: { traceparent: traceparent(traceId, "3333333333333333") },
+    });
+    await transport.terminateSession();
+    await client.close();
+    const [span] = await spansWhere("the stdio tool call", (s) => s.traceId === traceId);
+    expect(span?.attributes).toMatchObject({ "network.transport": "pipe", server_name: "notes-stdio" });
+  });
+
+  it("exports nothing with OTEL_TRACES_EXPORTER=none, and serves as before", async () => {
+    const { client, transport } = await connect(untraced.proxyUrl);
+    const traceId = "44444444444444444444444444444444";
+    const result = await client.callTool({
+      name: "echo",
+      arguments: { message: "quiet" },
+      _meta: { traceparent: traceparent(traceId, "4444444444444444") },
+    });
+    expect(result).toEqual({ content: [{ type: "text", text: "Echo: quiet" }] });
+    await transport.terminateSession();
+    await client.close();
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    expect(spansIn(collector.output()).filter((s) => s.traceId === traceId)).toEqual([]);
+    expect(spansIn(collector.output()).some((s) => s.attributes.server_name === "untraced")).toBe(false);
+  });
+});
