@@ -1,4 +1,11 @@
-import { AdmissionregistrationV1Api, CoreV1Api, type V1Container, type V1Pod } from "@kubernetes/client-node";
+import {
+  AdmissionregistrationV1Api,
+  CoreV1Api,
+  type V1Container,
+  type V1LimitRangeSpec,
+  type V1Pod,
+  type V1ResourceQuotaSpec,
+} from "@kubernetes/client-node";
 import { type AdmissionServer, buildWebhookConfiguration, startAdmissionServer } from "@mcpscope/operator/webhook";
 import { ensureWebhookCertificate } from "@mcpscope/operator/webhook-certificate";
 import { freePort } from "@mcpscope/sidecar/testing";
@@ -55,6 +62,10 @@ beforeAll(async () => {
     tls: certificate.serving,
     settings: { sidecarImage: "ghcr.io/mcpscope/sidecar:test", nativeSidecars: true },
     namespaceLabels: async (ns) => (await core.readNamespace({ name: ns })).metadata?.labels ?? {},
+    namespacePolicy: async (namespace) => ({
+      limitRanges: (await core.listNamespacedLimitRange({ namespace })).items,
+      quotas: (await core.listNamespacedResourceQuota({ namespace })).items,
+    }),
     logger: pino({ level: "silent" }),
   });
 }, 120_000);
@@ -62,6 +73,71 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.close();
   await cp?.stop();
+});
+
+describe("injection in namespaces with quotas and limit ranges: pods are admitted, never refused", () => {
+  const sidecarOf = (pod: V1Pod) =>
+    [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? [])].find((c) => c.name === "mcpscope-sidecar");
+  const withResources = (name: string, resources: object): V1Pod => {
+    const body = podBody(name, { "mcpscope.dev/inject": "true" });
+    for (const c of body.spec?.containers ?? []) c.resources = resources;
+    return body;
+  };
+  const namespace = async (name: string, object?: object) => {
+    await core.createNamespace({ body: { metadata: { name } } });
+    const deadline = Date.now() + 30_000;
+    while ((await core.listNamespacedServiceAccount({ namespace: name })).items.length === 0) {
+      if (Date.now() > deadline) throw new Error(`no default ServiceAccount in ${name}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    if (object && "hard" in object)
+      await core.createNamespacedResourceQuota({
+        namespace: name,
+        body: { metadata: { name: "q" }, spec: object as V1ResourceQuotaSpec },
+      });
+    else if (object)
+      await core.createNamespacedLimitRange({
+        namespace: name,
+        body: { metadata: { name: "limits" }, spec: object as V1LimitRangeSpec },
+      });
+  };
+
+  it("gives the sidecar the CPU limit a quota on limits.cpu demands", async () => {
+    await namespace("quota-cpu", { hard: { "limits.cpu": "4", "limits.memory": "4Gi" } });
+    const pod = await core.createNamespacedPod({
+      namespace: "quota-cpu",
+      body: withResources("app", { limits: { cpu: "200m", memory: "128Mi" } }),
+    });
+    expect(sidecarOf(pod)?.resources?.limits).toMatchObject({ cpu: "500m", memory: "256Mi" });
+  });
+
+  it("lowers the sidecar's memory limit to the LimitRange's max", async () => {
+    await namespace("small", { limits: [{ type: "Container", max: { memory: "128Mi" } }] });
+    const pod = await core.createNamespacedPod({
+      namespace: "small",
+      body: withResources("app", { limits: { memory: "64Mi" } }),
+    });
+    expect(sidecarOf(pod)?.resources?.limits?.memory).toBe("128Mi");
+  });
+
+  it("admits the pod without the sidecar when the LimitRange leaves it too little", async () => {
+    await namespace("tiny", { limits: [{ type: "Container", max: { memory: "32Mi" } }] });
+    const pod = await core.createNamespacedPod({
+      namespace: "tiny",
+      body: withResources("app", { limits: { memory: "32Mi" } }),
+    });
+    expect(sidecarOf(pod)).toBeUndefined();
+    expect(pod.metadata?.annotations?.["mcpscope.dev/injected"]).toBeUndefined();
+  });
+
+  it("admits the pod without the sidecar when the quota has room for the pod but not for the sidecar", async () => {
+    await namespace("tight", { hard: { "requests.memory": "100Mi" } });
+    const pod = await core.createNamespacedPod({
+      namespace: "tight",
+      body: withResources("app", { requests: { memory: "64Mi" } }),
+    });
+    expect(sidecarOf(pod)).toBeUndefined();
+  });
 });
 
 describe("the injection webhook behind a real kube-apiserver", () => {

@@ -53,6 +53,25 @@ const envSchema = z.object({
     ),
   NATIVE_SIDECARS: z.enum(["auto", "true", "false"], { error: "must be auto, true or false" }).default("auto"),
   OTLP_ENDPOINT: z.string().refine(isHttpUrl, httpUrlRule).optional(),
+  /** The injected sidecar's resources (JSON resource requirements; chart webhook.sidecarResources). */
+  SIDECAR_RESOURCES: z
+    .string()
+    .optional()
+    .transform((value, ctx) => {
+      if (value === undefined) return undefined;
+      try {
+        const parsed = JSON.parse(value) as { requests?: unknown; limits?: unknown };
+        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
+          return parsed as { requests?: Record<string, string>; limits?: Record<string, string> };
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({
+        code: "custom",
+        message: 'must be JSON resource requirements, e.g. {"requests":{"memory":"96Mi"}}',
+      });
+      return z.NEVER;
+    }),
   /** The admin's pod spec fields for every McpServer pod (JSON object; chart operator.mcpServerPodDefaults). */
   MCPSERVER_POD_DEFAULTS: z
     .string()

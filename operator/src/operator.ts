@@ -79,7 +79,19 @@ export async function startOperator(
       host: config.WEBHOOK_HOST,
       port: config.WEBHOOK_PORT,
       tls: await loadCertificate(),
-      settings: { sidecarImage: config.SIDECAR_IMAGE, otlpEndpoint: config.OTLP_ENDPOINT, nativeSidecars },
+      settings: {
+        sidecarImage: config.SIDECAR_IMAGE,
+        otlpEndpoint: config.OTLP_ENDPOINT,
+        nativeSidecars,
+        sidecarResources: config.SIDECAR_RESOURCES,
+      },
+      namespacePolicy: async (namespace) => {
+        const [limitRanges, quotas] = await Promise.all([
+          core.listNamespacedLimitRange({ namespace }),
+          core.listNamespacedResourceQuota({ namespace }),
+        ]);
+        return { limitRanges: limitRanges.items, quotas: quotas.items };
+      },
       namespaceLabels: cachedNamespaceLabels(core),
       onAdmission: (result) => instruments.admitted(result),
       onInjectionFailed: (pod: V1Pod, namespace: string, message: string) =>

@@ -18,6 +18,10 @@ export const Annotation = {
   transport: `${apiGroup}/transport`,
   sidecarPort: `${apiGroup}/sidecar-port`,
   metricsPort: `${apiGroup}/metrics-port`,
+  sidecarCpuRequest: `${apiGroup}/sidecar-cpu-request`,
+  sidecarMemoryRequest: `${apiGroup}/sidecar-memory-request`,
+  sidecarCpuLimit: `${apiGroup}/sidecar-cpu-limit`,
+  sidecarMemoryLimit: `${apiGroup}/sidecar-memory-limit`,
 } as const;
 
 /** Label keys set on everything the operator creates. */

@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import type { AdmissionResult } from "../telemetry/instruments.js";
 import { admissionResponse, readAdmissionReview } from "./admission-review.js";
 import { decideInjection, type InjectionSettings, injectionPatch, injectSidecar } from "./injection.js";
+import type { NamespaceResourcePolicy } from "./resource-fit.js";
 
 export interface AdmissionServerOptions {
   host: string;
@@ -15,6 +16,8 @@ export interface AdmissionServerOptions {
   /** Told when a pod asked for the sidecar but could not get it (an Event is recorded by the caller). */
   onInjectionFailed?: (pod: V1Pod, namespace: string, message: string) => void;
   onAdmission?: (result: AdmissionResult) => void;
+  /** The namespace's LimitRanges and ResourceQuotas, which the sidecar's resources must fit. */
+  namespacePolicy?: (namespace: string) => Promise<NamespaceResourcePolicy>;
   logger: Logger;
 }
 
@@ -75,10 +78,12 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     const decision = decideInjection(pod, labels);
     if (!decision.inject) {
       result("skipped");
+      if (decision.warning && !request.dryRun) options.onInjectionFailed?.(pod, namespace, decision.warning);
       return [200, admissionResponse(request.uid, undefined, decision.warning ? [decision.warning] : [])];
     }
     try {
-      const mutated = injectSidecar(pod, options.settings);
+      const policy = (await options.namespacePolicy?.(namespace)) ?? { limitRanges: [], quotas: [] };
+      const mutated = injectSidecar(pod, options.settings, policy);
       result("injected");
       return [200, admissionResponse(request.uid, injectionPatch(pod, mutated), [])];
     } catch (error) {

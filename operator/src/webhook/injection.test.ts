@@ -54,6 +54,7 @@ describe("readSidecarAnnotations", () => {
       transport: "streamable-http",
       sidecarPort: 4000,
       metricsPort: 9464,
+      resources: { requests: {}, limits: {} },
     });
   });
 
@@ -91,10 +92,34 @@ describe("injectSidecar and injectionPatch", () => {
     expect(mutated.spec?.containers.map((c) => c.name)).toEqual(["server", "mcpscope-sidecar"]);
   });
 
-  it("refuses when the sidecar's port is taken by the pod", () => {
+  it("refuses when the sidecar's port is taken by the pod or the two sidecar ports clash", () => {
     expect(() => injectSidecar(pod({ "mcpscope.dev/inject": "true" }, 4000), settings)).toThrow(
-      "port 4000 is already used by the pod",
+      "the server's port 4000 is the sidecar's; set mcpscope.dev/sidecar-port or mcpscope.dev/metrics-port",
     );
+    expect(() =>
+      injectSidecar(pod({ "mcpscope.dev/inject": "true", "mcpscope.dev/sidecar-port": "9464" }), settings),
+    ).toThrow("mcpscope.dev/sidecar-port and mcpscope.dev/metrics-port must differ, both are 9464");
+  });
+
+  it("keeps an app's own prometheus.io annotations, and takes the sidecar's resources from annotations", () => {
+    const mutated = injectSidecar(
+      pod({
+        "mcpscope.dev/inject": "true",
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": "8080",
+        "mcpscope.dev/sidecar-memory-limit": "192Mi",
+        "mcpscope.dev/sidecar-cpu-limit": "300m",
+      }),
+      settings,
+    );
+    expect(mutated.metadata?.annotations).toMatchObject({ "prometheus.io/port": "8080" });
+    const sidecar = [...(mutated.spec?.initContainers ?? []), ...(mutated.spec?.containers ?? [])].find(
+      (c) => c.name === "mcpscope-sidecar",
+    );
+    expect(sidecar?.resources?.limits).toEqual({ memory: "192Mi", cpu: "300m" });
+    expect(() =>
+      injectSidecar(pod({ "mcpscope.dev/inject": "true", "mcpscope.dev/sidecar-memory-limit": "lots" }), settings),
+    ).toThrow('mcpscope.dev/sidecar-memory-limit must be a quantity such as 100m or 128Mi, got "lots"');
   });
 
   it("produces a JSON patch that turns the original into the mutated pod", () => {

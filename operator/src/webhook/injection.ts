@@ -1,4 +1,4 @@
-import type { V1Container, V1Pod } from "@kubernetes/client-node";
+import type { V1Container, V1Pod, V1ResourceRequirements } from "@kubernetes/client-node";
 import {
   defaultMcpPath,
   serverNamePattern,
@@ -8,12 +8,20 @@ import {
 } from "@mcpscope/sidecar/constants";
 import jsonPatch, { type Operation } from "fast-json-patch";
 import { Annotation } from "../api/names.js";
-import { buildSidecarContainer, sidecarContainerName } from "../sidecar-spec/sidecar-container.js";
+import {
+  buildSidecarContainer,
+  defaultSidecarResources,
+  sidecarContainerName,
+} from "../sidecar-spec/sidecar-container.js";
+import { parseQuantity } from "./quantity.js";
+import { fitSidecarResources, type NamespaceResourcePolicy } from "./resource-fit.js";
 
 export const injectNamespaceLabel = Annotation.inject; // namespaces opt in with mcpscope.dev/inject=enabled
 
 export interface InjectionSettings {
   sidecarImage: string;
+  /** The sidecar's resources unless the pod's annotations say otherwise (chart webhook.sidecarResources). */
+  sidecarResources?: V1ResourceRequirements | undefined;
   otlpEndpoint?: string | undefined;
   /** initContainers with restartPolicy: Always (Kubernetes ≥ 1.29) instead of a regular container. */
   nativeSidecars: boolean;
@@ -53,6 +61,15 @@ export interface SidecarAnnotations {
   transport: UpstreamTransport;
   sidecarPort: number;
   metricsPort: number;
+  /** Set by the mcpscope.dev/sidecar-{cpu,memory}-{request,limit} annotations. */
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+}
+
+function quantityAnnotation(value: string | undefined, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (parseQuantity(value) === undefined)
+    throw new Error(`${name} must be a quantity such as 100m or 128Mi, got "${value}"`);
+  return value;
 }
 
 function port(value: string | undefined, name: string, fallback: number | undefined): number {
@@ -91,19 +108,57 @@ export function readSidecarAnnotations(pod: V1Pod): SidecarAnnotations {
   if (!serverNamePattern.test(serverName)) {
     throw new Error(`${Annotation.serverName} ${serverNameRule}, got "${serverName}"`);
   }
+  const upstreamPort = port(a[Annotation.upstreamPort], Annotation.upstreamPort, firstPort);
+  const sidecarPort = port(a[Annotation.sidecarPort], Annotation.sidecarPort, 4000);
+  const metricsPort = port(a[Annotation.metricsPort], Annotation.metricsPort, 9464);
+  if (sidecarPort === metricsPort)
+    throw new Error(`${Annotation.sidecarPort} and ${Annotation.metricsPort} must differ, both are ${sidecarPort}`);
+  if (upstreamPort === sidecarPort || upstreamPort === metricsPort)
+    throw new Error(
+      `the server's port ${upstreamPort} is the sidecar's; set ${Annotation.sidecarPort} or ${Annotation.metricsPort}`,
+    );
+  const pick = (entries: Array<[string, string | undefined]>) =>
+    Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== undefined));
   return {
-    upstreamPort: port(a[Annotation.upstreamPort], Annotation.upstreamPort, firstPort),
+    upstreamPort,
     upstreamPath: path,
     serverName,
     transport,
-    sidecarPort: port(a[Annotation.sidecarPort], Annotation.sidecarPort, 4000),
-    metricsPort: port(a[Annotation.metricsPort], Annotation.metricsPort, 9464),
+    sidecarPort,
+    metricsPort,
+    resources: {
+      requests: pick([
+        ["cpu", quantityAnnotation(a[Annotation.sidecarCpuRequest], Annotation.sidecarCpuRequest)],
+        ["memory", quantityAnnotation(a[Annotation.sidecarMemoryRequest], Annotation.sidecarMemoryRequest)],
+      ]),
+      limits: pick([
+        ["cpu", quantityAnnotation(a[Annotation.sidecarCpuLimit], Annotation.sidecarCpuLimit)],
+        ["memory", quantityAnnotation(a[Annotation.sidecarMemoryLimit], Annotation.sidecarMemoryLimit)],
+      ]),
+    },
   };
 }
 
-/** The pod with the sidecar added and marked injected. Pure: returns a new object. */
-export function injectSidecar(pod: V1Pod, settings: InjectionSettings): V1Pod {
+const noPolicy: NamespaceResourcePolicy = { limitRanges: [], quotas: [] };
+
+/**
+ * The pod with the sidecar added and marked injected, its resources fitted to the namespace's
+ * LimitRanges and ResourceQuotas. Throws (and the webhook then admits the pod untouched, with the
+ * reason as a warning) when the sidecar cannot fit or the annotations are wrong. Pure.
+ */
+export function injectSidecar(
+  pod: V1Pod,
+  settings: InjectionSettings,
+  policy: NamespaceResourcePolicy = noPolicy,
+): V1Pod {
   const params = readSidecarAnnotations(pod);
+  const base = settings.sidecarResources ?? defaultSidecarResources;
+  const wanted: V1ResourceRequirements = {
+    requests: { ...(base.requests as Record<string, string>), ...params.resources.requests },
+    limits: { ...(base.limits as Record<string, string>), ...params.resources.limits },
+  };
+  const fit = fitSidecarResources(pod, wanted, policy);
+  if (!fit.fits) throw new Error(fit.reason);
   const used = new Set((pod.spec?.containers ?? []).flatMap((c) => (c.ports ?? []).map((p) => p.containerPort)));
   for (const p of [params.sidecarPort, params.metricsPort]) {
     if (used.has(p))
@@ -120,16 +175,20 @@ export function injectSidecar(pod: V1Pod, settings: InjectionSettings): V1Pod {
     port: params.sidecarPort,
     metricsPort: params.metricsPort,
     otlpEndpoint: settings.otlpEndpoint,
+    resources: fit.resources,
   });
   const copy = structuredClone(pod) as V1Pod;
   copy.metadata ??= {};
-  copy.metadata.annotations = {
-    ...copy.metadata.annotations,
-    [Annotation.injected]: "true",
-    "prometheus.io/scrape": "true",
-    "prometheus.io/port": String(params.metricsPort),
-    "prometheus.io/path": "/metrics",
-  };
+  const own = copy.metadata.annotations ?? {};
+  // An app that already declares its own prometheus.io/* scrape keeps it.
+  const scrape: Record<string, string> = Object.keys(own).some((k) => k.startsWith("prometheus.io/"))
+    ? {}
+    : {
+        "prometheus.io/scrape": "true",
+        "prometheus.io/port": String(params.metricsPort),
+        "prometheus.io/path": "/metrics",
+      };
+  copy.metadata.annotations = { ...own, [Annotation.injected]: "true", ...scrape };
   copy.spec ??= { containers: [] };
   if (settings.nativeSidecars) {
     copy.spec.initContainers = [...(copy.spec.initContainers ?? []), { ...sidecar, restartPolicy: "Always" }];
