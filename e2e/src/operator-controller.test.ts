@@ -183,6 +183,38 @@ spec:
     expect(controller.synced()).toBe(true);
   });
 
+  it("keeps McpServers a.b and a-b apart: each its own Deployment and Service, deleting one leaves the other's", async () => {
+    for (const name of ["a.b", "a-b", `long-${"x".repeat(240)}`]) {
+      await apply(`apiVersion: mcpscope.dev/v1alpha1
+kind: McpServer
+metadata: { name: "${name}", namespace: default }
+spec:
+  server: { image: "node:24-slim", port: 3001 }
+`);
+    }
+    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+    const owners = async () =>
+      Object.fromEntries(
+        (
+          await core.listNamespacedService({
+            namespace: "default",
+            labelSelector: "app.kubernetes.io/managed-by=mcpscope",
+          })
+        ).items.map((svc) => [svc.metadata?.name ?? "", svc.metadata?.ownerReferences?.[0]?.name ?? ""]),
+      );
+    const ours = ["a.b", "a-b", `long-${"x".repeat(240)}`];
+    await expect
+      .poll(async () => Object.values(await owners()).filter((o) => ours.includes(o)).length, { timeout: 15_000 })
+      .toBe(3);
+    const byOwner = Object.fromEntries(Object.entries(await owners()).map(([svc, owner]) => [owner, svc]));
+    expect(byOwner["a-b"]).toBe("a-b");
+    expect(byOwner["a.b"]).toMatch(/^a-b-[0-9a-f]{10}$/);
+    expect(byOwner[`long-${"x".repeat(240)}`]?.length).toBeLessThanOrEqual(63);
+    expect((await kubectl(["delete", "mcps", "a-b", "--wait=true"])).code).toBe(0);
+    await expect.poll(async () => Object.values(await owners()).includes("a-b"), { timeout: 30_000 }).toBe(false);
+    expect(Object.values(await owners())).toContain("a.b");
+  });
+
   it("lets the garbage collector remove the Deployment and Service when the McpServer is deleted", async () => {
     expect((await kubectl(["delete", "mcps", "weather", "--wait=true"])).code).toBe(0);
     const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);

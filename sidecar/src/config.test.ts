@@ -33,6 +33,8 @@ describe("loadConfig", () => {
       metricsUrl: undefined,
       exportIntervalMs: 15_000,
       resourceAttributes: {},
+      // No OTLP endpoint, no traces.
+      tracing: false,
     });
     expect(config.limits.maxBodyBytes).toBe(4 * 1024 * 1024);
     expect(config.logLevel).toBe("info");

@@ -11,7 +11,7 @@ import { defaultMcpPath, stdioBridgeMcpPath, type UpstreamTransport } from "@mcp
 import type { McpServerSpec } from "../api/mcpserver.js";
 import { groupVersion, kind, Label } from "../api/names.js";
 import { buildSidecarContainer } from "../sidecar-spec/sidecar-container.js";
-import { dnsSafeName, shellJoin } from "./names.js";
+import { objectNameFor, shellJoin } from "./names.js";
 
 export interface McpServerObject {
   apiVersion: string;
@@ -81,9 +81,10 @@ function ownerReference(mcp: McpServerObject): V1OwnerReference {
 /** What the cluster should hold for one McpServer: a Deployment (server + sidecar) and a Service. Pure. */
 export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefaults): DesiredObjects {
   const { spec, metadata } = mcp;
-  const name = dnsSafeName(metadata.name);
+  const name = objectNameFor(metadata.name);
   const serverName = spec.serverName ?? metadata.name;
-  const labels = { ...selectorLabels(metadata.name), [Label.managedBy]: "mcpscope" };
+  // Label values are limited as names are: every name and label derives from one function.
+  const labels = { ...selectorLabels(name), [Label.managedBy]: "mcpscope" };
   const meta = { name, namespace: metadata.namespace, labels, ownerReferences: [ownerReference(mcp)] };
   const { server, sidecar } = spec;
   // stdio servers are served by the sidecar's bridge as Streamable HTTP.
@@ -163,7 +164,7 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
     metadata: meta,
     spec: {
       replicas: spec.replicas,
-      selector: { matchLabels: selectorLabels(metadata.name) },
+      selector: { matchLabels: selectorLabels(name) },
       template: {
         metadata: {
           labels: { ...overrides?.metadata?.labels, ...labels },
@@ -183,7 +184,7 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
     kind: "Service",
     metadata: meta,
     spec: {
-      selector: selectorLabels(metadata.name),
+      selector: selectorLabels(name),
       ports: [
         { name: "mcp", port: sidecar.port, targetPort: "mcp", protocol: "TCP" },
         { name: "metrics", port: sidecar.metricsPort, targetPort: "metrics", protocol: "TCP" },

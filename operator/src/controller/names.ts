@@ -1,17 +1,25 @@
 import { createHash } from "node:crypto";
 
+const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const maxLabel = 63;
+
 /**
- * A DNS-1123 label of at most `max` characters; longer names keep a readable prefix and gain a short
- * hash so two long names never collide (the opentelemetry-operator's naming rule).
+ * The Deployment and Service name (and the instance label value) for an McpServer. Total over every
+ * valid McpServer name (DNS-1123 subdomains up to 253 characters, dots and leading digits included)
+ * and injective: a name that already is a DNS-1035 label stays as it is; any other keeps a readable
+ * prefix and gains a hash of the whole name, so "a.b" and "a-b", or two long names sharing a prefix,
+ * never meet in one object (and a second McpServer never takes over the first's Service). Pure.
  */
-export function dnsSafeName(name: string, max = 63): string {
-  const cleaned = name
+export function objectNameFor(mcpServerName: string): string {
+  if (mcpServerName.length <= maxLabel && dns1035Label.test(mcpServerName)) return mcpServerName;
+  const hash = createHash("sha256").update(mcpServerName).digest("hex").slice(0, 10);
+  const readable = mcpServerName
     .toLowerCase()
-    .replace(/[^a-z0-9-]/g, "-")
-    .replace(/^-+|-+$/g, "");
-  if (cleaned.length <= max) return cleaned;
-  const hash = createHash("sha256").update(name).digest("hex").slice(0, 8);
-  return `${cleaned.slice(0, max - 9).replace(/-+$/, "")}-${hash}`;
+    .replace(/[^a-z0-9-]+/g, "-")
+    .replace(/^[^a-z]+/, "")
+    .slice(0, maxLabel - hash.length - 1)
+    .replace(/-+$/, "");
+  return `${readable || "mcp"}-${hash}`;
 }
 
 /** Quotes words for /bin/sh -c, so a command array survives as a command line. */

@@ -24,6 +24,7 @@ describe("outcomeOfResponse", () => {
       status: "error",
       errorType: "invalid_params",
       code: -32602,
+      message: "x",
     });
   });
 

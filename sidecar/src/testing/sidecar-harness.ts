@@ -12,6 +12,9 @@ export async function startTestSidecar(env: Record<string, string>): Promise<Run
     PORT: String(await freePort()),
     METRICS_PORT: String(await freePort()),
     MCP_SHUTDOWN_GRACE_MS: "1000",
+    // The OpenTelemetry SDK reads the process environment, not this one: in-process sidecars do not
+    // trace (e2e/src/traces.test.ts runs sidecar processes for that).
+    OTEL_TRACES_EXPORTER: "none",
     ...env,
   });
   const childEnv = Object.fromEntries(
