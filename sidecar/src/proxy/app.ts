@@ -85,7 +85,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
       const { statusCode, message } = refusalOfClientError(error.code);
       const answer = answerForRefusedRequest(statusCode, message);
       observer.rejected(answer.reason, answer.errorType);
-      logger.warn({ err: error, code: error.code }, "request refused by the HTTP parser");
+      logger.warn({ err: error, code: answer.code, cause: error.code }, "request refused by the HTTP parser");
       if (socket.writable) {
         socket.write(
           `HTTP/1.1 ${statusCode} ${STATUS_CODES[statusCode]}\r\nContent-Length: ${Buffer.byteLength(answer.body)}\r\n` +
@@ -104,7 +104,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
     const statusCode = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     const answer = answerForRefusedRequest(statusCode, `mcpscope: ${error.message}`);
     observer.rejected(answer.reason, answer.errorType);
-    request.log.warn({ err: error, url: request.url }, "request refused by the sidecar");
+    request.log.warn({ err: error, url: request.url, code: answer.code }, "request refused by the sidecar");
     sendAnswer(reply, answer);
   });
 
@@ -231,7 +231,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
           }
           const answer = answerForUpstreamFailure(error, options.upstreamLabel, body);
           exchange.answeredBySidecar(answer.statusCode, answer.reason, answer.errorType);
-          request.log.warn({ err: error, url: request.url }, "upstream failed");
+          request.log.warn({ err: error, url: request.url, code: answer.code }, "upstream failed");
           sendAnswer(errorReply as FastifyReply, answer);
         },
       } as Parameters<FastifyReply["from"]>[1]);

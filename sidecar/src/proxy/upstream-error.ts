@@ -5,6 +5,8 @@ import { SidecarErrorReason } from "../telemetry/semconv.js";
 
 export interface SidecarAnswer {
   statusCode: number;
+  /** The error registry's code: in the answer's error.data.code and on the log line. */
+  code: SidecarErrorCode;
   reason: SidecarErrorReason;
   /** error.type recorded for the exchange. */
   errorType: string;
@@ -67,6 +69,7 @@ export function answerForUpstreamFailure(
   const sidecarCode = timedOut ? SidecarErrorCode.upstreamTimeout : SidecarErrorCode.upstreamUnreachable;
   return {
     statusCode: timedOut ? 504 : 502,
+    code: sidecarCode,
     reason: timedOut ? SidecarErrorReason.upstreamTimeout : SidecarErrorReason.upstreamUnreachable,
     errorType: timedOut ? SidecarErrorReason.upstreamTimeout : SidecarErrorReason.upstreamUnreachable,
     body: jsonRpcErrorBody(requestBody, wireCode, message, code, sidecarCode),
@@ -88,6 +91,7 @@ export function answerForRefusedRequest(statusCode: number, message: string): Si
           : [SidecarErrorReason.badRequest, SidecarErrorCode.badRequest];
   return {
     statusCode,
+    code: sidecarCode,
     reason,
     errorType: reason,
     body: JSON.stringify({
