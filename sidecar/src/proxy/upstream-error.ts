@@ -15,7 +15,7 @@ export interface SidecarAnswer {
 
 /** The client went away before its exchange ended: the upstream request is aborted with this. */
 export class ClientGoneError extends Error {
-  readonly code = "MCPSCOPE_CLIENT_CLOSED";
+  readonly code = SidecarErrorCode.clientClosed;
   constructor() {
     super("mcpscope: the client closed its connection");
     this.name = "ClientGoneError";
