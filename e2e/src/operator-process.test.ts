@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { request as httpsRequest } from "node:https";
+import { connect as tlsConnect } from "node:tls";
 import { fileURLToPath } from "node:url";
 import {
   AdmissionregistrationV1Api,
@@ -33,7 +34,7 @@ const kubectl = kubectlWith(
   () => cp.kubeconfigPath,
 );
 
-async function startOperatorProcess(name: string) {
+async function startOperatorProcess(name: string, extraEnv: Record<string, string> = {}) {
   const [healthPort, metricsPort, webhookPort] = [await freePort(), await freePort(), await freePort()];
   const child = spawn(process.execPath, [operatorMain], {
     env: {
@@ -48,6 +49,7 @@ async function startOperatorProcess(name: string) {
       HEALTH_PORT: String(healthPort),
       METRICS_PORT: String(metricsPort),
       LOG_LEVEL: "warn",
+      ...extraEnv,
     },
     stdio: ["ignore", "inherit", "inherit"],
   });
@@ -194,5 +196,49 @@ describe("two operator processes with least-privilege RBAC", () => {
     });
     expect(answer.status).toBe(400);
     expect(JSON.parse(answer.body).error).toMatch(/^not an admission.k8s.io\/v1 AdmissionReview: /);
+  });
+
+  it("recreates a deleted webhook Secret, and every replica serves the certificate of the new caBundle within seconds", async () => {
+    const replicas = [
+      await startOperatorProcess("operator-c", { WEBHOOK_CERT_CHECK_SECONDS: "1" }),
+      await startOperatorProcess("operator-d", { WEBHOOK_CERT_CHECK_SECONDS: "1" }),
+    ];
+    const admin = cp.adminKubeConfig();
+    const core = admin.makeApiClient(CoreV1Api);
+    const caOf = async () =>
+      Buffer.from(
+        (await core.readNamespacedSecret({ name: "mcpscope-webhook-tls", namespace: "mcpscope-system" })).data?.[
+          "ca.crt"
+        ] ?? "",
+        "base64",
+      ).toString();
+    const before = await caOf();
+    await core.deleteNamespacedSecret({ name: "mcpscope-webhook-tls", namespace: "mcpscope-system" });
+    await expect.poll(() => caOf().catch(() => ""), { timeout: 15_000 }).toMatch(/BEGIN CERTIFICATE/);
+    const after = await caOf();
+    expect(after).not.toBe(before);
+    const bundle = async () =>
+      Buffer.from(
+        (
+          await admin
+            .makeApiClient(AdmissionregistrationV1Api)
+            .readMutatingWebhookConfiguration({ name: "mcpscope-webhook" })
+        ).webhooks?.[0]?.clientConfig.caBundle ?? "",
+        "base64",
+      ).toString();
+    await expect.poll(bundle, { timeout: 15_000 }).toBe(after);
+    // Each replica's webhook now verifies against the new CA (a TLS handshake that trusts only it).
+    const verifies = (port: number) =>
+      new Promise<boolean>((resolve) => {
+        const socket = tlsConnect({ host: "127.0.0.1", port, ca: after, servername: "127.0.0.1" }, () => {
+          socket.end();
+          resolve(true);
+        });
+        socket.on("error", () => resolve(false));
+      });
+    for (const replica of replicas) {
+      await expect.poll(() => verifies(replica.webhookPort), { timeout: 15_000 }).toBe(true);
+      expect((await fetch(`http://127.0.0.1:${replica.healthPort}/readyz`)).status).toBe(200);
+    }
   });
 });

@@ -40,6 +40,18 @@ const envSchema = z.object({
     .enum(["self-managed", "cert-manager"], { error: "must be self-managed or cert-manager" })
     .default("self-managed"),
   WEBHOOK_CERT_DIR: z.string().min(1).default("/tmp/k8s-webhook-server/serving-certs"),
+  /**
+   * How often every replica re-reads the webhook certificate (the Secret, or cert-manager's files) and
+   * the caBundle: a deleted Secret is recreated, and after a renewal by one replica the others serve
+   * the matching certificate within this time.
+   */
+  WEBHOOK_CERT_CHECK_SECONDS: z
+    .string()
+    .regex(/^\d+$/, "must be a whole number of seconds")
+    .transform(Number)
+    .pipe(z.number().min(1, "must be at least 1").max(3600, "must be at most 3600"))
+    .optional()
+    .transform((v) => v ?? 10),
   WEBHOOK_EXTRA_IPS: z
     .string()
     .optional()

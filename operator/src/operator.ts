@@ -21,8 +21,6 @@ export interface RunningOperator {
   stop(): Promise<void>;
 }
 
-const certificateCheckMs = 12 * 3_600_000;
-
 /** Native sidecars (initContainers with restartPolicy Always) are on by default from Kubernetes 1.29. */
 async function supportsNativeSidecars(kc: KubeConfig, setting: OperatorConfig["NATIVE_SIDECARS"]): Promise<boolean> {
   if (setting !== "auto") return setting === "true";
@@ -54,6 +52,8 @@ export async function startOperator(
   const core = kubeConfig.makeApiClient(CoreV1Api);
   let webhook: AdmissionServer | undefined;
   let certificateTimer: NodeJS.Timeout | undefined;
+  /** The last certificate check succeeded: the served certificate is the current one. */
+  let certificateCurrent = !config.WEBHOOK_ENABLED;
   if (config.WEBHOOK_ENABLED) {
     const serviceHost = `${config.WEBHOOK_SERVICE_NAME}.${config.OPERATOR_NAMESPACE}.svc`;
     const loadCertificate = async () => {
@@ -98,12 +98,19 @@ export async function startOperator(
         void recordWarning(core, injectionFailureEvent(pod, namespace, message), logger),
       logger,
     });
+    certificateCurrent = true;
     certificateTimer = setInterval(() => {
       loadCertificate().then(
-        (tls) => webhook?.setCertificate(tls),
-        (error: unknown) => logger.error({ err: error }, "webhook certificate renewal failed"),
+        (tls) => {
+          webhook?.setCertificate(tls);
+          certificateCurrent = true;
+        },
+        (error: unknown) => {
+          certificateCurrent = false;
+          logger.error({ err: error }, "webhook certificate check failed; not ready until it succeeds");
+        },
       );
-    }, certificateCheckMs);
+    }, config.WEBHOOK_CERT_CHECK_SECONDS * 1000);
     certificateTimer.unref();
   }
 
@@ -143,8 +150,10 @@ export async function startOperator(
   }
 
   // Ready: the webhook serves (every replica); the leader's controller has listed its informers.
-  const health = await startHealthServer("0.0.0.0", config.HEALTH_PORT, () =>
-    controller ? controller.synced() : true,
+  const health = await startHealthServer(
+    "0.0.0.0",
+    config.HEALTH_PORT,
+    () => certificateCurrent && (controller ? controller.synced() : true),
   );
   logger.info(
     { identity: config.identity, webhookPort: webhook?.port, leaderElection: config.LEADER_ELECTION },

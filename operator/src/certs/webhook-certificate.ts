@@ -58,6 +58,7 @@ const decode = (secret: V1Secret | undefined, key: string) => {
 export async function ensureWebhookCertificate(
   kubeConfig: KubeConfig,
   options: WebhookCertificateOptions,
+  attempt = 0,
 ): Promise<WebhookCertificate> {
   const core = kubeConfig.makeApiClient(CoreV1Api);
   const now = options.now?.() ?? new Date();
@@ -115,14 +116,21 @@ export async function ensureWebhookCertificate(
         "tls.key": b64(serving.keyPem),
       },
     };
-    if (existing) {
-      await core.replaceNamespacedSecret({
-        name: options.secretName,
-        namespace: options.namespace,
-        body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } },
-      });
-    } else {
-      await core.createNamespacedSecret({ namespace: options.namespace, body });
+    try {
+      if (existing) {
+        await core.replaceNamespacedSecret({
+          name: options.secretName,
+          namespace: options.namespace,
+          body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata?.resourceVersion } },
+        });
+      } else {
+        await core.createNamespacedSecret({ namespace: options.namespace, body });
+      }
+    } catch (error) {
+      // Another replica wrote the Secret first (409: created, or changed since read): adopt its certificate.
+      if ((error as { code?: number }).code === 409 && attempt < 3)
+        return ensureWebhookCertificate(kubeConfig, options, attempt + 1);
+      throw error;
     }
   }
   await ensureCaBundle(kubeConfig, options.webhookConfigurationName, ca.certPem);
