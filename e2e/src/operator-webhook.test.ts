@@ -130,6 +130,13 @@ describe("injection in namespaces with quotas and limit ranges: pods are admitte
     expect(pod.metadata?.annotations?.["mcpscope.dev/injected"]).toBeUndefined();
   });
 
+  it("admits the pod without the sidecar when the sidecar's annotations would push it over 256 KiB", async () => {
+    // 262,144 bytes is the API server's limit on keys and values together: this pod is just under it.
+    const body = podBody("annotated-full", { "mcpscope.dev/inject": "true", big: "x".repeat(262_144 - 70) });
+    const pod = await core.createNamespacedPod({ namespace: "default", body });
+    expect(sidecarOf(pod)).toBeUndefined();
+  });
+
   it("admits the pod without the sidecar when the quota has room for the pod but not for the sidecar", async () => {
     await namespace("tight", { hard: { "requests.memory": "100Mi" } });
     const pod = await core.createNamespacedPod({

@@ -3,7 +3,7 @@ import type { Condition, McpServerStatus } from "../api/mcpserver.js";
 
 export type Outcome =
   | { kind: "applied"; deployment: V1Deployment; serverName: string; url: string }
-  | { kind: "failed"; reason: "InvalidSpec" | "ApplyFailed"; message: string };
+  | { kind: "failed"; reason: "InvalidSpec" | "ApplyFailed" | "ApplyError"; message: string };
 
 /** Sets a condition, keeping lastTransitionTime when its status did not change (Kubernetes convention). */
 export function setCondition(

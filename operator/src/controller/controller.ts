@@ -22,6 +22,8 @@ export interface ControllerOptions {
   defaults: OperatorDefaults;
   logger: Logger;
   workers?: number;
+  /** How often every McpServer is reconciled again, events or not (default 10 minutes). */
+  resyncMs?: number;
   /** Called after each reconcile, for the operator's own metrics. */
   onReconciled?: (result: "ok" | "error", seconds: number) => void;
 }
@@ -85,30 +87,39 @@ export async function startController(options: ControllerOptions): Promise<Runni
     logger,
   });
 
-  for (const verb of ["add", "update", "delete"] as const) {
-    mcpInformer.on(verb, (o) => queue.add(keyOf(o)));
-    // Drift: someone edited or deleted a managed Deployment or Service; reconcile its owner.
-    for (const owned of [deploymentInformer, serviceInformer] as Array<Informer<KubernetesObject>>) {
-      owned.on(verb, (o) => {
-        const key = ownerKey(o);
-        if (key) queue.add(key);
-      });
-    }
-  }
-
   let stopped = false;
   const listed = new Set<string>();
+  // What an informer's first list brings (everything, e.g. on leader failover) waits behind new work.
+  const enqueue = (informer: string, key: string) => (listed.has(informer) ? queue.add(key) : queue.addBackground(key));
+  for (const verb of ["add", "update", "delete"] as const) {
+    mcpInformer.on(verb, (o) => enqueue("mcpservers", keyOf(o)));
+    // Drift: someone edited or deleted a managed Deployment or Service; reconcile its owner.
+    const owner = (informer: string) => (o: KubernetesObject) => {
+      const key = ownerKey(o);
+      if (key) enqueue(informer, key);
+    };
+    deploymentInformer.on(verb, owner("deployments"));
+    serviceInformer.on(verb, owner("services"));
+  }
+  // client-node emits "connect" before it lists, and start() resolves even when the list failed (it
+  // emits "error" instead): an informer counts as listed once a start() ends with no error.
+  const failed = new Set<string>();
+  const startListing = async <T extends KubernetesObject>(name: string, informer: Informer<T>) => {
+    failed.delete(name);
+    await informer.start().catch(() => failed.add(name));
+    if (!failed.has(name) && !stopped) listed.add(name);
+  };
   const supervise = <T extends KubernetesObject>(name: string, informer: Informer<T>) => {
     let delayMs = 500;
     informer.on("connect", () => {
-      listed.add(name);
       delayMs = 500;
     });
     informer.on("error", (error) => {
+      failed.add(name);
       if (stopped) return;
       logger.warn({ err: error, informer: name, retryInMs: delayMs }, "informer stopped; restarting");
       setTimeout(() => {
-        if (!stopped) informer.start().catch(() => {});
+        if (!stopped) void startListing(name, informer);
       }, delayMs).unref();
       delayMs = Math.min(delayMs * 2, 30_000);
     });
@@ -116,7 +127,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
   supervise("mcpservers", mcpInformer);
   supervise("deployments", deploymentInformer);
   supervise("services", serviceInformer);
-  await Promise.all([mcpInformer.start(), deploymentInformer.start(), serviceInformer.start()]);
+  await Promise.all([
+    startListing("mcpservers", mcpInformer),
+    startListing("deployments", deploymentInformer),
+    startListing("services", serviceInformer),
+  ]);
 
   const worker = async () => {
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
@@ -135,12 +150,18 @@ export async function startController(options: ControllerOptions): Promise<Runni
     }
   };
   const workers = Array.from({ length: options.workers ?? 4 }, () => worker());
+  // A periodic resync repairs what no event reported (a missed watch event, a manual edit of status).
+  const resync = setInterval(() => {
+    for (const mcp of mcpInformer.list()) queue.addBackground(keyOf(mcp));
+  }, options.resyncMs ?? 600_000);
+  resync.unref();
 
   return {
     queue,
     synced: () => listed.size === 3,
     async stop() {
       stopped = true;
+      clearInterval(resync);
       queue.shutDown();
       await Promise.all([mcpInformer.stop(), deploymentInformer.stop(), serviceInformer.stop()]);
       await Promise.allSettled(workers);

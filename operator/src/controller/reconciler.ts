@@ -62,6 +62,8 @@ export class Reconciler {
     const generation = resource.metadata?.generation ?? 0;
     const parsed = mcpServerSpecSchema.safeParse(resource.spec);
     let outcome: Outcome;
+    /** A failure worth retrying (with backoff), still reported in the status meanwhile. */
+    let retry: unknown;
     if (!parsed.success) {
       const message = parsed.error.issues.map((i) => `spec.${i.path.join(".")}: ${i.message}`).join("; ");
       outcome = { kind: "failed", reason: "InvalidSpec", message };
@@ -93,12 +95,16 @@ export class Reconciler {
         outcome = { kind: "applied", deployment, serverName: desired.serverName, url: desired.url };
       } catch (error) {
         const code = (error as { code?: number }).code;
-        // 4xx other than conflicts and throttling will not heal by retrying: report them.
-        if (code === undefined || code >= 500 || code === 409 || code === 429) throw error;
-        outcome = { kind: "failed", reason: "ApplyFailed", message: messageOf(error) };
+        // Conflicts, throttling and unreachable servers heal by retrying.
+        if (code === undefined || code === 409 || code === 429) throw error;
+        // A 5xx may heal or may be a spec the API server chokes on: say so in the status, and retry.
+        if (code >= 500) retry = error;
+        // 4xx will not heal by retrying: report them.
+        outcome = { kind: "failed", reason: code >= 500 ? "ApplyError" : "ApplyFailed", message: messageOf(error) };
       }
     }
-    if (outcome.kind === "failed") await this.#warn(resource, namespace, outcome.reason, outcome.message);
+    if (outcome.kind === "failed" && retry === undefined)
+      await this.#warn(resource, namespace, outcome.reason, outcome.message);
     const status = computeStatus(
       resource.status,
       generation,
@@ -111,6 +117,7 @@ export class Reconciler {
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
       );
     }
+    if (retry !== undefined) throw retry;
   }
 
   /** A Warning Event on the McpServer; failing to record one never fails the reconcile. */

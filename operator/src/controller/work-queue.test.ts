@@ -42,3 +42,20 @@ describe("WorkQueue", () => {
     expect(await released).toBeUndefined();
   });
 });
+
+describe("WorkQueue background lane", () => {
+  it("serves new work before the keys of a (re)list, and moves a listed key forward when it changes", async () => {
+    const q = new WorkQueue();
+    for (const key of ["ns/old-1", "ns/old-2", "ns/old-3"]) q.addBackground(key);
+    q.add("ns/new");
+    q.add("ns/old-3");
+    expect(q.length).toBe(4);
+    const order: string[] = [];
+    for (let i = 0; i < 4; i++) {
+      const key = (await q.get()) ?? "";
+      order.push(key);
+      q.done(key);
+    }
+    expect(order).toEqual(["ns/new", "ns/old-3", "ns/old-1", "ns/old-2"]);
+  });
+});

@@ -5,6 +5,8 @@
  */
 export class WorkQueue {
   readonly #queue: string[] = [];
+  /** Keys from a (re)list of everything: served only when nothing else waits, so new work is not stuck behind them. */
+  readonly #background: string[] = [];
   readonly #queued = new Set<string>();
   readonly #processing = new Set<string>();
   readonly #dirty = new Set<string>();
@@ -21,7 +23,18 @@ export class WorkQueue {
   }
 
   get length(): number {
-    return this.#queue.length;
+    return this.#queue.length + this.#background.length;
+  }
+
+  /** Queues a key behind all other work (an initial list, a periodic resync). */
+  addBackground(key: string): void {
+    if (this.#shutDown || this.#processing.has(key) || this.#queued.has(key)) return;
+    if (this.#waiters.length > 0) {
+      this.add(key);
+      return;
+    }
+    this.#queued.add(key);
+    this.#background.push(key);
   }
 
   add(key: string): void {
@@ -30,7 +43,15 @@ export class WorkQueue {
       this.#dirty.add(key);
       return;
     }
-    if (this.#queued.has(key)) return;
+    if (this.#queued.has(key)) {
+      // Already waiting in the background lane: new work moves it to the front lane.
+      const index = this.#background.indexOf(key);
+      if (index >= 0) {
+        this.#background.splice(index, 1);
+        this.#queue.push(key);
+      }
+      return;
+    }
     const waiter = this.#waiters.shift();
     if (waiter) {
       this.#processing.add(key);
@@ -43,7 +64,7 @@ export class WorkQueue {
 
   /** Resolves with the next key, or undefined once shut down. */
   get(): Promise<string | undefined> {
-    const key = this.#queue.shift();
+    const key = this.#queue.shift() ?? this.#background.shift();
     if (key !== undefined) {
       this.#queued.delete(key);
       this.#processing.add(key);

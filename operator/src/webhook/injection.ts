@@ -140,6 +140,8 @@ export function readSidecarAnnotations(pod: V1Pod): SidecarAnnotations {
 }
 
 const noPolicy: NamespaceResourcePolicy = { limitRanges: [], quotas: [] };
+/** The API server's limit on a pod's annotations, keys and values together. */
+const maxAnnotationBytes = 256 * 1024;
 
 /**
  * The pod with the sidecar added and marked injected, its resources fitted to the namespace's
@@ -189,6 +191,13 @@ export function injectSidecar(
         "prometheus.io/path": "/metrics",
       };
   copy.metadata.annotations = { ...own, [Annotation.injected]: "true", ...scrape };
+  // The API server refuses a pod whose annotations pass 256 KiB: never be what pushes it over.
+  const annotationBytes = Object.entries(copy.metadata.annotations).reduce(
+    (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v),
+    0,
+  );
+  if (annotationBytes > maxAnnotationBytes)
+    throw new Error(`the pod's annotations would pass ${maxAnnotationBytes} bytes with the sidecar's`);
   copy.spec ??= { containers: [] };
   if (settings.nativeSidecars) {
     copy.spec.initContainers = [...(copy.spec.initContainers ?? []), { ...sidecar, restartPolicy: "Always" }];
