@@ -4,6 +4,7 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSidecar } from "../sidecar.js";
 import { type RunningProcess, startEverythingServer } from "../testing/everything-server.js";
+import { initializeSession } from "../testing/mcp-http.js";
 import { type RunningModernServer, startModernServer } from "../testing/modern-server.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
 import { startTestSidecar } from "../testing/sidecar-harness.js";
@@ -99,21 +100,6 @@ async function holdStream(url: string, init: Parameters<typeof request>[1]): Pro
   return response.statusCode;
 }
 
-async function initialize(base: string): Promise<string> {
-  const response = await request(`${base}/mcp`, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-    }),
-  });
-  await response.body.text();
-  return String(response.headers["mcp-session-id"]);
-}
-
 const modernMeta = {
   "io.modelcontextprotocol/protocolVersion": "2026-07-28",
   "io.modelcontextprotocol/clientInfo": { name: "t", version: "1" },
@@ -139,7 +125,7 @@ function modernPost(base: string, method: string, id: number, params: object, si
 describe("clients that abandon their requests", { timeout: 180_000 }, () => {
   it("closes the upstream side of 1,000 abandoned POST-answered-with-SSE streams, and still answers", async () => {
     const sidecar = await sidecarFor(everything.url);
-    const session = await initialize(sidecar.proxyUrl);
+    const session = await initializeSession(sidecar.proxyUrl);
     await abandonInBatches(
       everything.url,
       (signal, i) =>
@@ -176,7 +162,7 @@ describe("clients that abandon their requests", { timeout: 180_000 }, () => {
 
   it("closes the upstream side of 1,000 abandoned GET streams of one session, one after the other", async () => {
     const sidecar = await sidecarFor(everything.url);
-    const session = await initialize(sidecar.proxyUrl);
+    const session = await initializeSession(sidecar.proxyUrl);
     const port = portOf(everything.url);
     const baseline = await upstreamConnections(port);
     for (let i = 0; i < perKind; i++) {

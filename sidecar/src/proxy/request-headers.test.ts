@@ -3,6 +3,7 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSidecar } from "../sidecar.js";
 import { type RunningProcess, startEverythingServer } from "../testing/everything-server.js";
+import { initializeSession } from "../testing/mcp-http.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
 import { startTestSidecar } from "../testing/sidecar-harness.js";
 
@@ -21,21 +22,6 @@ afterAll(async () => {
   await sidecar?.close();
   await upstream?.stop();
 });
-
-async function initialize(base: string): Promise<string> {
-  const response = await request(`${base}/mcp`, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-    }),
-  });
-  await response.body.text();
-  return String(response.headers["mcp-session-id"]);
-}
 
 /** An echo of `message` in the caller's session, with extra request headers, over a raw socket. */
 function rawEcho(base: string, session: string, message: string, extraHeaders: string[]): Promise<string> {
@@ -93,9 +79,9 @@ describe("request headers a proxy must handle", () => {
   ] as const) {
     it(`answers ${name} as the upstream does directly`, async () => {
       const message = "x".repeat(size);
-      const direct = outcome(await rawEcho(upstream.url, await initialize(upstream.url), message, [...headers]));
+      const direct = outcome(await rawEcho(upstream.url, await initializeSession(upstream.url), message, [...headers]));
       const proxied = outcome(
-        await rawEcho(sidecar.proxyUrl, await initialize(sidecar.proxyUrl), message, [...headers]),
+        await rawEcho(sidecar.proxyUrl, await initializeSession(sidecar.proxyUrl), message, [...headers]),
       );
       expect(direct).toEqual({ status: "HTTP/1.1 200 OK", echoed: true });
       expect(proxied).toEqual(direct);

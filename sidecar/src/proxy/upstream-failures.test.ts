@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import type { RunningSidecar } from "../sidecar.js";
 import { type RunningProcess, startEverythingServer } from "../testing/everything-server.js";
 import { freePort } from "../testing/free-port.js";
+import { initializeSession } from "../testing/mcp-http.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
 import { startTestSidecar } from "../testing/sidecar-harness.js";
 
@@ -25,21 +26,6 @@ async function post(url: string, body: string) {
     body,
   });
   return { status: response.statusCode, body: (await response.body.json()) as unknown };
-}
-
-async function initialize(base: string): Promise<string> {
-  const response = await request(`${base}/mcp`, {
-    method: "POST",
-    headers: { "content-type": "application/json", accept },
-    body: JSON.stringify({
-      jsonrpc: "2.0",
-      id: 0,
-      method: "initialize",
-      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-    }),
-  });
-  await response.body.text();
-  return String(response.headers["mcp-session-id"]);
 }
 
 describe("when the upstream is down", () => {
@@ -84,7 +70,7 @@ describe("when the upstream is down", () => {
     sidecar = await startTestSidecar({ MCP_UPSTREAM_URL: `http://127.0.0.1:${port}` });
     expect((await post(`${sidecar.proxyUrl}/mcp`, '{"jsonrpc":"2.0","id":1,"method":"ping"}')).status).toBe(502);
     upstream = await startEverythingServer("streamableHttp", port);
-    const session = await initialize(sidecar.proxyUrl);
+    const session = await initializeSession(sidecar.proxyUrl, "2025-06-18");
     expect(session).toMatch(/^[0-9a-f-]{36}$/);
   });
 });
@@ -93,7 +79,7 @@ describe("when the upstream is slow", () => {
   it("answers 504 with a JSON-RPC time-out error once MCP_UPSTREAM_TIMEOUT_MS has passed", async () => {
     upstream = await startEverythingServer("streamableHttp");
     sidecar = await startTestSidecar({ MCP_UPSTREAM_URL: upstream.url, MCP_UPSTREAM_TIMEOUT_MS: "300" });
-    const session = await initialize(sidecar.proxyUrl);
+    const session = await initializeSession(sidecar.proxyUrl, "2025-06-18");
     upstream.child.kill("SIGSTOP"); // the real server, frozen: connections are accepted but never answered
     const response = await request(`${sidecar.proxyUrl}/mcp`, {
       method: "POST",
@@ -120,7 +106,7 @@ describe("when the upstream is slow", () => {
   it("does not cut an idle SSE stream at the upstream time-out", async () => {
     upstream = await startEverythingServer("streamableHttp");
     sidecar = await startTestSidecar({ MCP_UPSTREAM_URL: upstream.url, MCP_UPSTREAM_TIMEOUT_MS: "200" });
-    const session = await initialize(sidecar.proxyUrl);
+    const session = await initializeSession(sidecar.proxyUrl, "2025-06-18");
     const controller = new AbortController();
     const stream = await request(`${sidecar.proxyUrl}/mcp`, {
       method: "GET",
@@ -146,7 +132,7 @@ describe("when the upstream dies mid-stream", () => {
   it("ends the client's stream, records the request as upstream_broken (not a silent no_response) and keeps running", async () => {
     upstream = await startEverythingServer("streamableHttp");
     sidecar = await startTestSidecar({ MCP_UPSTREAM_URL: upstream.url });
-    const session = await initialize(sidecar.proxyUrl);
+    const session = await initializeSession(sidecar.proxyUrl, "2025-06-18");
     const response = await request(`${sidecar.proxyUrl}/mcp`, {
       method: "POST",
       headers: { "content-type": "application/json", accept, "mcp-session-id": session },
