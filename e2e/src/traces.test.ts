@@ -1,10 +1,20 @@
-import { everythingStdioCommand, type RunningProcess, startEverythingServer } from "@mcpscope/sidecar/testing";
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import {
+  everythingStdioCommand,
+  freePort,
+  type RunningProcess,
+  startEverythingServer,
+  stopProcess,
+} from "@mcpscope/sidecar/testing";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { startControlPlane } from "./harness/control-plane.js";
 import { type RunningCollector, startCollector } from "./harness/otelcol.js";
+import { kubectlWith } from "./harness/programs.js";
 import { type SidecarProcess, startSidecarProcess } from "./harness/sidecar-process.js";
 
 // Spans from the sidecar, exported by the OpenTelemetry SDK (configured by the standard OTEL_* env)
@@ -226,5 +236,47 @@ describe("traces: one span per MCP request, joined to the caller's trace", { tim
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(spansIn(collector.output()).filter((s) => s.traceId === traceId)).toEqual([]);
     expect(spansIn(collector.output()).some((s) => s.attributes.server_name === "untraced")).toBe(false);
+  });
+
+  it("traces the operator's reconciles too, when an OTLP endpoint is configured", { timeout: 120_000 }, async () => {
+    const cp = await startControlPlane(inject("tools"));
+    const operator = spawn(process.execPath, [fileURLToPath(new URL("../../operator/dist/main.js", import.meta.url))], {
+      env: {
+        PATH: process.env.PATH ?? "",
+        KUBECONFIG: cp.kubeconfigPath,
+        LEADER_ELECTION: "false",
+        WEBHOOK_ENABLED: "false",
+        HEALTH_PORT: String(await freePort()),
+        METRICS_PORT: String(await freePort()),
+        LOG_LEVEL: "warn",
+        ...tracingEnv(),
+      },
+      stdio: ["ignore", "inherit", "inherit"],
+    });
+    try {
+      const kubectl = kubectlWith(
+        () => inject("tools").KUBECTL,
+        () => cp.kubeconfigPath,
+      );
+      const crds = fileURLToPath(new URL("../../crds/", import.meta.url));
+      expect((await kubectl(["apply", "-f", crds])).code).toBe(0);
+      expect((await kubectl(["wait", "--for=condition=Established", "crd/mcpservers.mcpscope.dev"])).code).toBe(0);
+      const applied = await kubectl(
+        ["apply", "-f", "-"],
+        "apiVersion: mcpscope.dev/v1alpha1\nkind: McpServer\nmetadata: { name: traced, namespace: default }\nspec:\n  server: { image: x }\n",
+      );
+      expect(applied.code).toBe(0);
+      const [span] = await spansWhere(
+        "the operator's reconcile",
+        (s) => s.attributes["mcpscope.mcpserver"] === "traced",
+      );
+      expect(span).toMatchObject({
+        name: "reconcile McpServer",
+        attributes: { "k8s.namespace.name": "default", "mcpscope.outcome": "ok" },
+      });
+    } finally {
+      await stopProcess(operator);
+      await cp.stop();
+    }
   });
 });

@@ -100,6 +100,11 @@ const envSchema = z.object({
       ctx.addIssue({ code: "custom", message: "must be a JSON object of pod spec fields" });
       return z.NEVER;
     }),
+  /** Read to decide whether the operator traces; the OpenTelemetry SDK reads the rest of OTEL_* itself. */
+  OTEL_SDK_DISABLED: z.string().optional(),
+  OTEL_TRACES_EXPORTER: z.string().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().refine(isHttpUrl, httpUrlRule).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.string().refine(isHttpUrl, httpUrlRule).optional(),
   HEALTH_PORT: port(8081),
   METRICS_PORT: port(8080),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),

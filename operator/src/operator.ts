@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CoreV1Api, type KubeConfig, type V1Pod, type V1PodSpec, VersionApi } from "@kubernetes/client-node";
-import { createLogger, startMetricsPipeline } from "@mcpscope/sidecar/telemetry";
+import { createLogger, startMetricsPipeline, startTracing, tracingEnabled } from "@mcpscope/sidecar/telemetry";
 import type { Logger } from "pino";
 import { ensureWebhookCertificate } from "./certs/webhook-certificate.js";
 import type { OperatorConfig } from "./config.js";
@@ -42,6 +42,10 @@ export async function startOperator(
     exportIntervalMs: 60_000,
   });
   await metrics.ready;
+  // Spans for reconciles and admissions, off unless an OTLP endpoint (or exporter) is configured.
+  const tracing = tracingEnabled(config)
+    ? await startTracing({ serviceName: "mcpscope-operator", resourceAttributes: {}, version: "0.1.0" })
+    : undefined;
   let controller: RunningController | undefined;
   let elector: LeaderElector | undefined;
   const instruments = createOperatorInstruments(metrics.meterProvider.getMeter("mcpscope-operator"), {
@@ -94,6 +98,7 @@ export async function startOperator(
       },
       namespaceLabels: cachedNamespaceLabels(core),
       onAdmission: (result) => instruments.admitted(result),
+      tracer: tracing?.tracer,
       onInjectionFailed: (pod: V1Pod, namespace: string, message: string) =>
         void recordWarning(core, injectionFailureEvent(pod, namespace, message), logger),
       logger,
@@ -124,6 +129,7 @@ export async function startOperator(
       },
       logger,
       onReconciled: (result, seconds) => instruments.reconciled(result, seconds),
+      tracer: tracing?.tracer,
     });
   };
   const stopControllerNow = async () => {
@@ -171,6 +177,7 @@ export async function startOperator(
       await stopControllerNow();
       await webhook?.close();
       await health.close();
+      await tracing?.shutdown();
       await metrics.shutdown();
     },
   };

@@ -11,6 +11,7 @@ import {
   type V1Deployment,
   type V1Service,
 } from "@kubernetes/client-node";
+import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { apiGroup, apiVersion, kind, Label, plural } from "../api/names.js";
 import type { OperatorDefaults } from "./desired.js";
@@ -24,6 +25,8 @@ export interface ControllerOptions {
   workers?: number;
   /** How often every McpServer is reconciled again, events or not (default 10 minutes). */
   resyncMs?: number;
+  /** Traces one span per reconcile when set (tracing configured). */
+  tracer?: Tracer | undefined;
   /** Called after each reconcile, for the operator's own metrics. */
   onReconciled?: (result: "ok" | "error", seconds: number) => void;
 }
@@ -136,15 +139,23 @@ export async function startController(options: ControllerOptions): Promise<Runni
   const worker = async () => {
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
       const started = performance.now();
+      const [namespace, name] = key.split("/");
+      const span = options.tracer?.startSpan("reconcile McpServer", {
+        attributes: { "k8s.namespace.name": namespace ?? "", "mcpscope.mcpserver": name ?? "" },
+      });
       try {
         await reconciler.reconcile(key);
         queue.forget(key);
         options.onReconciled?.("ok", (performance.now() - started) / 1000);
+        span?.setAttribute("mcpscope.outcome", "ok");
       } catch (error) {
         logger.warn({ err: error, key }, "reconcile failed; retrying with backoff");
         options.onReconciled?.("error", (performance.now() - started) / 1000);
+        span?.setAttribute("mcpscope.outcome", "error");
+        span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
         queue.addRateLimited(key);
       } finally {
+        span?.end();
         queue.done(key);
       }
     }

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { V1Pod } from "@kubernetes/client-node";
+import { SpanKind, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import type { AdmissionResult } from "../telemetry/instruments.js";
 import { admissionResponse, readAdmissionReview } from "./admission-review.js";
@@ -16,6 +17,8 @@ export interface AdmissionServerOptions {
   /** Told when a pod asked for the sidecar but could not get it (an Event is recorded by the caller). */
   onInjectionFailed?: (pod: V1Pod, namespace: string, message: string) => void;
   onAdmission?: (result: AdmissionResult) => void;
+  /** Traces one span per admission review when set (tracing configured). */
+  tracer?: Tracer | undefined;
   /** The namespace's LimitRanges and ResourceQuotas, which the sidecar's resources must fit. */
   namespacePolicy?: (namespace: string) => Promise<NamespaceResourcePolicy>;
   logger: Logger;
@@ -68,7 +71,18 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     const namespace = request.namespace ?? pod.metadata?.namespace ?? "default";
     if (request.kind.kind !== "Pod" || request.operation !== "CREATE")
       return [200, admissionResponse(request.uid, undefined, [])];
-    const result = (outcome: AdmissionResult) => options.onAdmission?.(outcome);
+    const span = options.tracer?.startSpan("admit Pod", {
+      kind: SpanKind.SERVER,
+      attributes: {
+        "k8s.namespace.name": namespace,
+        "k8s.pod.name": pod.metadata?.name ?? pod.metadata?.generateName ?? "",
+      },
+    });
+    const result = (outcome: AdmissionResult) => {
+      options.onAdmission?.(outcome);
+      span?.setAttribute("mcpscope.outcome", outcome);
+      span?.end();
+    };
     let labels: Record<string, string> = {};
     try {
       labels = await options.namespaceLabels(namespace);

@@ -2,3 +2,4 @@
 
 export { createLogger, type Logger } from "../logger.js";
 export { type MetricsPipeline, startMetricsPipeline } from "./meter-provider.js";
+export { startTracing, type TracingPipeline, tracingEnabled } from "./trace-provider.js";
