@@ -9,8 +9,10 @@ import { sidecarNodeFlags } from "@mcpscope/sidecar";
 import { freePort, startEverythingServer, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
 import autocannon from "autocannon";
 import { Pool } from "undici";
+import { startCollector } from "../harness/otelcol.js";
 import { instantQuery, startPrometheus } from "../harness/prometheus.js";
 import { startSidecarProcess } from "../harness/sidecar-process.js";
+import { setupTools } from "../harness/tools.js";
 import { echoCallBody, mcpHeaders, openSession, streamEventDelays, type TimedTarget, timedCall } from "./clients.js";
 import { cpuSecondsFromProcStat, median, percentile, rotated, rssMbFromProcStatus } from "./stats.js";
 
@@ -272,6 +274,43 @@ async function memory(ctx: BenchContext): Promise<void> {
   }
 }
 
+/**
+ * 6. Tracing on vs off (the OpenTelemetry SDK loaded and exporting to the real collector, or not at
+ * all): idle RSS, RSS after the same load, and unloaded p50, in alternating rounds on one upstream.
+ */
+async function tracingCost(benchUrl: string): Promise<void> {
+  const collector = await startCollector(process.env.MCPSCOPE_OTELCOL ?? setupTools().OTELCOL);
+  const quiet = { LOG_LEVEL: "warn", MCP_UPSTREAM_URL: benchUrl, OTEL_BSP_SCHEDULE_DELAY: "1000" };
+  const off = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_NAME: "tracing-off" });
+  const on = await startSidecarProcess({
+    ...quiet,
+    MCP_UPSTREAM_NAME: "tracing-on",
+    OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttpUrl,
+  });
+  const pools = [new Pool(off.proxyUrl, { connections: 1 }), new Pool(on.proxyUrl, { connections: 1 })];
+  try {
+    await new Promise((resolve) => setTimeout(resolve, 3_000));
+    const idle = [await procRss(off.child.pid ?? 0), await procRss(on.child.pid ?? 0)];
+    const targets = pools.map(
+      (p, i): TimedTarget => ({ name: i ? "on" : "off", pool: p, path: "/json", headers: mcpHeaders }),
+    );
+    for (const t of targets) await sequentialLatencies(t, 300);
+    const p50 = { off: [] as number[], on: [] as number[] };
+    for (let r = 0; r < rounds; r++) {
+      for (const t of rotated(r, targets))
+        p50[t.name as "on" | "off"].push(percentile(await sequentialLatencies(t, 1_000), 50));
+    }
+    const after = [await procRss(off.child.pid ?? 0), await procRss(on.child.pid ?? 0)];
+    say(
+      `tracing (sdk-node, OTLP to the real collector): RSS idle off ${idle[0]?.toFixed(1)} MB / on ${idle[1]?.toFixed(1)} MB, after ${rounds}×1,000 requests off ${after[0]?.toFixed(1)} MB / on ${after[1]?.toFixed(1)} MB; p50 through the sidecar off ${us(median(p50.off))} / on ${us(median(p50.on))}`,
+    );
+  } finally {
+    await Promise.allSettled(pools.map((p) => p.destroy()));
+    await Promise.allSettled([off.stop(), on.stop()]);
+    await collector.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const prometheusBinary = process.env.MCPSCOPE_PROMETHEUS ?? "/usr/bin/prometheus";
   // Upstreams: server-everything (sessions, SSE answers) and an SDK server answering JSON.
@@ -383,6 +422,7 @@ async function main(): Promise<void> {
     await sseDelivery(ctx);
     await saturation(ctx);
     await memory(ctx);
+    await tracingCost(benchUrl);
 
     const up = await instantQuery(prometheus.apiUrl, "sum(up)");
     say(`Prometheus scraped both sidecars throughout: sum(up) = ${up.series[0]?.value ?? "?"}`);
