@@ -1,5 +1,5 @@
 import { fileURLToPath } from "node:url";
-import { AppsV1Api, CoreV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import { type RunningController, startController } from "@mcpscope/operator";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -181,6 +181,26 @@ spec:
       .listNamespacedEvent({ namespace: "default", fieldSelector: "involvedObject.name=broken" });
     expect(events.items.some((e) => e.type === "Warning" && e.reason === "ApplyFailed")).toBe(true);
     expect(controller.synced()).toBe(true);
+  });
+
+  it("repairs an owned Service that is deleted or whose selector is edited", async () => {
+    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+    const selector = async () =>
+      (await core.readNamespacedService({ name: "weather", namespace: "default" }).catch(() => undefined))?.spec
+        ?.selector;
+    const original = await selector();
+    expect(original).toMatchObject({ "app.kubernetes.io/instance": "weather" });
+    await core.patchNamespacedService(
+      {
+        name: "weather",
+        namespace: "default",
+        body: { spec: { selector: { "app.kubernetes.io/instance": "hijacked" } } },
+      },
+      setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
+    );
+    await expect.poll(selector, { timeout: 15_000 }).toEqual(original);
+    await core.deleteNamespacedService({ name: "weather", namespace: "default" });
+    await expect.poll(selector, { timeout: 15_000 }).toEqual(original);
   });
 
   it("keeps McpServers a.b and a-b apart: each its own Deployment and Service, deleting one leaves the other's", async () => {

@@ -17,6 +17,9 @@ const webhookName = "mcpscope-webhook";
 let cp: ControlPlane;
 let server: AdmissionServer | undefined;
 let core: CoreV1Api;
+/** What the webhook asked to record as a Warning Event (the operator turns each into one). */
+const injectionFailures: Array<{ namespace: string; message: string }> = [];
+const admissions: string[] = [];
 
 const podBody = (
   name: string,
@@ -62,6 +65,8 @@ beforeAll(async () => {
     tls: certificate.serving,
     settings: { sidecarImage: "ghcr.io/mcpscope/sidecar:test", nativeSidecars: true },
     namespaceLabels: async (ns) => (await core.readNamespace({ name: ns })).metadata?.labels ?? {},
+    onInjectionFailed: (_pod, namespace, message) => injectionFailures.push({ namespace, message }),
+    onAdmission: (result) => admissions.push(result),
     namespacePolicy: async (namespace) => ({
       limitRanges: (await core.listNamespacedLimitRange({ namespace })).items,
       quotas: (await core.listNamespacedResourceQuota({ namespace })).items,
@@ -244,6 +249,36 @@ describe("the injection webhook behind a real kube-apiserver", () => {
     };
     const second = await core.createNamespacedPod({ namespace: "default", body: resubmitted });
     expect(second.spec?.initContainers?.filter((c) => c.name === "mcpscope-sidecar")).toHaveLength(1);
+  });
+
+  it('records an Event for mcpscope.dev/inject: "yes" and "", and none for a server-side dry run', async () => {
+    for (const [name, value] of [
+      ["yes", "yes"],
+      ["empty", ""],
+    ]) {
+      const before = injectionFailures.length;
+      const pod = await core.createNamespacedPod({
+        namespace: "default",
+        body: podBody(`inject-${name}`, { "mcpscope.dev/inject": value ?? "" }),
+      });
+      expect(pod.spec?.initContainers).toBeUndefined();
+      expect(injectionFailures.slice(before)).toEqual([
+        {
+          namespace: "default",
+          message: `mcpscope.dev/inject must be "true" or "false", got "${value}"; not injected`,
+        },
+      ]);
+    }
+    const before = injectionFailures.length;
+    const admittedBefore = admissions.length;
+    await core.createNamespacedPod({
+      namespace: "default",
+      body: podBody("dry", { "mcpscope.dev/inject": "true", "mcpscope.dev/upstream-port": "http" }),
+      dryRun: "All",
+    });
+    // The webhook was called (and counted) but, for a dry run, asked for no Event: it declares sideEffects None.
+    expect(admissions.slice(admittedBefore)).toEqual(["failed"]);
+    expect(injectionFailures.length).toBe(before);
   });
 
   it("admits a pod with a bad annotation without the sidecar", async () => {
