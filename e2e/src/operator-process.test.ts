@@ -241,4 +241,19 @@ describe("two operator processes with least-privilege RBAC", () => {
       expect((await fetch(`http://127.0.0.1:${replica.healthPort}/readyz`)).status).toBe(200);
     }
   });
+
+  it("starts two replicas at the same moment with no webhook Secret: neither crashes on the other's 409", async () => {
+    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+    await core.deleteNamespacedSecret({ name: "mcpscope-webhook-tls", namespace: "mcpscope-system" });
+    const [e, f] = await Promise.all([
+      startOperatorProcess("operator-e", { WEBHOOK_CERT_CHECK_SECONDS: "1" }),
+      startOperatorProcess("operator-f", { WEBHOOK_CERT_CHECK_SECONDS: "1" }),
+    ]);
+    for (const replica of [e, f]) {
+      await expect
+        .poll(() => fetch(`http://127.0.0.1:${replica.healthPort}/readyz`).then((r) => r.status), { timeout: 15_000 })
+        .toBe(200);
+      expect(replica.child.exitCode).toBeNull();
+    }
+  });
 });
