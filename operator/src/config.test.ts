@@ -24,4 +24,19 @@ describe("loadOperatorConfig", () => {
       ]);
     }
   });
+
+  it("reads the chart's JSON values and refuses what is not a JSON object, naming the variable", () => {
+    const c = loadOperatorConfig({
+      SIDECAR_RESOURCES: '{"limits":{"memory":"192Mi"}}',
+      MCPSERVER_POD_DEFAULTS: '{"serviceAccountName":"mcp"}',
+    });
+    expect(c.SIDECAR_RESOURCES).toEqual({ limits: { memory: "192Mi" } });
+    expect(c.MCPSERVER_POD_DEFAULTS).toEqual({ serviceAccountName: "mcp" });
+    expect(() => loadOperatorConfig({ MCPSERVER_POD_DEFAULTS: "[1]", OTLP_ENDPOINT: "http://" })).toThrow(
+      'ConfigError: MCPSERVER_POD_DEFAULTS must be a JSON object of pod spec fields, got "[1]"',
+    );
+    expect(() => loadOperatorConfig({ OTLP_ENDPOINT: "http://" })).toThrow(
+      'ConfigError: OTLP_ENDPOINT must be an http(s) URL with a host, got "http://"',
+    );
+  });
 });

@@ -16,6 +16,23 @@ const port = (fallback: number) =>
     .optional()
     .transform((v) => v ?? fallback);
 
+/** An optional variable holding a JSON object (the chart renders values with toJson). */
+const jsonObject = <T>(message: string) =>
+  z
+    .string()
+    .optional()
+    .transform((value, ctx): T | undefined => {
+      if (value === undefined) return undefined;
+      try {
+        const parsed: unknown = JSON.parse(value);
+        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)) return parsed as T;
+      } catch {
+        // reported below
+      }
+      ctx.addIssue({ code: "custom", message });
+      return z.NEVER;
+    });
+
 const envSchema = z.object({
   SIDECAR_IMAGE: z.string().min(1).default("ghcr.io/mcpscope/sidecar:0.1.0"),
   OPERATOR_NAMESPACE: z.string().min(1).default("mcpscope-system"),
@@ -66,40 +83,11 @@ const envSchema = z.object({
   NATIVE_SIDECARS: z.enum(["auto", "true", "false"], { error: "must be auto, true or false" }).default("auto"),
   OTLP_ENDPOINT: z.string().refine(isHttpUrl, httpUrlRule).optional(),
   /** The injected sidecar's resources (JSON resource requirements; chart webhook.sidecarResources). */
-  SIDECAR_RESOURCES: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined) return undefined;
-      try {
-        const parsed = JSON.parse(value) as { requests?: unknown; limits?: unknown };
-        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
-          return parsed as { requests?: Record<string, string>; limits?: Record<string, string> };
-      } catch {
-        // reported below
-      }
-      ctx.addIssue({
-        code: "custom",
-        message: 'must be JSON resource requirements, e.g. {"requests":{"memory":"96Mi"}}',
-      });
-      return z.NEVER;
-    }),
+  SIDECAR_RESOURCES: jsonObject<{ requests?: Record<string, string>; limits?: Record<string, string> }>(
+    'must be JSON resource requirements, e.g. {"requests":{"memory":"96Mi"}}',
+  ),
   /** The admin's pod spec fields for every McpServer pod (JSON object; chart operator.mcpServerPodDefaults). */
-  MCPSERVER_POD_DEFAULTS: z
-    .string()
-    .optional()
-    .transform((value, ctx) => {
-      if (value === undefined) return undefined;
-      try {
-        const parsed: unknown = JSON.parse(value);
-        if (typeof parsed === "object" && parsed !== null && !Array.isArray(parsed))
-          return parsed as Record<string, unknown>;
-      } catch {
-        // reported below
-      }
-      ctx.addIssue({ code: "custom", message: "must be a JSON object of pod spec fields" });
-      return z.NEVER;
-    }),
+  MCPSERVER_POD_DEFAULTS: jsonObject<Record<string, unknown>>("must be a JSON object of pod spec fields"),
   /** Read to decide whether the operator traces; the OpenTelemetry SDK reads the rest of OTEL_* itself. */
   OTEL_SDK_DISABLED: z.string().optional(),
   OTEL_TRACES_EXPORTER: z.string().optional(),
