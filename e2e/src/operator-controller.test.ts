@@ -1,6 +1,14 @@
 import { fileURLToPath } from "node:url";
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
+import {
+  AdmissionregistrationV1Api,
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  PatchStrategy,
+  setHeaderOptions,
+} from "@kubernetes/client-node";
 import { type RunningController, startController } from "@mcpscope/operator";
+import { freePort } from "@mcpscope/sidecar/testing";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
@@ -203,6 +211,58 @@ spec:
     await expect.poll(selector, { timeout: 15_000 }).toEqual(original);
   });
 
+  it("reports a 5xx from the API server in the status while it retries, and recovers when it heals", async () => {
+    // A validating webhook that cannot be reached, failing closed: the API server answers 500.
+    const admission = cp.adminKubeConfig().makeApiClient(AdmissionregistrationV1Api);
+    const closedPort = await freePort();
+    await kubectl(["create", "namespace", "failing"]);
+    await admission.createValidatingWebhookConfiguration({
+      body: {
+        metadata: { name: "unreachable" },
+        webhooks: [
+          {
+            name: "unreachable.mcpscope.test",
+            admissionReviewVersions: ["v1"],
+            sideEffects: "None",
+            failurePolicy: "Fail",
+            timeoutSeconds: 1,
+            clientConfig: { url: `https://127.0.0.1:${closedPort}/validate` },
+            rules: [
+              {
+                apiGroups: ["apps"],
+                apiVersions: ["v1"],
+                operations: ["CREATE", "UPDATE"],
+                resources: ["deployments"],
+              },
+            ],
+            namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "failing" } },
+          },
+        ],
+      },
+    });
+    await apply(`apiVersion: mcpscope.dev/v1alpha1
+kind: McpServer
+metadata: { name: flaky, namespace: failing }
+spec:
+  server: { image: "node:24-slim", port: 3001 }
+`);
+    const custom = cp.adminKubeConfig().makeApiClient(CustomObjectsApi);
+    const degraded = async () =>
+      (
+        (await custom.getNamespacedCustomObject({
+          group: "mcpscope.dev",
+          version: "v1alpha1",
+          namespace: "failing",
+          plural: "mcpservers",
+          name: "flaky",
+        })) as { status?: { conditions?: Array<{ type: string; status: string; reason: string; message: string }> } }
+      ).status?.conditions?.find((c) => c.type === "Degraded");
+    await expect.poll(async () => (await degraded())?.reason, { timeout: 15_000 }).toBe("ApplyError");
+    expect((await degraded())?.message).toContain("failed calling webhook");
+    await admission.deleteValidatingWebhookConfiguration({ name: "unreachable" });
+    await expect.poll(async () => (await degraded())?.reason, { timeout: 30_000 }).toBe("Reconciled");
+  });
+
   it("keeps McpServers a.b and a-b apart: each its own Deployment and Service, deleting one leaves the other's", async () => {
     for (const name of ["a.b", "a-b", `long-${"x".repeat(240)}`]) {
       await apply(`apiVersion: mcpscope.dev/v1alpha1
@@ -251,5 +311,40 @@ spec:
         { timeout: 30_000 },
       )
       .not.toContain("weather");
+  });
+
+  it("on taking over (a new leader lists everything), handles a new McpServer before the backlog of existing ones", async () => {
+    await kubectl(["create", "namespace", "backlog"]);
+    const items = Array.from({ length: 40 }, (_, i) => ({
+      apiVersion: "mcpscope.dev/v1alpha1",
+      kind: "McpServer",
+      metadata: { name: `old-${i}`, namespace: "backlog" },
+      spec: { server: { image: "node:24-slim", port: 3001 } },
+    }));
+    await kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    const order: string[] = [];
+    // A second controller, as a new leader starts: one worker, so the order is the queue's order.
+    const successor = await startController({
+      kubeConfig: cp.adminKubeConfig(),
+      defaults: { sidecarImage },
+      logger: pino({ level: "silent" }),
+      workers: 1,
+      onReconciled: (_result, _seconds, key) => order.push(key),
+    });
+    try {
+      await apply(`apiVersion: mcpscope.dev/v1alpha1
+kind: McpServer
+metadata: { name: urgent, namespace: backlog }
+spec:
+  server: { image: "node:24-slim", port: 3001 }
+`);
+      await expect.poll(() => order.includes("backlog/urgent"), { timeout: 30_000 }).toBe(true);
+      const backlogDoneBefore = order
+        .slice(0, order.indexOf("backlog/urgent"))
+        .filter((k) => k.startsWith("backlog/old-"));
+      expect(backlogDoneBefore.length).toBeLessThan(items.length);
+    } finally {
+      await successor.stop();
+    }
   });
 });

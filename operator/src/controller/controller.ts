@@ -28,7 +28,7 @@ export interface ControllerOptions {
   /** Traces one span per reconcile when set (tracing configured). */
   tracer?: Tracer | undefined;
   /** Called after each reconcile, for the operator's own metrics. */
-  onReconciled?: (result: "ok" | "error", seconds: number) => void;
+  onReconciled?: (result: "ok" | "error", seconds: number, key: string) => void;
 }
 
 export interface RunningController {
@@ -146,11 +146,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
       try {
         await reconciler.reconcile(key);
         queue.forget(key);
-        options.onReconciled?.("ok", (performance.now() - started) / 1000);
+        options.onReconciled?.("ok", (performance.now() - started) / 1000, key);
         span?.setAttribute("mcpscope.outcome", "ok");
       } catch (error) {
         logger.warn({ err: error, key }, "reconcile failed; retrying with backoff");
-        options.onReconciled?.("error", (performance.now() - started) / 1000);
+        options.onReconciled?.("error", (performance.now() - started) / 1000, key);
         span?.setAttribute("mcpscope.outcome", "error");
         span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
         queue.addRateLimited(key);
