@@ -166,13 +166,15 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
       // and when no head came within the time-out, even while it waited for a pool connection.
       const cancel = new AbortController();
       const raw = reply.raw;
-      raw.once("close", () => {
-        if (!raw.writableFinished) cancel.abort(new ClientGoneError());
-      });
       const headTimer = setTimeout(
         () => cancel.abort(new UpstreamHeadTimeoutError(options.upstreamTimeoutMs)),
         options.upstreamTimeoutMs,
       );
+      raw.once("close", () => {
+        // The exchange is over either way; a timer left running would hold it for the whole time-out.
+        clearTimeout(headTimer);
+        if (!raw.writableFinished) cancel.abort(new ClientGoneError());
+      });
       const clientGone = () => cancel.signal.reason instanceof ClientGoneError;
       return reply.from(dest, {
         ...replyOptions,
