@@ -63,16 +63,22 @@ python_venv="$cache/python-mcp-$python_key"
 if [[ ! -x "$python_venv/bin/python" ]] || ! "$python_venv/bin/python" -c "import mcp" 2>/dev/null; then
   log "installing the Python MCP SDK into $python_venv"
   command -v python3 >/dev/null || { apt-get update -qq >&2 && apt-get install -y -qq python3 python3-venv >&2; }
-  python3 -m venv --help >/dev/null 2>&1 || { apt-get update -qq >&2 && apt-get install -y -qq python3-venv >&2; }
   rm -rf "$python_venv"
-  python3 -m venv "$python_venv" >&2
+  # Debian's python3 needs python3-venv (ensurepip) to create one.
+  if ! python3 -m venv "$python_venv" >&2; then
+    apt-get update -qq >&2 && apt-get install -y -qq python3-venv >&2
+    rm -rf "$python_venv"
+    python3 -m venv "$python_venv" >&2
+  fi
   "$python_venv/bin/pip" install -q --disable-pip-version-check -r "$python_reqs" >&2
 fi
 
 # Debian packages, in one apt run: prometheus (and promtool) for the tests, docker-compose for the
-# static validation of compose/.
+# static validation of compose/, iproute2 where ss is missing.
 packages=()
 command -v docker-compose >/dev/null || packages+=(docker-compose)
+# ss (iproute2) counts the upstream's sockets in the abandoned-streams test.
+command -v ss >/dev/null || packages+=(iproute2)
 { command -v promtool && command -v prometheus; } >/dev/null || packages+=(prometheus)
 if ((${#packages[@]} > 0)); then
   log "installing Debian packages: ${packages[*]}"
