@@ -46,6 +46,14 @@ describe("fitSidecarResources", () => {
     expect(fitSidecarResources(pod(), sidecar, withDefault)).toMatchObject({ resources: { limits: { cpu: "200m" } } });
   });
 
+  it("gives a memory limit a quota demands from the request, else 256Mi (never a CPU value)", () => {
+    const quota = { limitRanges: [], quotas: [{ spec: { hard: { "limits.memory": "4Gi" } } }] };
+    expect(fitSidecarResources(pod(), { requests: { memory: "96Mi" } }, quota)).toMatchObject({
+      resources: { limits: { memory: "96Mi" } },
+    });
+    expect(fitSidecarResources(pod(), {}, quota)).toMatchObject({ resources: { limits: { memory: "256Mi" } } });
+  });
+
   it("lowers a limit above the LimitRange's max to the max, and refuses a max below what the sidecar needs", () => {
     const capped = fitSidecarResources(pod(), sidecar, {
       limitRanges: [limitRange({ max: { memory: "128Mi" } })],

@@ -11,8 +11,8 @@ export type ResourceFit = { fits: true; resources: V1ResourceRequirements } | { 
 
 /** Below these the sidecar cannot run: a LimitRange that allows less means no injection. */
 const floors: Record<string, string> = { memory: "64Mi", cpu: "10m" };
-/** The CPU limit a quota's `limits.cpu` demands, when no LimitRange default names one. */
-const fallbackCpuLimit = "500m";
+/** The limit a quota's `limits.<r>` demands, when no LimitRange default names one (memory: the request first). */
+const fallbackLimits: Record<string, string> = { cpu: "500m", memory: "256Mi" };
 
 type Quantities = Record<string, string>;
 
@@ -42,7 +42,7 @@ export function fitSidecarResources(
       // client-node names the LimitRange's `default` field `_default`.
       const rangeDefault = containerItems.map(({ item }) => item._default?.[resource]).find((v) => v !== undefined);
       limits[resource] =
-        rangeDefault ?? (resource === "cpu" ? fallbackCpuLimit : requests[resource]) ?? fallbackCpuLimit;
+        rangeDefault ?? (resource === "memory" ? requests[resource] : undefined) ?? fallbackLimits[resource] ?? "";
     }
     if (requests[resource] === undefined && (hard(`requests.${resource}`) || hard(resource))) {
       requests[resource] = limits[resource] ?? floors[resource] ?? "0";
