@@ -29,7 +29,9 @@ describe("answerIn", () => {
 
 describe("server/discover", () => {
   it("asks in the 2026-07-28 envelope and reads supportedVersions", () => {
-    expect(JSON.parse(discoverRequest(3))).toMatchObject({
+    const discover = discoverRequest(3);
+    expect(discover.id).toBe(3);
+    expect(JSON.parse(discover.body)).toMatchObject({
       id: 3,
       method: "server/discover",
       params: { _meta: { "io.modelcontextprotocol/protocolVersion": "2026-07-28" } },

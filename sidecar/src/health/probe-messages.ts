@@ -11,8 +11,14 @@ export const discoverVersion = "2026-07-28";
 /** The newest sessionful revision: what the fallback initialize offers. */
 export const sessionfulVersion = "2025-11-25";
 
-export function discoverRequest(id: number): string {
-  return JSON.stringify({
+/** A JSON-RPC message the probe sends, with the id its answer will carry (none for a notification). */
+export interface ProbeMessage {
+  id: number | undefined;
+  body: string;
+}
+
+export function discoverRequest(id: number): ProbeMessage {
+  return message(id, {
     jsonrpc: "2.0",
     id,
     method: "server/discover",
@@ -26,8 +32,8 @@ export function discoverRequest(id: number): string {
   });
 }
 
-export function initializeRequest(id: number, clientVersion: string): string {
-  return JSON.stringify({
+export function initializeRequest(id: number, clientVersion: string): ProbeMessage {
+  return message(id, {
     jsonrpc: "2.0",
     id,
     method: "initialize",
@@ -39,10 +45,14 @@ export function initializeRequest(id: number, clientVersion: string): string {
   });
 }
 
-export const initializedNotification = JSON.stringify({ jsonrpc: "2.0", method: "notifications/initialized" });
+export const initializedNotification = message(undefined, { jsonrpc: "2.0", method: "notifications/initialized" });
 
-export function pingRequest(id: number): string {
-  return JSON.stringify({ jsonrpc: "2.0", id, method: "ping" });
+export function pingRequest(id: number): ProbeMessage {
+  return message(id, { jsonrpc: "2.0", id, method: "ping" });
+}
+
+function message(id: number | undefined, value: object): ProbeMessage {
+  return { id, body: JSON.stringify(value) };
 }
 
 export type ProbeAnswer =

@@ -6,6 +6,7 @@ import {
   initializedNotification,
   initializeRequest,
   type ProbeAnswer,
+  type ProbeMessage,
   type ProbeResult,
   pingRequest,
   supportedVersionsOf,
@@ -78,7 +79,7 @@ export class StreamableHttpProbe {
   }
 
   async #post(
-    body: string,
+    message: ProbeMessage,
     signal: AbortSignal,
     session?: { id: string | undefined; version: string },
     extraHeaders: Record<string, string> = {},
@@ -95,20 +96,19 @@ export class StreamableHttpProbe {
       path: `${this.#endpoint.pathname}${this.#endpoint.search}`,
       method: "POST",
       headers,
-      body,
+      body: message.body,
       signal,
     });
     const text = await response.body.text();
     const contentType = response.headers["content-type"];
     const sessionId = response.headers["mcp-session-id"];
-    const id = (JSON.parse(body) as { id?: number }).id;
     return {
       statusCode: response.statusCode,
       sessionId: typeof sessionId === "string" ? sessionId : undefined,
       answer:
-        id === undefined
+        message.id === undefined
           ? { kind: "none" }
-          : answerIn(typeof contentType === "string" ? contentType : undefined, text, id),
+          : answerIn(typeof contentType === "string" ? contentType : undefined, text, message.id),
     };
   }
 

@@ -500,7 +500,7 @@ describe("ExchangeObserver", () => {
         params: { name: "x" },
       }),
     });
-    exchange.answeredBySidecar(502, SidecarErrorReason.upstreamUnreachable, "upstream_unreachable");
+    exchange.answeredBySidecar(SidecarErrorReason.upstreamUnreachable, "upstream_unreachable");
     exchange.responseEnd();
     const points = await metrics.collect();
     expect(pointsOf(points, "mcp_tool_calls")).toEqual([

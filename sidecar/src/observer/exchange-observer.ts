@@ -76,7 +76,7 @@ export interface ObservedExchange {
   responseChunk(chunk: Uint8Array): void;
   responseEnd(ending?: ResponseEnding): void;
   /** The sidecar answered itself (upstream down, body too large…). */
-  answeredBySidecar(statusCode: number, reason: SidecarErrorReason, errorType: string): void;
+  answeredBySidecar(reason: SidecarErrorReason, errorType: string): void;
   /** The client left before any response head: its requests are cancelled, not failed. */
   clientClosed(): void;
 }
@@ -380,7 +380,7 @@ class Exchange implements ObservedExchange {
     this.#finishLeftovers(ending, nullIdError);
   }
 
-  answeredBySidecar(_statusCode: number, reason: SidecarErrorReason, errorType: string): void {
+  answeredBySidecar(reason: SidecarErrorReason, errorType: string): void {
     if (this.#ended) return;
     this.#ended = true;
     this.#core.options.instruments.recordSidecarError(reason);

@@ -21,7 +21,7 @@ import {
   type SidecarAnswer,
   UpstreamHeadTimeoutError,
 } from "./upstream-error.js";
-import { createUpstreamPool, type UpstreamPool, upstreamSignal } from "./upstream-pool.js";
+import { createUpstreamPool, upstreamSignal } from "./upstream-pool.js";
 
 export interface ProxyOptions {
   upstreamUrl: string;
@@ -38,8 +38,6 @@ export interface ProxyDeps {
   observer: ExchangeObserver;
   health: { check(): Promise<UpstreamHealthReport> };
   logger: Logger;
-  /** Receives the upstream pool, so health can report how full it is. */
-  onPool?: (pool: UpstreamPool) => void;
 }
 
 /** Upstream connections at most; a request beyond waits for one (within the upstream time-out). */
@@ -136,7 +134,6 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
     headersTimeoutMs: options.upstreamTimeoutMs + 1_000,
     connectTimeoutMs: options.connectTimeoutMs,
   });
-  deps.onPool?.(pool);
 
   await app.register(httpProxy, {
     upstream: options.upstreamUrl,
@@ -232,7 +229,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
             return;
           }
           const answer = answerForUpstreamFailure(error, options.upstreamLabel, body);
-          exchange.answeredBySidecar(answer.statusCode, answer.reason, answer.errorType);
+          exchange.answeredBySidecar(answer.reason, answer.errorType);
           request.log.warn({ err: error, url: request.url, code: answer.code }, "upstream failed");
           sendAnswer(errorReply as FastifyReply, answer);
         },

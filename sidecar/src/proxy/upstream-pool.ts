@@ -29,8 +29,6 @@ export interface UpstreamPool {
     callback: (error: Error | null, data: Dispatcher.ResponseData<null>) => void,
   ): void;
   destroy(): Promise<void>;
-  /** Connections and requests in use, for /health. */
-  stats(): { connected: number; running: number; pending: number; size: number };
 }
 
 /** One undici Pool to the upstream whose requests follow their client's AbortSignal. */
@@ -55,9 +53,5 @@ export function createUpstreamPool(origin: string, options: UpstreamPoolOptions)
       );
     },
     destroy: () => pool.destroy(),
-    stats() {
-      const { connected, running, pending, size } = pool.stats;
-      return { connected, running, pending, size };
-    },
   };
 }

@@ -1,7 +1,13 @@
 import type { Attributes, Meter } from "@opentelemetry/api";
-import { callerMistakeCodes, statusCodeAttribute } from "../mcp/error-codes.js";
 import type { Outcome } from "../mcp/results.js";
-import { Attr, durationBucketsSeconds, MetricName, type SidecarErrorReason, sessionBucketsSeconds } from "./semconv.js";
+import {
+  Attr,
+  durationBucketsSeconds,
+  MetricName,
+  type SidecarErrorReason,
+  semconvErrorAttributes,
+  sessionBucketsSeconds,
+} from "./semconv.js";
 
 /** One answered (or failed) JSON-RPC request or notification, with bounded label values already chosen. */
 export interface RecordedExchange {
@@ -87,14 +93,7 @@ export function createMcpInstruments(meter: Meter, serverName: string): McpInstr
         toolCalls.add(1, toolLabels);
         semconv[Attr.genAiToolName] = toolName;
       }
-      if (outcome.status === "error") {
-        if (outcome.code === undefined) semconv[Attr.errorType] = outcome.errorType;
-        else {
-          semconv[Attr.rpcResponseStatusCode] = statusCodeAttribute(outcome.code);
-          // The caller's mistakes are recorded but are not server errors (OTel MCP conventions).
-          if (!callerMistakeCodes.has(outcome.code)) semconv[Attr.errorType] = statusCodeAttribute(outcome.code);
-        }
-      }
+      Object.assign(semconv, semconvErrorAttributes(outcome));
       // A client that left before the answer measured nothing about the server.
       if (status === "cancelled") return;
       requestDuration.record(durationSeconds, { ...base, [Attr.method]: method });

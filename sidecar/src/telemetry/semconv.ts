@@ -1,3 +1,7 @@
+import type { Attributes } from "@opentelemetry/api";
+import { callerMistakeCodes, statusCodeAttribute } from "../mcp/error-codes.js";
+import type { Outcome } from "../mcp/results.js";
+
 /**
  * Metric and attribute names. The three `mcp_*` names are the ones the seed's PromQL queries use;
  * the OTel MCP semantic-convention names are still in development, so they are copied here and
@@ -67,3 +71,18 @@ export const SidecarErrorReason = {
   bridgeFull: "bridge_full",
 } as const;
 export type SidecarErrorReason = (typeof SidecarErrorReason)[keyof typeof SidecarErrorReason];
+
+/**
+ * The OTel MCP conventions' error attributes of an outcome, for the semconv histogram and the span
+ * alike: a JSON-RPC error records its code as rpc.response.status_code, and error.type is set only for
+ * what is a server error (not the caller's mistakes); other errors (tool_error, a sidecar reason, an
+ * HTTP status) are error.type. Pure.
+ */
+export function semconvErrorAttributes(outcome: Outcome): Attributes {
+  if (outcome.status !== "error") return {};
+  if (outcome.code === undefined) return { [Attr.errorType]: outcome.errorType };
+  const code = statusCodeAttribute(outcome.code);
+  return callerMistakeCodes.has(outcome.code)
+    ? { [Attr.rpcResponseStatusCode]: code }
+    : { [Attr.rpcResponseStatusCode]: code, [Attr.errorType]: code };
+}

@@ -8,9 +8,8 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
-import { callerMistakeCodes, statusCodeAttribute } from "../mcp/error-codes.js";
 import type { Outcome } from "../mcp/results.js";
-import { Attr } from "./semconv.js";
+import { Attr, semconvErrorAttributes } from "./semconv.js";
 
 /** W3C trace context: from the request's params._meta (MCP 2026-07-28) or the HTTP headers. */
 export interface TraceCarrier {
@@ -81,17 +80,11 @@ export function createMcpTracer(tracer: Tracer, serverName: string): McpTracer {
 }
 
 function endSpan(span: Span, outcome: Outcome): void {
-  if (outcome.status === "error") {
-    if (outcome.code === undefined) {
-      span.setAttribute(Attr.errorType, outcome.errorType);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message ?? outcome.errorType });
-    } else {
-      span.setAttribute(Attr.rpcResponseStatusCode, statusCodeAttribute(outcome.code));
-      if (!callerMistakeCodes.has(outcome.code)) {
-        span.setAttribute(Attr.errorType, statusCodeAttribute(outcome.code));
-        span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message ?? outcome.errorType });
-      }
-    }
+  const errorAttributes = semconvErrorAttributes(outcome);
+  span.setAttributes(errorAttributes);
+  // Only what the conventions count as errors (error.type set) makes the span's status ERROR.
+  if (outcome.status === "error" && errorAttributes[Attr.errorType] !== undefined) {
+    span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message ?? outcome.errorType });
   } else if (outcome.status === "cancelled") {
     span.setAttribute("mcp.request.cancelled", true);
   }
