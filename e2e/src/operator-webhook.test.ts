@@ -6,7 +6,12 @@ import {
   type V1Pod,
   type V1ResourceQuotaSpec,
 } from "@kubernetes/client-node";
-import { type AdmissionServer, buildWebhookConfiguration, startAdmissionServer } from "@mcpscope/operator/webhook";
+import {
+  type AdmissionServer,
+  buildWebhookConfiguration,
+  namespaceResourcePolicy,
+  startAdmissionServer,
+} from "@mcpscope/operator/webhook";
 import { ensureWebhookCertificate } from "@mcpscope/operator/webhook-certificate";
 import { freePort } from "@mcpscope/sidecar/testing";
 import { pino } from "pino";
@@ -67,10 +72,7 @@ beforeAll(async () => {
     namespaceLabels: async (ns) => (await core.readNamespace({ name: ns })).metadata?.labels ?? {},
     onInjectionFailed: (_pod, namespace, message) => injectionFailures.push({ namespace, message }),
     onAdmission: (result) => admissions.push(result),
-    namespacePolicy: async (namespace) => ({
-      limitRanges: (await core.listNamespacedLimitRange({ namespace })).items,
-      quotas: (await core.listNamespacedResourceQuota({ namespace })).items,
-    }),
+    namespacePolicy: namespaceResourcePolicy(core),
     logger: pino({ level: "silent" }),
   });
 }, 120_000);

@@ -12,6 +12,7 @@ import { type LeaderElector, startLeaderElection } from "./leader/leader-elector
 import { createOperatorInstruments } from "./telemetry/instruments.js";
 import { type AdmissionServer, startAdmissionServer } from "./webhook/admission-server.js";
 import { cachedNamespaceLabels } from "./webhook/namespace-labels.js";
+import { namespaceResourcePolicy } from "./webhook/namespace-policy.js";
 
 export interface RunningOperator {
   isLeader(): boolean;
@@ -89,13 +90,7 @@ export async function startOperator(
         nativeSidecars,
         sidecarResources: config.SIDECAR_RESOURCES,
       },
-      namespacePolicy: async (namespace) => {
-        const [limitRanges, quotas] = await Promise.all([
-          core.listNamespacedLimitRange({ namespace }),
-          core.listNamespacedResourceQuota({ namespace }),
-        ]);
-        return { limitRanges: limitRanges.items, quotas: quotas.items };
-      },
+      namespacePolicy: namespaceResourcePolicy(core),
       namespaceLabels: cachedNamespaceLabels(core),
       onAdmission: (result) => instruments.admitted(result),
       tracer: tracing?.tracer,
