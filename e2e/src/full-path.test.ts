@@ -18,6 +18,7 @@ import {
   weatherServer,
   workloadNamespace,
 } from "./cluster/workloads.js";
+import { jaegerSearch } from "./harness/jaeger.js";
 import { kubectlWith, stdoutOf } from "./harness/programs.js";
 import { type InstantQueryAnswer, instantQuery } from "./harness/prometheus.js";
 
@@ -246,6 +247,31 @@ describe("full path: McpServer → operator → pods → sidecars → collector 
     }
     const errorRate = await prometheusQuery(seedQueries.errorRate);
     for (const series of errorRate) expect(series.value).toBeLessThan(1);
+  });
+
+  it("sends every McpServer's spans through the chart's collector to its Jaeger, found by the query API", async () => {
+    const spans = await phases.time("spans → collector → Jaeger", () =>
+      waitFor(
+        "Jaeger to hold every server's echo calls",
+        async () => {
+          const found = await Promise.all(
+            observedServers.map(async (name) =>
+              jaegerSearch(cluster.jaegerUrl(), `mcp-sidecar-${name}`, "tools/call echo"),
+            ),
+          );
+          return found.every((s, i) => s.length >= 2 * traffic[observedServers[i] as ServerName].echoes)
+            ? found
+            : undefined;
+        },
+        60_000,
+      ),
+    );
+    for (const [i, name] of observedServers.entries()) {
+      expect(spans[i]).toHaveLength(2 * traffic[name].echoes);
+      for (const span of spans[i] ?? []) {
+        expect(span.tags).toMatchObject({ server_name: name, "gen_ai.tool.name": "echo", "span.kind": "server" });
+      }
+    }
   });
 
   it("answers every query of the shipped Grafana dashboard with series for every server", async () => {

@@ -119,6 +119,69 @@ describe("the Helm chart", () => {
     });
   });
 
+  it("with tracing.jaeger.enabled: Jaeger with the shipped config, the collector's overlay to it, and Grafana's Jaeger data source the latency panel links to", async () => {
+    const off = parseObjects((await helmTemplate(inject("tools").HELM)).stdout);
+    expect(off.filter((o) => o.metadata.name === "mcpscope-jaeger")).toEqual([]);
+    const objects = parseObjects(
+      (await helmTemplate(inject("tools").HELM, { set: { "tracing.jaeger.enabled": "true" } })).stdout,
+    );
+    const jaegerConfig = findObject(objects, "ConfigMap", "mcpscope-jaeger") as KubeObject & {
+      data: Record<string, string>;
+    };
+    expect(jaegerConfig.data["config.yaml"]).toBe(await readFile(join(filesDir, "jaeger-config.yaml"), "utf8"));
+    const jaeger = findObject(objects, "Deployment", "mcpscope-jaeger") as KubeObject & {
+      spec: { template: { spec: PodSpec } };
+    };
+    expect(jaeger.spec.template.spec.containers[0]?.readinessProbe?.httpGet?.path).toBe("/status");
+    const service = findObject(objects, "Service", "mcpscope-jaeger") as KubeObject & {
+      spec: { ports: Array<{ port: number }> };
+    };
+    expect(service.spec.ports.map((p) => p.port)).toEqual([4317, 4318, 16686]);
+
+    const collectorConfig = findObject(objects, "ConfigMap", "mcpscope-collector") as KubeObject & {
+      data: Record<string, string>;
+    };
+    expect(collectorConfig.data["jaeger.yaml"]).toBe(
+      await readFile(join(filesDir, "otel-collector-jaeger.yaml"), "utf8"),
+    );
+    const collector = findObject(objects, "Deployment", "mcpscope-collector") as KubeObject & {
+      spec: { template: { spec: PodSpec & { containers: Array<{ args?: string[] }> } } };
+    };
+    const collectorContainer = collector.spec.template.spec.containers[0];
+    expect(collectorContainer?.args).toEqual([
+      "--config=/etc/otelcol/config.yaml",
+      "--config=/etc/otelcol/jaeger.yaml",
+    ]);
+    expect(collectorContainer?.env).toEqual([{ name: "OTELCOL_JAEGER_ENDPOINT", value: "mcpscope-jaeger:4317" }]);
+
+    const provisioning = findObject(objects, "ConfigMap", "mcpscope-grafana-provisioning") as KubeObject & {
+      data: Record<string, string>;
+    };
+    const datasources = (
+      load(provisioning.data["datasources.yaml"] ?? "") as {
+        datasources: Array<{ uid: string; type: string; url: string }>;
+      }
+    ).datasources;
+    expect(datasources.find((d) => d.type === "jaeger")).toEqual(
+      expect.objectContaining({ uid: "jaeger", url: "http://mcpscope-jaeger:16686" }),
+    );
+    // The latency panel's data link opens Explore on that data source, for the clicked server's service.
+    const dashboard = JSON.parse(await readFile(join(dashboardsDir, "mcpscope-servers.json"), "utf8")) as {
+      panels: Array<{ title: string; fieldConfig?: { defaults?: { links?: Array<{ url: string }> } } }>;
+    };
+    const latency = dashboard.panels.find((p) => p.title === "p95 latency by server");
+    const url = latency?.fieldConfig?.defaults?.links?.[0]?.url ?? "";
+    const pane = JSON.parse(decodeURIComponent(new URL(url, "http://grafana").searchParams.get("panes") ?? "{}")) as {
+      a: { datasource: string; queries: Array<{ queryType: string; service: string }> };
+    };
+    expect(pane.a.datasource).toBe("jaeger");
+    expect(pane.a.queries[0]).toMatchObject({
+      queryType: "search",
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: a Grafana variable, not JavaScript's.
+      service: "mcp-sidecar-${__field.labels.server_name}",
+    });
+  });
+
   it("pages McpHighErrorRate on server faults only: its exclusion list is the sidecar's caller-mistake error types", async () => {
     const alerts = load(await readFile(join(filesDir, "alerts.yml"), "utf8")) as {
       groups: Array<{ rules: Array<{ alert?: string; expr: string }> }>;
@@ -296,6 +359,28 @@ describe("the compose stack", () => {
     expect(compose.services["postgres-sidecar"]?.ports?.map((p) => p.published)).toContain(4002);
     expect(compose.services["postgres-sidecar"]?.environment?.MCP_UPSTREAM_COMMAND).toContain("server-postgres");
     expect(compose.services["weather-sidecar"]?.environment?.OTEL_EXPORTER_OTLP_ENDPOINT).toBe("http://otelcol:4318");
+  });
+
+  it("with tracing.yml adds Jaeger and sends the collector's traces there (the chart's overlay)", async () => {
+    const config = await runProgram(
+      inject("tools").DOCKER_COMPOSE,
+      ["-f", "docker-compose.yml", "-f", "tracing.yml", "config"],
+      {
+        cwd: repo("compose"),
+      },
+    );
+    expect(config.code).toBe(0);
+    const compose = load(config.stdout) as {
+      services: Record<string, { command?: string[]; environment?: Record<string, string>; volumes?: string[] }>;
+    };
+    expect(compose.services.jaeger?.volumes).toEqual([
+      `${join(filesDir, "jaeger-config.yaml")}:/etc/jaeger/config.yaml:ro`,
+    ]);
+    expect(compose.services.otelcol?.command).toEqual([
+      "--config=/etc/otelcol/config.yaml",
+      "--config=/etc/otelcol/jaeger.yaml",
+    ]);
+    expect(compose.services.otelcol?.environment?.OTELCOL_JAEGER_ENDPOINT).toBe("jaeger:4317");
   });
 });
 

@@ -13,13 +13,15 @@ import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startControlPlane } from "./harness/control-plane.js";
+import { jaegerServices, jaegerTrace, type RunningJaeger, startJaeger } from "./harness/jaeger.js";
 import { type RunningCollector, startCollector } from "./harness/otelcol.js";
 import { kubectlWith } from "./harness/programs.js";
 import { type SidecarProcess, startSidecarProcess } from "./harness/sidecar-process.js";
 
 // Spans from the sidecar, exported by the OpenTelemetry SDK (configured by the standard OTEL_* env)
 // to the real Collector (the project's own build, the chart's config file), read from what the
-// collector's debug exporter prints.
+// collector's debug exporter prints, and from Jaeger v2 (the chart's optional trace store, with the
+// collector's Jaeger overlay as the chart runs it) through its query API.
 
 // Sidecars run as their own processes: the OpenTelemetry SDK reads the process environment.
 type Sidecar = SidecarProcess;
@@ -59,6 +61,7 @@ function spansIn(output: string): CollectedSpan[] {
 }
 
 let collector: RunningCollector;
+let jaeger: RunningJaeger;
 let upstream: RunningProcess;
 let traced: Sidecar;
 let stdio: Sidecar;
@@ -71,7 +74,12 @@ const tracingEnv = () => ({
 });
 
 beforeAll(async () => {
-  collector = await startCollector(inject("tools").OTELCOL, { OTELCOL_TRACES_VERBOSITY: "detailed" });
+  jaeger = await startJaeger(inject("tools").JAEGER);
+  collector = await startCollector(
+    inject("tools").OTELCOL,
+    { OTELCOL_TRACES_VERBOSITY: "detailed" },
+    { jaegerOtlpGrpc: jaeger.otlpGrpcEndpoint },
+  );
   upstream = await startEverythingServer("streamableHttp");
   traced = await startSidecarProcess({ ...tracingEnv(), MCP_UPSTREAM_URL: upstream.url, MCP_UPSTREAM_NAME: "weather" });
   stdio = await startSidecarProcess({
@@ -91,6 +99,7 @@ afterAll(async () => {
   await Promise.allSettled([traced?.stop(), stdio?.stop(), untraced?.stop()]);
   await upstream?.stop();
   await collector?.stop();
+  await jaeger?.stop();
 });
 
 async function connect(base: string) {
@@ -144,6 +153,37 @@ describe("traces: one span per MCP request, joined to the caller's trace", { tim
     expect(span?.attributes["jsonrpc.request.id"]).toMatch(/^\d+$/);
     // Arguments and results are never recorded.
     expect(JSON.stringify(span)).not.toContain("traced");
+  });
+
+  it("lands in Jaeger: the span found through its query API, under the caller's span", async () => {
+    const { client, transport } = await connect(traced.proxyUrl);
+    const traceId = "6e0c63257de34c926f9efcd03919fb6e";
+    await client.callTool({
+      name: "echo",
+      arguments: { message: "to jaeger" },
+      _meta: { traceparent: traceparent(traceId, "53995c3f42cd8ad8") },
+    });
+    await transport.terminateSession();
+    await client.close();
+    const deadline = Date.now() + 20_000;
+    let spans = await jaegerTrace(jaeger.queryUrl, traceId);
+    while (spans.length === 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      spans = await jaegerTrace(jaeger.queryUrl, traceId);
+    }
+    expect(spans).toHaveLength(1);
+    expect(spans[0]).toMatchObject({
+      operationName: "tools/call echo",
+      parentSpanId: "53995c3f42cd8ad8",
+      serviceName: "mcp-sidecar-weather",
+      tags: {
+        "mcp.method.name": "tools/call",
+        "gen_ai.tool.name": "echo",
+        server_name: "weather",
+        "span.kind": "server",
+      },
+    });
+    expect(await jaegerServices(jaeger.queryUrl)).toContain("mcp-sidecar-weather");
   });
 
   it("falls back to the HTTP traceparent header", async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs or builds the real programs the tests run against, once per machine, into a cache:
 # the OpenTelemetry Collector, the Kubernetes control plane, etcd and helm (from Go modules),
-# Prometheus/promtool and docker-compose (Debian packages), and the Python MCP SDK (PyPI, in a venv).
+# Jaeger (Go module), Prometheus/promtool, the Docker engine and docker-compose (Debian packages), and the Python MCP SDK (PyPI, in a venv).
 # Prints KEY=path lines for e2e/src/tools/paths.ts to read. Idempotent; later runs take seconds.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -10,7 +10,8 @@ mkdir -p "$cache"
 log() { echo "[setup] $*" >&2; }
 
 otelcol_version=0.136.0
-otelcol_dir="$cache/otelcol-$otelcol_version"
+# Keyed by the builder config too: adding a component rebuilds it.
+otelcol_dir="$cache/otelcol-$otelcol_version-$(sha256sum "$here/otelcol/builder-config.yaml" | cut -c1-8)"
 otelcol="$otelcol_dir/otelcol-mcpscope"
 if [[ ! -x "$otelcol" ]]; then
   log "building the OpenTelemetry Collector $otelcol_version (a few minutes, once)"
@@ -56,6 +57,14 @@ if [[ ! -x "$helm" ]]; then
   GOBIN="$cache/helm-v$helm_version" go install "helm.sh/helm/v3/cmd/helm@v$helm_version" >&2
 fi
 
+# Jaeger v2, the optional trace store (its go.mod pins the version; built as a Go tool).
+jaeger_version="$(sed -n 's|^\s*github.com/jaegertracing/jaeger \(v[^ ]*\).*|\1|p' "$here/jaeger/go.mod" | head -1)"
+jaeger="$cache/jaeger-$jaeger_version/jaeger"
+if [[ ! -x "$jaeger" ]]; then
+  log "building Jaeger $jaeger_version from its Go module (a few minutes, once)"
+  (cd "$here/jaeger" && CGO_ENABLED=0 go build -trimpath -o "$jaeger" github.com/jaegertracing/jaeger/cmd/jaeger) >&2
+fi
+
 # The Python MCP SDK (a real peer: client and server), in a venv keyed by the pinned requirements.
 python_reqs="$here/../python/requirements.txt"
 python_key="$(sha256sum "$python_reqs" | cut -c1-12)"
@@ -73,10 +82,14 @@ if [[ ! -x "$python_venv/bin/python" ]] || ! "$python_venv/bin/python" -c "impor
   "$python_venv/bin/pip" install -q --disable-pip-version-check -r "$python_reqs" >&2
 fi
 
-# Debian packages, in one apt run: prometheus (and promtool) for the tests, docker-compose for the
-# static validation of compose/, iproute2 where ss is missing.
+# Debian packages, in one apt run: prometheus (and promtool) for the tests, the Docker engine and
+# docker-compose, iproute2 where ss is missing.
 packages=()
 command -v docker-compose >/dev/null || packages+=(docker-compose)
+# The Docker engine (dockerd, containerd, runc) for the image and compose tests, and debootstrap for
+# the local base image (nothing can be pulled here).
+command -v dockerd >/dev/null || packages+=(docker.io)
+command -v debootstrap >/dev/null || packages+=(debootstrap)
 # ss (iproute2) counts the upstream's sockets in the abandoned-streams test.
 command -v ss >/dev/null || packages+=(iproute2)
 { command -v promtool && command -v prometheus; } >/dev/null || packages+=(prometheus)
@@ -87,6 +100,7 @@ if ((${#packages[@]} > 0)); then
   apt-get install -y -qq --no-install-recommends "${packages[@]}" >&2
   # The prometheus package starts a system service; the tests run their own instances.
   (systemctl stop prometheus prometheus-node-exporter 2>/dev/null || service prometheus stop 2>/dev/null || true) >&2
+  # docker.io's service, where an init system started it, stays: docker-engine.sh uses a running engine.
 fi
 
 echo "OTELCOL=$otelcol"
@@ -98,4 +112,5 @@ echo "HELM=$helm"
 echo "DOCKER_COMPOSE=$(command -v docker-compose)"
 echo "PROMETHEUS=$(command -v prometheus)"
 echo "PROMTOOL=$(command -v promtool)"
+echo "JAEGER=$jaeger"
 echo "PYTHON_MCP=$python_venv/bin/python"

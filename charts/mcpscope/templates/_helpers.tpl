@@ -30,6 +30,7 @@ app.kubernetes.io/component: {{ .component }}
 {{- define "mcpscope.collectorName" -}}{{ include "mcpscope.fullname" . }}-collector{{- end }}
 {{- define "mcpscope.prometheusName" -}}{{ include "mcpscope.fullname" . }}-prometheus{{- end }}
 {{- define "mcpscope.grafanaName" -}}{{ include "mcpscope.fullname" . }}-grafana{{- end }}
+{{- define "mcpscope.jaegerName" -}}{{ include "mcpscope.fullname" . }}-jaeger{{- end }}
 
 {{- define "mcpscope.otlpEndpoint" -}}
 {{- if .Values.telemetry.otlpEndpoint -}}

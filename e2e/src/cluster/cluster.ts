@@ -23,6 +23,8 @@ export interface McpCluster {
   reachPod(pod: V1Pod): Promise<PodEndpoints>;
   /** Base URL of a Prometheus that scrapes the collector with the seed's config and loads the alert rules. */
   prometheusUrl(): string;
+  /** Base URL of the chart's Jaeger query API (the chart is installed with tracing.jaeger.enabled). */
+  jaegerUrl(): string;
   /** Makes the MCP server in this pod stop answering (the sidecar keeps running). */
   stopServer(pod: V1Pod): Promise<void>;
   /** Components and their versions, for the report. */

@@ -2,10 +2,24 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
 /**
- * The MCP servers' image in the full-path test: the sidecar image with server-everything installed
- * (e2e/kind/mcp-everything.Dockerfile), so one image serves the HTTP server and the stdio one.
+ * The MCP servers' image in the full-path test: the sidecar image with server-everything baked in
+ * (sidecar/Dockerfile with --build-arg MCP_STDIO_PACKAGES=everythingPackage), so one image serves the
+ * HTTP server (command mcp-server-everything) and the stdio one (the sidecar's command mode).
  */
 export const e2eServerImage = "mcpscope/mcp-everything:e2e";
+/** The server-everything the tests run (the version the workspace's lock file pins). */
+export const everythingPackage = `@modelcontextprotocol/server-everything@${
+  (
+    JSON.parse(
+      readFileSync(
+        fileURLToPath(
+          new URL("../../../node_modules/@modelcontextprotocol/server-everything/package.json", import.meta.url),
+        ),
+        "utf8",
+      ),
+    ) as { version: string }
+  ).version
+}`;
 
 const seedConfigPath = fileURLToPath(new URL("../../../compose/prometheus.yml", import.meta.url));
 

@@ -8,7 +8,7 @@ import { freePort } from "@mcpscope/sidecar/testing";
 import { chartDir } from "../harness/helm.js";
 import { runProgram, stdoutOf } from "../harness/programs.js";
 import type { McpCluster, PodEndpoints } from "./cluster.js";
-import { e2eServerImage, waitFor } from "./e2e-settings.js";
+import { e2eServerImage, everythingPackage, waitFor } from "./e2e-settings.js";
 import type { PhaseTimer } from "./phases.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -41,6 +41,7 @@ export async function startKindCluster(tools: KindTools, phases: PhaseTimer): Pr
   const kubeconfigPath = join(dir, "kubeconfig");
   const forwards: ChildProcess[] = [];
   let prometheusUrl = "";
+  let jaegerUrl = "";
   const kubectl = (args: string[]) => must(tools.KUBECTL, ["--kubeconfig", kubeconfigPath, ...args]);
   const kubeConfig = () => {
     const kc = new KubeConfig();
@@ -94,9 +95,9 @@ export async function startKindCluster(tools: KindTools, phases: PhaseTimer): Pr
         await must(tools.DOCKER, [
           "build",
           "-f",
-          "e2e/kind/mcp-everything.Dockerfile",
+          "sidecar/Dockerfile",
           "--build-arg",
-          `SIDECAR_IMAGE=${images.sidecar}`,
+          `MCP_STDIO_PACKAGES=${everythingPackage}`,
           "-t",
           images.server,
           ".",
@@ -126,10 +127,14 @@ export async function startKindCluster(tools: KindTools, phases: PhaseTimer): Pr
           "image.operator.tag=e2e",
           "--set",
           "prometheus.scrapeInterval=1s",
+          "--set",
+          "tracing.jaeger.enabled=true",
         ]);
       });
       const [prometheusPort] = await portForward("svc/mcpscope-prometheus", "mcpscope-system", [9090]);
       prometheusUrl = `http://127.0.0.1:${prometheusPort}`;
+      const [jaegerPort] = await portForward("svc/mcpscope-jaeger", "mcpscope-system", [16686]);
+      jaegerUrl = `http://127.0.0.1:${jaegerPort}`;
     },
 
     async reachPod(pod) {
@@ -145,6 +150,7 @@ export async function startKindCluster(tools: KindTools, phases: PhaseTimer): Pr
     },
 
     prometheusUrl: () => prometheusUrl,
+    jaegerUrl: () => jaegerUrl,
 
     async stopServer(pod: V1Pod) {
       // SIGSTOP the server's processes (found by command line; the pod shares one process

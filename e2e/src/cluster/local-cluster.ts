@@ -6,6 +6,7 @@ import { freePort, isPortFree } from "@mcpscope/sidecar/testing";
 import { dump } from "js-yaml";
 import { type ControlPlane, startControlPlane } from "../harness/control-plane.js";
 import { findObject, helmTemplate, type KubeObject, parseObjects } from "../harness/helm.js";
+import { type RunningJaeger, startJaeger } from "../harness/jaeger.js";
 import { type RunningCollector, startCollector } from "../harness/otelcol.js";
 import { kubectlWith, runProgram, stdoutOf } from "../harness/programs.js";
 import { type RunningPrometheus, startPrometheus } from "../harness/prometheus.js";
@@ -28,7 +29,7 @@ function imageEntrypoints(): (image: string) => string[] | undefined {
   const table: Record<string, string[]> = {
     "ghcr.io/mcpscope/sidecar": sidecar,
     "ghcr.io/mcpscope/operator": operator,
-    // e2e/kind/mcp-everything.Dockerfile: FROM the sidecar image, so the same entrypoint.
+    // The sidecar image with server-everything baked in (MCP_STDIO_PACKAGES): the same entrypoint.
     [repository(e2eServerImage)]: sidecar,
   };
   return (image) => table[repository(image)];
@@ -52,6 +53,7 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
   const ports: number[] = [];
   let collector: RunningCollector | undefined;
   let prometheus: RunningPrometheus | undefined;
+  let jaeger: RunningJaeger | undefined;
   const kubectl = kubectlWith(
     () => tools.KUBECTL,
     () => controlPlane.kubeconfigPath,
@@ -94,7 +96,12 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
 
     async install() {
       const objects = await phases.time("helm template", async () => {
-        return parseObjects(stdoutOf(await helmTemplate(tools.HELM, { includeCrds: true }), "helm template"));
+        return parseObjects(
+          stdoutOf(
+            await helmTemplate(tools.HELM, { includeCrds: true, set: { "tracing.jaeger.enabled": "true" } }),
+            "helm template",
+          ),
+        );
       });
       const operatorDeployment = findObject(objects, "Deployment", "mcpscope-operator") as KubeObject & {
         spec: { selector: { matchLabels: Record<string, string> }; template: { spec: V1Pod["spec"] } };
@@ -118,8 +125,11 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
         stdoutOf(established, "waiting for the McpServer CRD");
       });
 
-      await phases.time("collector and Prometheus", async () => {
-        collector = await startCollector(tools.OTELCOL);
+      await phases.time("Jaeger, collector and Prometheus", async () => {
+        jaeger = await startJaeger(tools.JAEGER);
+        ports.push(jaeger.port);
+        // The chart's collector with Jaeger on: its overlay, pointed at the local Jaeger.
+        collector = await startCollector(tools.OTELCOL, {}, { jaegerOtlpGrpc: jaeger.otlpGrpcEndpoint });
         ports.push(collector.port, collector.prometheusPort);
         prometheus = await startPrometheus(
           tools.PROMETHEUS,
@@ -184,6 +194,11 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
       return prometheus.apiUrl;
     },
 
+    jaegerUrl() {
+      if (!jaeger) throw new Error("Jaeger is not running: install() first");
+      return jaeger.queryUrl;
+    },
+
     async stopServer(pod) {
       const running = pods.get(`${pod.metadata?.namespace}/${pod.metadata?.name}`) ?? [];
       const server = running.find((c) => c.plan.env.MCP_UPSTREAM_NAME === undefined);
@@ -202,6 +217,9 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
         "kube-apiserver + kube-controller-manager": apiserver.gitVersion,
         etcd: await firstLine(tools.ETCD, ["--version"]),
         "opentelemetry collector": await firstLine(tools.OTELCOL, ["--version"]),
+        jaeger: `Go module ${tools.JAEGER.split("/")
+          .at(-2)
+          ?.replace(/^jaeger-/, "github.com/jaegertracing/jaeger ")}`,
         prometheus: await firstLine(tools.PROMETHEUS, ["--version"]),
         helm: await firstLine(tools.HELM, ["version", "--short"]),
         node: process.version,
@@ -222,6 +240,7 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
       for (const container of [...containers].reverse()) await attempt(container.plan.containerName, container.stop);
       await attempt("prometheus", async () => prometheus?.stop());
       await attempt("collector", async () => collector?.stop());
+      await attempt("jaeger", async () => jaeger?.stop());
       await attempt("control plane", () => controlPlane.stop());
       problems.push(...survivingGroups(containers).map((g) => `process group still alive: ${g}`));
       for (const port of ports) if (!(await isPortFree(port))) problems.push(`port ${port} still bound`);

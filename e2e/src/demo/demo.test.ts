@@ -17,6 +17,12 @@ describe("npm run demo", () => {
     // 4 sessions × (20 calls + 2 failing + 1 long-running) and 2 × (10 + 4 + 1) tool calls.
     expect(row("everything-http")?.[2]).toBe("92");
     expect(row("everything-stdio")?.[2]).toBe("30");
+    // One traced tool call: the sidecar's span (printed by its console exporter) continues the demo's.
+    const traced = /trace ([0-9a-f]{32}) \(the demo's span ([0-9a-f]{16})\)/.exec(stdout);
+    expect(traced).not.toBeNull();
+    expect(stdout).toMatch(
+      new RegExp(`sidecar span [0-9a-f]{16} "tools/call echo", child of ${traced?.[2]}, [\\d.]+ ms`),
+    );
     expect(stdout).toContain("Stopped.");
   }, 180_000);
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
@@ -43,4 +44,25 @@ export async function driveTraffic(proxyUrl: string, plan: TrafficPlan): Promise
     await client.close();
   }
   return sent;
+}
+
+/**
+ * One tool call carrying W3C trace context in params._meta, as a traced agent sends it (MCP
+ * 2026-07-28); returns the caller's trace and span ids, which the sidecar's span continues.
+ */
+export async function tracedToolCall(proxyUrl: string): Promise<{ traceId: string; callerSpanId: string }> {
+  const traceId = randomBytes(16).toString("hex");
+  const callerSpanId = randomBytes(8).toString("hex");
+  const client = new Client({ name: "mcpscope-demo", version: "0.1.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(`${proxyUrl}/mcp`));
+  await client.connect(transport);
+  await client.listTools();
+  await client.callTool({
+    name: "echo",
+    arguments: { message: "traced" },
+    _meta: { traceparent: `00-${traceId}-${callerSpanId}-01` },
+  });
+  await transport.terminateSession();
+  await client.close();
+  return { traceId, callerSpanId };
 }

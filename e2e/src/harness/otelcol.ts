@@ -7,6 +7,11 @@ export const collectorConfigPath = fileURLToPath(
   new URL("../../../charts/mcpscope/files/otel-collector-config.yaml", import.meta.url),
 );
 
+/** Merged over it where a Jaeger runs beside the collector (the chart with tracing.jaeger.enabled). */
+export const collectorJaegerConfigPath = fileURLToPath(
+  new URL("../../../charts/mcpscope/files/otel-collector-jaeger.yaml", import.meta.url),
+);
+
 export interface RunningCollector extends RunningProcess {
   /** OTLP/HTTP base URL for OTEL_EXPORTER_OTLP_ENDPOINT. */
   otlpHttpUrl: string;
@@ -17,19 +22,32 @@ export interface RunningCollector extends RunningProcess {
   output(): string;
 }
 
-/** Runs the real OpenTelemetry Collector built by e2e/tools/setup.sh on free loopback ports. */
-export async function startCollector(binary: string, env: Record<string, string> = {}): Promise<RunningCollector> {
+/**
+ * Runs the real OpenTelemetry Collector built by e2e/tools/setup.sh on free loopback ports; with
+ * `jaegerOtlpGrpc`, also the chart's Jaeger overlay sending traces there.
+ */
+export async function startCollector(
+  binary: string,
+  env: Record<string, string> = {},
+  options: { jaegerOtlpGrpc?: string } = {},
+): Promise<RunningCollector> {
   const [otlpHttp, otlpGrpc, prometheusPort] = [await freePort(), await freePort(), await freePort()];
-  const child = spawn(binary, [`--config=${collectorConfigPath}`], {
-    env: {
-      ...process.env,
-      OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${otlpHttp}`,
-      OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${otlpGrpc}`,
-      OTELCOL_PROMETHEUS_ENDPOINT: `127.0.0.1:${prometheusPort}`,
-      ...env,
+  const configs = [collectorConfigPath, ...(options.jaegerOtlpGrpc ? [collectorJaegerConfigPath] : [])];
+  const child = spawn(
+    binary,
+    configs.map((path) => `--config=${path}`),
+    {
+      env: {
+        ...process.env,
+        ...(options.jaegerOtlpGrpc ? { OTELCOL_JAEGER_ENDPOINT: options.jaegerOtlpGrpc } : {}),
+        OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${otlpHttp}`,
+        OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${otlpGrpc}`,
+        OTELCOL_PROMETHEUS_ENDPOINT: `127.0.0.1:${prometheusPort}`,
+        ...env,
+      },
+      stdio: ["ignore", "pipe", "pipe"],
     },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
+  );
   let output = "";
   const collect = (chunk: Buffer) => {
     output += chunk.toString();

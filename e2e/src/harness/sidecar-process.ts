@@ -9,6 +9,8 @@ export interface SidecarProcess extends RunningProcess {
   proxyUrl: string;
   metricsUrl: string;
   serverName: string;
+  /** The last 256 kB the sidecar wrote to stdout (its logs, and spans of a console exporter). */
+  output(): string;
 }
 
 /** The built sidecar entry point (`npm run build` output), exactly what images and users run. */
@@ -41,7 +43,10 @@ export async function startSidecarProcess(
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
-  child.stdout?.resume();
+  let output = "";
+  child.stdout?.on("data", (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-256_000);
+  });
   child.stderr?.pipe(process.stderr);
   await untilLive(`http://127.0.0.1:${port}/livez`, child, 20_000);
   return {
@@ -51,6 +56,7 @@ export async function startSidecarProcess(
     proxyUrl: `http://127.0.0.1:${port}`,
     metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
     serverName: env.MCP_UPSTREAM_NAME ?? "",
+    output: () => output,
     stop: () => stopProcess(child, 15_000),
   };
 }

@@ -14,6 +14,8 @@ export interface ToolPaths {
   KUBECTL: string;
   HELM: string;
   DOCKER_COMPOSE: string;
+  /** Jaeger v2, the optional trace store (built from its Go module). */
+  JAEGER: string;
   /** A Python with the `mcp` SDK installed (e2e/python/requirements.txt). */
   PYTHON_MCP: string;
 }
