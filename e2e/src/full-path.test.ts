@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
 import { AdmissionregistrationV1Api, CoreV1Api, type V1Container, type V1Pod } from "@kubernetes/client-node";
 import { readMetrics, sampleValue } from "@mcpscope/sidecar/testing";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -18,21 +16,10 @@ import {
   weatherServer,
   workloadNamespace,
 } from "./cluster/workloads.js";
+import { dashboardQueries, seedQueries } from "./harness/dashboard.js";
 import { jaegerSearch } from "./harness/jaeger.js";
 import { kubectlWith, stdoutOf } from "./harness/programs.js";
 import { type InstantQueryAnswer, instantQuery } from "./harness/prometheus.js";
-
-/** The seed's four PromQL queries (../shared/seed/multi-server-observability.md), verbatim. */
-const seedQueries = {
-  requestRate: "sum(rate(mcp_requests_total[5m])) by (server_name)",
-  toolCallRate: "sum(rate(mcp_tool_calls_total[5m])) by (server_name, tool_name)",
-  errorRate:
-    'sum(rate(mcp_requests_total{status="error"}[5m])) by (server_name) / sum(rate(mcp_requests_total[5m])) by (server_name)',
-  p95Latency: "histogram_quantile(0.95, sum by (le, server_name) (rate(mcp_request_duration_seconds_bucket[5m])))",
-};
-const dashboardPath = fileURLToPath(
-  new URL("../../charts/mcpscope/files/dashboards/mcpscope-servers.json", import.meta.url),
-);
 
 /** What the client sends to each server, so the metrics can be checked against it exactly. */
 const traffic = {
@@ -275,22 +262,12 @@ describe("full path: McpServer → operator → pods → sidecars → collector 
   });
 
   it("answers every query of the shipped Grafana dashboard with series for every server", async () => {
-    const dashboard = JSON.parse(await readFile(dashboardPath, "utf8")) as {
-      panels: Array<{ title: string; targets?: Array<{ expr?: string }> }>;
-    };
-    const selected = observedServers.join("|");
-    for (const panel of dashboard.panels) {
-      for (const target of panel.targets ?? []) {
-        if (!target.expr) continue;
-        const expr = target.expr.replaceAll("$server_name", selected).replaceAll("$__rate_interval", "1m");
-        const names = new Set((await prometheusQuery(expr)).map((r) => r.metric.server_name));
-        // Sidecar failures (upstream down, refused bodies) have not happened yet: that panel may be empty.
-        const expected = expr.includes("mcp_sidecar_errors_total") ? [] : observedServers;
-        expect({ panel: panel.title, names: observedServers.filter((n) => names.has(n)) }).toEqual({
-          panel: panel.title,
-          names: expected,
-        });
-      }
+    for (const { panel, expr, mayBeEmpty } of await dashboardQueries(observedServers)) {
+      const names = new Set((await prometheusQuery(expr)).map((r) => r.metric.server_name));
+      expect({ panel, names: observedServers.filter((n) => names.has(n)) }).toEqual({
+        panel,
+        names: mayBeEmpty ? [] : observedServers,
+      });
     }
   });
 

@@ -1,6 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
+import { buildBaseImages, ensureDockerEngine } from "./harness/docker.js";
 import { setupTools, type ToolPaths } from "./harness/tools.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -11,8 +12,21 @@ declare module "vitest" {
   }
 }
 
-/** Once per run: build the workspaces (process tests run dist/) and install or build the real tools. */
-export default function setup(project: TestProject): void {
+/**
+ * Once per run: build the workspaces (process tests run dist/), install or build the real tools,
+ * start the Docker engine (stopped again at the end if this run started it) and build the local
+ * stand-in base images the image and compose tests build on.
+ */
+export default function setup(project: TestProject): () => void {
   execFileSync("npx", ["tsc", "-b"], { cwd: root, stdio: "inherit" });
-  project.provide("tools", setupTools());
+  const tools = setupTools();
+  const stopEngine = ensureDockerEngine();
+  try {
+    buildBaseImages(tools);
+  } catch (error) {
+    stopEngine();
+    throw error;
+  }
+  project.provide("tools", tools);
+  return stopEngine;
 }

@@ -7,10 +7,19 @@ export interface CommandResult {
 }
 
 /** Runs a program to completion, never throwing: tests assert on the exit code and output. */
-export function runProgram(file: string, args: string[], options: { cwd?: string; input?: string } = {}) {
+export function runProgram(
+  file: string,
+  args: string[],
+  options: { cwd?: string; input?: string; env?: Record<string, string> } = {},
+) {
   return new Promise<CommandResult>((resolve) => {
-    const child = execFile(file, args, { cwd: options.cwd, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
+    const env = options.env ? { ...process.env, ...options.env } : undefined;
+    const child = execFile(
+      file,
+      args,
+      { cwd: options.cwd, env, maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
     );
     child.stdin?.end(options.input ?? "");
   });

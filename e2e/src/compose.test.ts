@@ -1,0 +1,203 @@
+import { fileURLToPath } from "node:url";
+import { freePort, readMetrics, sampleValue } from "@mcpscope/sidecar/testing";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { waitFor } from "./cluster/e2e-settings.js";
+import { formatReport, PhaseTimer } from "./cluster/phases.js";
+import { dashboardQueries, seedQueries } from "./harness/dashboard.js";
+import { jaegerSearch } from "./harness/jaeger.js";
+import { runProgram, stdoutOf } from "./harness/programs.js";
+import { instantQuery } from "./harness/prometheus.js";
+
+// The compose stack for real: `docker-compose up --build` of compose/ with tracing.yml (Jaeger), on
+// the local stand-in images (e2e/tools/base-images.sh) under the names compose uses. Grafana
+// cannot be obtained here (no registry serves it): every service but grafana is started, and the
+// dashboard's queries are evaluated against the compose Prometheus instead.
+
+const composeDir = fileURLToPath(new URL("../../compose/", import.meta.url));
+const project = `mcpscope-compose-${process.pid}`;
+const servers = ["weather", "postgres"] as const;
+const withoutGrafana = [
+  "weather-server",
+  "weather-sidecar",
+  "db",
+  "postgres-sidecar",
+  "otelcol",
+  "prometheus",
+  "jaeger",
+];
+const phases = new PhaseTimer();
+let ports: Record<string, string> = {};
+const url = (name: string) => `http://127.0.0.1:${ports[name]}`;
+
+function compose(args: string[]) {
+  return runProgram(
+    inject("tools").DOCKER_COMPOSE,
+    ["-p", project, "-f", "docker-compose.yml", "-f", "tracing.yml", ...args],
+    { cwd: composeDir, env: ports },
+  );
+}
+
+async function prometheusQuery(query: string) {
+  const answer = await instantQuery(url("PROMETHEUS_PORT"), query);
+  if (answer.status !== "success") throw new Error(`${query}: ${answer.error}`);
+  return answer.series;
+}
+
+/** What each conversation sends: tool calls that succeed and one that fails, per server. */
+const sent = { weather: { ok: 3, failed: 1 }, postgres: { ok: 2, failed: 1 } };
+
+async function converse(server: (typeof servers)[number]) {
+  const client = new Client({ name: "mcpscope-compose", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(
+    new URL(`${url(server === "weather" ? "WEATHER_SIDECAR_PORT" : "POSTGRES_SIDECAR_PORT")}/mcp`),
+  );
+  await client.connect(transport);
+  const tools = (await client.listTools()).tools.map((t) => t.name);
+  const results: unknown[] = [];
+  for (let i = 0; i < sent[server].ok; i++) {
+    results.push(
+      server === "weather"
+        ? await client.callTool({ name: "echo", arguments: { message: `hi ${i}` } })
+        : await client.callTool({ name: "query", arguments: { sql: `SELECT ${i} AS n` } }),
+    );
+  }
+  const failing =
+    server === "weather"
+      ? await client.callTool({ name: "get-sum", arguments: { a: "not a number", b: 1 } })
+      : await client
+          .callTool({ name: "query", arguments: { sql: "SELECT FROM nowhere" } })
+          .catch((error: unknown) => ({ rejected: String(error) }));
+  await transport.terminateSession();
+  await client.close();
+  return { tools, results, failing };
+}
+
+beforeAll(async () => {
+  ports = Object.fromEntries(
+    await Promise.all(
+      [
+        "WEATHER_SIDECAR_PORT",
+        "WEATHER_METRICS_PORT",
+        "POSTGRES_SIDECAR_PORT",
+        "POSTGRES_METRICS_PORT",
+        "COLLECTOR_METRICS_PORT",
+        "COLLECTOR_OTLP_PORT",
+        "PROMETHEUS_PORT",
+        "GRAFANA_PORT",
+        "JAEGER_PORT",
+      ].map(async (name) => [name, String(await freePort())]),
+    ),
+  );
+  await phases.time("docker-compose up --build (all but grafana)", async () => {
+    stdoutOf(await compose(["up", "-d", "--build", ...withoutGrafana]), "docker-compose up");
+  });
+  await phases.time("sidecars healthy (their servers answer)", async () => {
+    for (const port of ["WEATHER_SIDECAR_PORT", "POSTGRES_SIDECAR_PORT"]) {
+      await waitFor(
+        `${port}'s /health`,
+        async () => (await fetch(`${url(port)}/health`).catch(() => undefined))?.ok,
+        120_000,
+      );
+    }
+  });
+}, 1_200_000);
+
+afterAll(async () => {
+  const logs = await compose(["logs", "--no-color", "--tail", "30"]);
+  const down = await phases.time("docker-compose down", () => compose(["down", "-v", "--remove-orphans"]));
+  console.log(formatReport("mcpscope compose (grafana not started: no registry serves it)", {}, phases.phases));
+  if (down.code !== 0) throw new Error(`docker-compose down failed:\n${down.stderr}\n${logs.stdout}`);
+}, 300_000);
+
+describe("docker-compose up: two servers behind two sidecars, the collector, Prometheus and Jaeger", {
+  timeout: 300_000,
+}, () => {
+  it("answers MCP through both sidecars (HTTP server, and the stdio postgres server in command mode)", async () => {
+    const weather = await converse("weather");
+    expect(weather.tools).toContain("echo");
+    expect(weather.results[0]).toEqual({ content: [{ type: "text", text: "Echo: hi 0" }] });
+    expect(weather.failing).toMatchObject({ isError: true });
+    const postgres = await converse("postgres");
+    expect(postgres.tools).toEqual(["query"]);
+    expect(JSON.stringify(postgres.results[1])).toContain('\\"n\\": 1');
+    // server-postgres throws on bad SQL: a JSON-RPC error, not a tool result.
+    expect(postgres.failing).toMatchObject({ rejected: expect.stringContaining("nowhere") });
+    for (const [server, metricsPort] of [
+      ["weather", "WEATHER_METRICS_PORT"],
+      ["postgres", "POSTGRES_METRICS_PORT"],
+    ] as const) {
+      const metrics = await readMetrics(`${url(metricsPort)}/metrics`);
+      expect(sampleValue(metrics, "mcp_tool_calls_total", { server_name: server, status: "ok" })).toBe(sent[server].ok);
+    }
+  });
+
+  it("the seed's queries and the dashboard's return both servers from the compose Prometheus", async () => {
+    await phases.time("OTLP → collector → Prometheus (15 s scrapes)", () =>
+      waitFor(
+        "Prometheus to hold both servers' tool calls",
+        async () => {
+          const counts = await prometheusQuery("sum by (server_name) (mcp_tool_calls_total)");
+          return servers.every(
+            (s) => counts.find((c) => c.metric.server_name === s)?.value === sent[s].ok + sent[s].failed,
+          );
+        },
+        120_000,
+      ),
+    );
+    // rate() needs two samples of each series: wait for the next scrape.
+    await waitFor(
+      "two scrapes of every seed series",
+      async () => {
+        for (const expr of Object.values(seedQueries)) {
+          const names = new Set((await prometheusQuery(expr)).map((r) => r.metric.server_name));
+          if (!servers.every((s) => names.has(s))) return false;
+        }
+        return true;
+      },
+      120_000,
+    );
+    for (const { panel, expr, mayBeEmpty } of await dashboardQueries(servers)) {
+      const names = new Set((await prometheusQuery(expr)).map((r) => r.metric.server_name));
+      expect({ panel, names: servers.filter((s) => names.has(s)) }).toEqual({
+        panel,
+        names: mayBeEmpty ? [] : [...servers],
+      });
+    }
+  });
+
+  it("sends both sidecars' spans through the collector to Jaeger (tracing.yml)", async () => {
+    const spans = await waitFor(
+      "Jaeger to hold both servers' tool calls",
+      async () => {
+        const found = await Promise.all(servers.map((s) => jaegerSearch(url("JAEGER_PORT"), `mcp-sidecar-${s}`)));
+        return found.every((f) => f.some((span) => span.tags["mcp.method.name"] === "tools/call")) ? found : undefined;
+      },
+      60_000,
+    );
+    expect(spans[1]?.find((s) => s.operationName === "tools/call query")?.tags).toMatchObject({
+      server_name: "postgres",
+      "network.transport": "pipe",
+    });
+  });
+
+  it("fires McpUpstreamDown for the stopped server only, after the rule's 1 m", async () => {
+    stdoutOf(await compose(["stop", "weather-server"]), "docker-compose stop weather-server");
+    const firing = await phases.time("weather-server stopped → McpUpstreamDown firing", () =>
+      waitFor(
+        "McpUpstreamDown firing for weather",
+        async () => {
+          const response = await fetch(`${url("PROMETHEUS_PORT")}/api/v1/alerts`);
+          const body = (await response.json()) as {
+            data: { alerts: Array<{ labels: Record<string, string>; state: string }> };
+          };
+          const down = body.data.alerts.filter((a) => a.labels.alertname === "McpUpstreamDown");
+          return down.some((a) => a.labels.server_name === "weather" && a.state === "firing") ? down : undefined;
+        },
+        240_000,
+      ),
+    );
+    expect(firing.map((a) => [a.labels.server_name, a.state])).toEqual([["weather", "firing"]]);
+  });
+});

@@ -1,0 +1,38 @@
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+
+const dashboardPath = fileURLToPath(
+  new URL("../../../charts/mcpscope/files/dashboards/mcpscope-servers.json", import.meta.url),
+);
+
+/** The seed's four PromQL queries (../shared/seed/multi-server-observability.md), verbatim. */
+export const seedQueries = {
+  requestRate: "sum(rate(mcp_requests_total[5m])) by (server_name)",
+  toolCallRate: "sum(rate(mcp_tool_calls_total[5m])) by (server_name, tool_name)",
+  errorRate:
+    'sum(rate(mcp_requests_total{status="error"}[5m])) by (server_name) / sum(rate(mcp_requests_total[5m])) by (server_name)',
+  p95Latency: "histogram_quantile(0.95, sum by (le, server_name) (rate(mcp_request_duration_seconds_bucket[5m])))",
+};
+
+export interface DashboardQuery {
+  panel: string;
+  /** The panel's PromQL with $server_name selecting `servers` and $__rate_interval at 1m. */
+  expr: string;
+  /** Sidecar-answered failures may not have happened yet: that panel may be empty. */
+  mayBeEmpty: boolean;
+}
+
+/** Every query of the shipped Grafana dashboard, as Grafana sends it with `servers` selected. */
+export async function dashboardQueries(servers: readonly string[]): Promise<DashboardQuery[]> {
+  const dashboard = JSON.parse(await readFile(dashboardPath, "utf8")) as {
+    panels: Array<{ title: string; targets?: Array<{ expr?: string }> }>;
+  };
+  const selected = servers.join("|");
+  return dashboard.panels.flatMap((panel) =>
+    (panel.targets ?? []).flatMap((target) => {
+      if (!target.expr) return [];
+      const expr = target.expr.replaceAll("$server_name", selected).replaceAll("$__rate_interval", "1m");
+      return [{ panel: panel.title, expr, mayBeEmpty: expr.includes("mcp_sidecar_errors_total") }];
+    }),
+  );
+}
