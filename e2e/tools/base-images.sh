@@ -7,14 +7,17 @@
 #   jaegertracing/jaeger                    Jaeger v2 setup.sh builds (JAEGER)
 #   prom/prometheus                         Debian's prometheus package
 #   postgres:15-bookworm                    Debian's PostgreSQL 15
+#   registry.k8s.io/pause:3.10              a static C program (the node provider's pod sandbox)
+#   registry.k8s.io/coredns/coredns:v1.14.7 CoreDNS setup.sh builds (COREDNS)
 # Each image carries a label with the hash of its inputs and is rebuilt only when they change.
-# Needs a running Docker engine (e2e/tools/docker-engine.sh) and OTELCOL/JAEGER in the environment.
+# Needs a running Docker engine (e2e/tools/docker-engine.sh) and OTELCOL/JAEGER/COREDNS in the environment.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 images="$here/images"
 log() { echo "[base-images] $*" >&2; }
 : "${OTELCOL:?path of the Collector binary (setup.sh prints it)}" "${JAEGER:?path of the jaeger binary}"
+: "${COREDNS:?path of the coredns binary}"
 : "${OTELCOL_TAG:=0.136.0}" "${JAEGER_TAG:=2.13.0}" "${PROMETHEUS_TAG:=v2.55.1}"
 
 label=dev.mcpscope.stand-in-key
@@ -67,4 +70,15 @@ if [[ "$(current_key "jaegertracing/jaeger:$JAEGER_TAG")" != "$jaeger_key" ]]; t
 fi
 build "prom/prometheus:$PROMETHEUS_TAG" "$(key_of "$images/prometheus.Dockerfile" <(echo "$debian_id"))" "$images" "$images/prometheus.Dockerfile"
 build postgres:15-bookworm "$(key_of "$images/postgres.Dockerfile" "$images/postgres-entrypoint.sh" <(echo "$debian_id"))" "$images" "$images/postgres.Dockerfile"
+mkdir -p "$context/pause" "$context/coredns"
+pause_key="$(key_of "$images/pause.c" "$images/pause.Dockerfile")"
+if [[ "$(current_key registry.k8s.io/pause:3.10)" != "$pause_key" ]]; then
+  gcc -static -Os -s -o "$context/pause/pause" "$images/pause.c"
+  build registry.k8s.io/pause:3.10 "$pause_key" "$context/pause" "$images/pause.Dockerfile"
+fi
+coredns_key="$(key_of "$COREDNS" "$images/coredns.Dockerfile")"
+if [[ "$(current_key registry.k8s.io/coredns/coredns:v1.14.7)" != "$coredns_key" ]]; then
+  cp "$COREDNS" "$context/coredns/coredns"
+  build registry.k8s.io/coredns/coredns:v1.14.7 "$coredns_key" "$context/coredns" "$images/coredns.Dockerfile"
+fi
 log "stand-in images ready"

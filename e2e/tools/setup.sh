@@ -23,12 +23,23 @@ fi
 # Kubernetes control plane and etcd, from Go modules pinned in tools/kube and tools/etcd.
 k8s_version=1.35.4
 k8s_bin="$cache/bin-k8s-v$k8s_version"
-if [[ ! -x "$k8s_bin/kube-apiserver" || ! -x "$k8s_bin/kube-controller-manager" ]]; then
-  log "building kube-apiserver and kube-controller-manager v$k8s_version (several minutes, once)"
+# The node provider's kubelet, kube-scheduler and kube-proxy come from the same module, in one build.
+k8s_programs=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy)
+missing=()
+for program in "${k8s_programs[@]}"; do [[ -x "$k8s_bin/$program" ]] || missing+=("k8s.io/kubernetes/cmd/$program"); done
+if ((${#missing[@]} > 0)); then
+  log "building ${missing[*]##*/} v$k8s_version (several minutes, once)"
   mkdir -p "$k8s_bin"
   (cd "$here/kube" && CGO_ENABLED=0 go build -trimpath -tags selinux,notest \
     -ldflags "-X k8s.io/component-base/version.gitVersion=v$k8s_version -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=35 -X k8s.io/client-go/pkg/version.gitVersion=v$k8s_version" \
-    -o "$k8s_bin/" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager) >&2
+    -o "$k8s_bin/" "${missing[@]}") >&2
+fi
+# CoreDNS, so the node provider's pods resolve Service names.
+coredns_version=1.14.7
+coredns="$cache/coredns-v$coredns_version/coredns"
+if [[ ! -x "$coredns" ]]; then
+  log "building CoreDNS v$coredns_version from its Go module"
+  CGO_ENABLED=0 GOBIN="$(dirname "$coredns")" go install -trimpath "github.com/coredns/coredns@v$coredns_version" >&2
 fi
 etcd_version=3.6.6
 etcd_bin="$cache/bin-etcd-v$etcd_version"
@@ -90,6 +101,9 @@ command -v docker-compose >/dev/null || packages+=(docker-compose)
 # the local base image (nothing can be pulled here).
 command -v dockerd >/dev/null || packages+=(docker.io)
 command -v debootstrap >/dev/null || packages+=(debootstrap)
+# The node provider: CNI plugins (bridge, host-local, firewall, portmap), conntrack for kube-proxy.
+[[ -x /usr/lib/cni/bridge ]] || packages+=(containernetworking-plugins)
+command -v conntrack >/dev/null || packages+=(conntrack)
 # ss (iproute2) counts the upstream's sockets in the abandoned-streams test.
 command -v ss >/dev/null || packages+=(iproute2)
 { command -v promtool && command -v prometheus; } >/dev/null || packages+=(prometheus)
@@ -107,6 +121,10 @@ echo "OTELCOL=$otelcol"
 echo "KUBE_APISERVER=$k8s_bin/kube-apiserver"
 echo "KUBE_CONTROLLER_MANAGER=$k8s_bin/kube-controller-manager"
 echo "ETCD=$etcd_bin/etcd"
+echo "KUBE_SCHEDULER=$k8s_bin/kube-scheduler"
+echo "KUBELET=$k8s_bin/kubelet"
+echo "KUBE_PROXY=$k8s_bin/kube-proxy"
+echo "COREDNS=$coredns"
 echo "KUBECTL=$kubectl"
 echo "HELM=$helm"
 echo "DOCKER_COMPOSE=$(command -v docker-compose)"

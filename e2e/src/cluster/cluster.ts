@@ -13,7 +13,7 @@ export interface PodEndpoints {
  * test code is the same for every provider; only how pods run and how the test reaches them differs.
  */
 export interface McpCluster {
-  readonly provider: "local" | "kind";
+  readonly provider: "local" | "kind" | "node";
   /** An admin kubeconfig file (for kubectl) and the same as a client. */
   readonly kubeconfigPath: string;
   kubeConfig(): KubeConfig;

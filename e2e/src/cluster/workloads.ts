@@ -22,7 +22,8 @@ export const weatherServer = {
       port: 3001,
       transport: "streamable-http",
     },
-    sidecar: { env: fastTelemetry },
+    // A hung server (the test freezes it on kind and the node provider) is answered 504 within 5 s.
+    sidecar: { env: [...fastTelemetry, { name: "MCP_UPSTREAM_TIMEOUT_MS", value: "5000" }] },
     // On kind the test freezes the server process; as its container's PID 1 it could not be signalled.
     podTemplate: { spec: { shareProcessNamespace: true } },
   },

@@ -12,11 +12,24 @@ export interface ControlPlaneBinaries {
   ETCD: string;
   KUBE_APISERVER: string;
   KUBE_CONTROLLER_MANAGER: string;
+  KUBE_SCHEDULER?: string;
+}
+
+export interface ControlPlaneOptions {
+  controllerManager?: boolean;
+  /**
+   * For a cluster with a real node: the API server listens and advertises on this address (one pods
+   * can reach, not loopback), authorizes kubelets (Node,RBAC + NodeRestriction) and kube-scheduler
+   * runs. Default: 127.0.0.1 only, no scheduler.
+   */
+  node?: { address: string };
 }
 
 export interface ControlPlane {
-  /** https://127.0.0.1:PORT */
+  /** https://ADDRESS:PORT (127.0.0.1 unless options.node) */
   server: string;
+  /** The cluster CA's certificate file (the API server's serving certificate is issued by it). */
+  caCertPath: string;
   /** Path of an admin kubeconfig (client certificate in group system:masters). */
   kubeconfigPath: string;
   adminKubeConfig(): KubeConfig;
@@ -53,15 +66,27 @@ function run(binary: string, args: string[]) {
   return { child, log: () => output };
 }
 
+/** The names the API server's certificate carries: its address, and the `kubernetes` Service's. */
+const kubernetesServiceIp = "10.96.0.1";
+const apiServerDnsNames = [
+  "localhost",
+  "kubernetes",
+  "kubernetes.default",
+  "kubernetes.default.svc",
+  "kubernetes.default.svc.cluster.local",
+];
+
 /**
  * A real Kubernetes control plane on 127.0.0.1, started as controller-runtime's envtest does:
  * etcd, kube-apiserver (RBAC on, client-certificate auth) and kube-controller-manager (ReplicaSets,
  * Pods, garbage collection; no kubelet, so Pods stay Pending). Everything lives in a temp dir.
+ * With `options.node`, ready for a real kubelet (see ControlPlaneOptions).
  */
 export async function startControlPlane(
   bin: ControlPlaneBinaries,
-  options: { controllerManager?: boolean } = {},
+  options: ControlPlaneOptions = {},
 ): Promise<ControlPlane> {
+  const address = options.node?.address ?? "127.0.0.1";
   const dir = await mkdtemp(join(tmpdir(), "mcpscope-k8s-"));
   const processes: Array<{ child: RunningProcess["child"] }> = [];
   try {
@@ -72,13 +97,26 @@ export async function startControlPlane(
       usage: "client",
       validityDays: 2,
     });
+    // Issued by the cluster CA, so pods (which trust only that CA) can verify the API server.
+    const serving = await issueCertificate(ca, {
+      commonName: "kube-apiserver",
+      usage: "server",
+      dnsNames: apiServerDnsNames,
+      ipAddresses: [...new Set([address, "127.0.0.1", kubernetesServiceIp])],
+      validityDays: 2,
+    });
     const sa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    await writeFile(join(dir, "apiserver.crt"), serving.certPem);
+    await writeFile(join(dir, "apiserver.key"), serving.keyPem);
+    await writeFile(join(dir, "admin.crt"), admin.certPem);
+    await writeFile(join(dir, "admin.key"), admin.keyPem);
     await writeFile(join(dir, "ca.crt"), ca.certPem);
     await writeFile(join(dir, "ca.key"), ca.keyPem);
     await writeFile(join(dir, "sa.key"), sa.privateKey.export({ type: "pkcs8", format: "pem" }));
     await writeFile(join(dir, "sa.pub"), sa.publicKey.export({ type: "spki", format: "pem" }));
 
-    const [etcdClient, etcdPeer, apiPort, kcmPort] = [
+    const [etcdClient, etcdPeer, apiPort, kcmPort, schedulerPort] = [
+      await freePort(),
       await freePort(),
       await freePort(),
       await freePort(),
@@ -105,9 +143,10 @@ export async function startControlPlane(
 
     const apiserver = run(bin.KUBE_APISERVER, [
       `--etcd-servers=http://127.0.0.1:${etcdClient}`,
-      `--cert-dir=${join(dir, "apiserver-certs")}`,
-      "--bind-address=127.0.0.1",
-      "--advertise-address=127.0.0.1",
+      `--tls-cert-file=${join(dir, "apiserver.crt")}`,
+      `--tls-private-key-file=${join(dir, "apiserver.key")}`,
+      `--bind-address=${address}`,
+      `--advertise-address=${address}`,
       `--secure-port=${apiPort}`,
       // kubeadm's default range: room for the 1,000 Services of the operator benchmark.
       "--service-cluster-ip-range=10.96.0.0/12",
@@ -115,13 +154,22 @@ export async function startControlPlane(
       `--service-account-key-file=${join(dir, "sa.pub")}`,
       `--service-account-signing-key-file=${join(dir, "sa.key")}`,
       `--client-ca-file=${join(dir, "ca.crt")}`,
-      "--authorization-mode=RBAC",
+      ...(options.node
+        ? [
+            "--authorization-mode=Node,RBAC",
+            "--enable-admission-plugins=NodeRestriction",
+            // For logs/exec: the API server's client certificate at the kubelet, which it reaches by IP.
+            `--kubelet-client-certificate=${join(dir, "admin.crt")}`,
+            `--kubelet-client-key=${join(dir, "admin.key")}`,
+            "--kubelet-preferred-address-types=InternalIP,Hostname",
+          ]
+        : ["--authorization-mode=RBAC"]),
       "--allow-privileged=true",
       "--enable-priority-and-fairness=false",
       "--v=0",
     ]);
     processes.push(apiserver);
-    const server = `https://127.0.0.1:${apiPort}`;
+    const server = `https://${address}:${apiPort}`;
     const kubeconfigYaml = (user: string, cert: { certPem: string; keyPem: string }) =>
       [
         "apiVersion: v1",
@@ -165,9 +213,23 @@ export async function startControlPlane(
       ]);
       processes.push(controllerManager);
     }
+    if (options.node) {
+      if (!bin.KUBE_SCHEDULER) throw new Error("a control plane for a node needs KUBE_SCHEDULER");
+      const scheduler = run(bin.KUBE_SCHEDULER, [
+        `--kubeconfig=${kubeconfigPath}`,
+        `--authentication-kubeconfig=${kubeconfigPath}`,
+        `--authorization-kubeconfig=${kubeconfigPath}`,
+        "--leader-elect=false",
+        "--bind-address=127.0.0.1",
+        `--secure-port=${schedulerPort}`,
+        "--v=0",
+      ]);
+      processes.push(scheduler);
+    }
 
     return {
       server,
+      caCertPath: join(dir, "ca.crt"),
       kubeconfigPath,
       adminKubeConfig,
       async kubeConfigFor(user, groups = []) {

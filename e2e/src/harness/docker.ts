@@ -51,9 +51,9 @@ export function ensureDockerEngine(): () => void {
 }
 
 /** Builds the local stand-in base images (e2e/tools/base-images.sh), once per machine. */
-export function buildBaseImages(tools: { OTELCOL: string; JAEGER: string }): void {
+export function buildBaseImages(tools: { OTELCOL: string; JAEGER: string; COREDNS: string }): void {
   execFileSync("bash", [`${root}e2e/tools/base-images.sh`], {
     stdio: ["ignore", "inherit", "inherit"],
-    env: { ...process.env, OTELCOL: tools.OTELCOL, JAEGER: tools.JAEGER },
+    env: { ...process.env, OTELCOL: tools.OTELCOL, JAEGER: tools.JAEGER, COREDNS: tools.COREDNS },
   });
 }

@@ -11,6 +11,12 @@ export interface ToolPaths {
   KUBE_APISERVER: string;
   KUBE_CONTROLLER_MANAGER: string;
   ETCD: string;
+  /** The node provider's kubelet, kube-scheduler and kube-proxy (same module as the control plane). */
+  KUBELET: string;
+  KUBE_SCHEDULER: string;
+  KUBE_PROXY: string;
+  /** CoreDNS, built from its Go module: the node provider's cluster DNS. */
+  COREDNS: string;
   KUBECTL: string;
   HELM: string;
   DOCKER_COMPOSE: string;
