@@ -253,11 +253,24 @@ export async function startNodeCluster(tools: ToolPaths, phases: PhaseTimer): Pr
         proxyUrl: `http://${host}:4000`,
         metricsUrl: `http://${host}:9464/metrics`,
       };
-      await waitFor(
-        `pod ${name}: the sidecar's /health through ${host}`,
-        async () => (await fetch(`${endpoints.proxyUrl}/health`).catch(() => undefined))?.status === 200,
-        90_000,
-      );
+      let last = "no answer yet";
+      try {
+        await waitFor(
+          `pod ${name}: the sidecar's /health through ${host}`,
+          async () => {
+            const response = await fetch(`${endpoints.proxyUrl}/health`, { signal: AbortSignal.timeout(5_000) });
+            last = `${response.status} ${await response.text()}`;
+            return response.status === 200;
+          },
+          90_000,
+        );
+      } catch (error) {
+        const logs = await kubectl(["-n", ns, "logs", name, "--all-containers", "--tail=40"]);
+        const described = await kubectl(["-n", ns, "describe", "pod", name]);
+        throw new Error(
+          `${String(error)}\nlast /health: ${last}\n${logs.stdout}${logs.stderr}\n${described.stdout.slice(-3000)}`,
+        );
+      }
       return endpoints;
     },
 
