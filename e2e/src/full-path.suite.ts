@@ -236,7 +236,10 @@ export function fullPathSuite(startCluster: (phases: PhaseTimer) => Promise<McpC
         }
       }
       const errorRate = await prometheusQuery(seedQueries.errorRate);
-      for (const series of errorRate) expect(series.value).toBeLessThan(1);
+      // Over the observed servers, whose request rates are positive (a server with no traffic in the
+      // window — the injected one, after its single round — has 0/0 = NaN).
+      for (const series of errorRate.filter((r) => observedServers.includes(r.metric.server_name as ServerName)))
+        expect(series.value).toBeLessThan(1);
     });
 
     it("sends every McpServer's spans through the chart's collector to its Jaeger, found by the query API", async () => {
