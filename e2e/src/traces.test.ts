@@ -123,17 +123,23 @@ async function spansWhere(what: string, match: (s: CollectedSpan) => boolean, co
 
 const traceparent = (traceId: string, spanId: string) => `00-${traceId}-${spanId}-01`;
 
+/** One echo call in its own session, carrying the caller's span in params._meta. */
+async function tracedEcho(base: string, message: string, traceId: string, callerSpanId: string) {
+  const { client, transport } = await connect(base);
+  const result = await client.callTool({
+    name: "echo",
+    arguments: { message },
+    _meta: { traceparent: traceparent(traceId, callerSpanId) },
+  });
+  await transport.terminateSession();
+  await client.close();
+  return result;
+}
+
 describe("traces: one span per MCP request, joined to the caller's trace", { timeout: 60_000 }, () => {
   it("continues the trace named in params._meta.traceparent, with the MCP attributes", async () => {
-    const { client, transport } = await connect(traced.proxyUrl);
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    await client.callTool({
-      name: "echo",
-      arguments: { message: "traced" },
-      _meta: { traceparent: traceparent(traceId, "00f067aa0ba902b7") },
-    });
-    await transport.terminateSession();
-    await client.close();
+    await tracedEcho(traced.proxyUrl, "traced", traceId, "00f067aa0ba902b7");
     const [span] = await spansWhere("the traced tools/call", (s) => s.traceId === traceId);
     expect(span).toMatchObject({
       parentId: "00f067aa0ba902b7",
@@ -156,15 +162,8 @@ describe("traces: one span per MCP request, joined to the caller's trace", { tim
   });
 
   it("lands in Jaeger: the span found through its query API, under the caller's span", async () => {
-    const { client, transport } = await connect(traced.proxyUrl);
     const traceId = "6e0c63257de34c926f9efcd03919fb6e";
-    await client.callTool({
-      name: "echo",
-      arguments: { message: "to jaeger" },
-      _meta: { traceparent: traceparent(traceId, "53995c3f42cd8ad8") },
-    });
-    await transport.terminateSession();
-    await client.close();
+    await tracedEcho(traced.proxyUrl, "to jaeger", traceId, "53995c3f42cd8ad8");
     const deadline = Date.now() + 20_000;
     let spans = await jaegerTrace(jaeger.queryUrl, traceId);
     while (spans.length === 0 && Date.now() < deadline) {
@@ -249,30 +248,16 @@ describe("traces: one span per MCP request, joined to the caller's trace", { tim
   });
 
   it("traces stdio servers too (command mode), with network.transport=pipe", async () => {
-    const { client, transport } = await connect(stdio.proxyUrl);
     const traceId = "33333333333333333333333333333333";
-    await client.callTool({
-      name: "echo",
-      arguments: { message: "x" },
-      _meta: { traceparent: traceparent(traceId, "3333333333333333") },
-    });
-    await transport.terminateSession();
-    await client.close();
+    await tracedEcho(stdio.proxyUrl, "x", traceId, "3333333333333333");
     const [span] = await spansWhere("the stdio tool call", (s) => s.traceId === traceId);
     expect(span?.attributes).toMatchObject({ "network.transport": "pipe", server_name: "notes-stdio" });
   });
 
   it("exports nothing with OTEL_TRACES_EXPORTER=none, and serves as before", async () => {
-    const { client, transport } = await connect(untraced.proxyUrl);
     const traceId = "44444444444444444444444444444444";
-    const result = await client.callTool({
-      name: "echo",
-      arguments: { message: "quiet" },
-      _meta: { traceparent: traceparent(traceId, "4444444444444444") },
-    });
+    const result = await tracedEcho(untraced.proxyUrl, "quiet", traceId, "4444444444444444");
     expect(result).toEqual({ content: [{ type: "text", text: "Echo: quiet" }] });
-    await transport.terminateSession();
-    await client.close();
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     expect(spansIn(collector.output()).filter((s) => s.traceId === traceId)).toEqual([]);
     expect(spansIn(collector.output()).some((s) => s.attributes.server_name === "untraced")).toBe(false);

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { KubeConfig, type V1Pod, VersionApi } from "@kubernetes/client-node";
 import { freePort } from "@mcpscope/sidecar/testing";
-import { chartDir } from "../harness/helm.js";
+import { e2eInstallArgs } from "../harness/helm.js";
 import { runProgram, stdoutOf } from "../harness/programs.js";
 import type { McpCluster, PodEndpoints } from "./cluster.js";
 import { e2eServerImage, everythingPackage, waitFor } from "./e2e-settings.js";
@@ -109,27 +109,7 @@ export async function startKindCluster(tools: KindTools, phases: PhaseTimer): Pr
         }
       });
       await phases.time("helm install", async () => {
-        await must(tools.HELM, [
-          "install",
-          "mcpscope",
-          chartDir,
-          "--kubeconfig",
-          kubeconfigPath,
-          "--namespace",
-          "mcpscope-system",
-          "--create-namespace",
-          "--wait",
-          "--timeout",
-          "5m",
-          "--set",
-          "image.sidecar.tag=e2e",
-          "--set",
-          "image.operator.tag=e2e",
-          "--set",
-          "prometheus.scrapeInterval=1s",
-          "--set",
-          "tracing.jaeger.enabled=true",
-        ]);
+        await must(tools.HELM, e2eInstallArgs(kubeconfigPath));
       });
       const [prometheusPort] = await portForward("svc/mcpscope-prometheus", "mcpscope-system", [9090]);
       prometheusUrl = `http://127.0.0.1:${prometheusPort}`;

@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,7 +6,8 @@ import { CoreV1Api, VersionApi } from "@kubernetes/client-node";
 import { stopProcess } from "@mcpscope/sidecar/testing";
 import { type ControlPlane, startControlPlane } from "../harness/control-plane.js";
 import { dockerBuild } from "../harness/docker.js";
-import { chartDir } from "../harness/helm.js";
+import { e2eInstallArgs } from "../harness/helm.js";
+import { type LoggedProcess, spawnLogged } from "../harness/logged-process.js";
 import { kubectlWith, runProgram, stdoutOf } from "../harness/programs.js";
 import type { ToolPaths } from "../harness/tools.js";
 import type { McpCluster, PodEndpoints } from "./cluster.js";
@@ -40,22 +40,11 @@ const stackImages = [
   "jaegertracing/jaeger:2.13.0",
 ];
 
-interface Daemon {
+interface Daemon extends LoggedProcess {
   name: string;
-  child: ChildProcess;
-  log(): string;
 }
 
-function daemon(name: string, file: string, args: string[]): Daemon {
-  const child = spawn(file, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-30_000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  return { name, child, log: () => output };
-}
+const daemon = (name: string, file: string, args: string[]): Daemon => ({ name, ...spawnLogged(file, args) });
 
 /**
  * The node provider: the control plane plus kube-scheduler, one real kubelet with its own containerd
@@ -203,30 +192,11 @@ export async function startNodeCluster(tools: ToolPaths, phases: PhaseTimer): Pr
 
     async install() {
       await phases.time("helm install --wait (operator Available through its probes)", async () => {
-        const installed = await runProgram(tools.HELM, [
-          "install",
-          "mcpscope",
-          chartDir,
-          "--kubeconfig",
-          cp.kubeconfigPath,
-          "--namespace",
-          namespace,
-          "--create-namespace",
-          "--wait",
-          "--timeout",
-          "5m",
-          "--set",
-          "image.sidecar.tag=e2e",
-          "--set",
-          "image.operator.tag=e2e",
-          "--set",
-          "prometheus.scrapeInterval=1s",
-          "--set",
-          "tracing.jaeger.enabled=true",
-          // Grafana: no registry these machines reach serves its image.
-          "--set",
-          "grafana.enabled=false",
-        ]);
+        // Grafana: no registry these machines reach serves its image.
+        const installed = await runProgram(
+          tools.HELM,
+          e2eInstallArgs(cp.kubeconfigPath, { "grafana.enabled": "false" }),
+        );
         if (installed.code !== 0) {
           const pods = await kubectl(["-n", namespace, "get", "pods", "-o", "wide"]);
           const events = await kubectl(["-n", namespace, "get", "events", "--sort-by=.lastTimestamp"]);

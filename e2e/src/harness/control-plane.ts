@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request as httpsRequest, type RequestOptions } from "node:https";
@@ -7,6 +6,7 @@ import { join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { createCertificateAuthority, issueCertificate } from "@mcpscope/operator/certs";
 import { freePort, type RunningProcess, stopProcess } from "@mcpscope/sidecar/testing";
+import { spawnLogged } from "./logged-process.js";
 
 export interface ControlPlaneBinaries {
   ETCD: string;
@@ -55,16 +55,7 @@ async function waitHealthy(
   throw new Error(`${what} not healthy within ${timeoutMs} ms:\n${log()}`);
 }
 
-function run(binary: string, args: string[]) {
-  const child = spawn(binary, args, { stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  const keep = (d: Buffer) => {
-    output = (output + d.toString()).slice(-20_000);
-  };
-  child.stdout?.on("data", keep);
-  child.stderr?.on("data", keep);
-  return { child, log: () => output };
-}
+const run = (binary: string, args: string[]) => spawnLogged(binary, args, 20_000);
 
 /** The names the API server's certificate carries: its address, and the `kubernetes` Service's. */
 const kubernetesServiceIp = "10.96.0.1";

@@ -41,3 +41,31 @@ export function findObject(objects: KubeObject[], kind: string, name?: string): 
   if (!found) throw new Error(`no ${kind}${name ? ` ${name}` : ""} in the rendered chart`);
   return found;
 }
+
+/**
+ * `helm install` of the chart as the full-path test installs it on a cluster with a kubelet (kind,
+ * node): the e2e image tags, 1 s scrapes, Jaeger on, `--wait` for every Deployment. Pure.
+ */
+export function e2eInstallArgs(kubeconfigPath: string, set: Record<string, string> = {}): string[] {
+  const values = {
+    "image.sidecar.tag": "e2e",
+    "image.operator.tag": "e2e",
+    "prometheus.scrapeInterval": "1s",
+    "tracing.jaeger.enabled": "true",
+    ...set,
+  };
+  return [
+    "install",
+    "mcpscope",
+    chartDir,
+    "--kubeconfig",
+    kubeconfigPath,
+    "--namespace",
+    "mcpscope-system",
+    "--create-namespace",
+    "--wait",
+    "--timeout",
+    "5m",
+    ...Object.entries(values).flatMap(([key, value]) => ["--set", `${key}=${value}`]),
+  ];
+}
