@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Removes what the node provider's kubelet, CNI and kube-proxy leave on the host once their processes
 # are stopped: mounts under the node's folders, network namespaces, the pod bridge, the CNI/KUBE
-# iptables chains, the extra address on lo, the rule dropping un-DNATed service traffic and the kubepods
+# iptables chains, the extra address on lo, the rules refusing un-DNATed service traffic and the kubepods
 # cgroups. Idempotent.
 #   node-cleanup.sh NODE_DIR CONTAINERD_RUN BRIDGE ADDRESS SERVICE_CIDR KUBE_PROXY
 set -uo pipefail
@@ -32,7 +32,8 @@ for ipt in iptables ip6tables; do
   done
 done
 ip addr del "$address/32" dev lo 2>/dev/null
-while iptables -t mangle -D FORWARD -d "$service_cidr" -j DROP 2>/dev/null; do :; done
+while iptables -D FORWARD -t mangle -d "$service_cidr" -j DROP 2>/dev/null; do :; done
+while iptables -D OUTPUT -t filter -d "$service_cidr" -p tcp -j REJECT --reject-with tcp-reset 2>/dev/null; do :; done
 for cgroup in /sys/fs/cgroup/*/kubepods; do [[ -d $cgroup ]] && find "$cgroup" -depth -type d -exec rmdir {} \; 2>/dev/null; done
 rm -rf "$containerd_run"
 true

@@ -22,6 +22,7 @@ import {
   kubeProxyConfiguration,
   nodeLayout,
   sandboxImage,
+  serviceRangeGuards,
 } from "./node-config.js";
 import type { PhaseTimer } from "./phases.js";
 
@@ -103,14 +104,15 @@ export async function startNodeCluster(tools: ToolPaths, phases: PhaseTimer): Pr
       // Reachable from pods (unlike 127.0.0.1): the API server's and the kubelet's address.
       const added = await runProgram("ip", ["addr", "add", `${layout.address}/32`, "dev", "lo"]);
       if (added.code !== 0 && !added.stderr.includes("File exists")) throw new Error(`ip addr add: ${added.stderr}`);
-      // ClusterIPs exist only as kube-proxy's DNAT rules. A pod that connects to one before they are
-      // programmed would be forwarded off this machine, where a transparent proxy answers (and a
-      // gRPC client keeps that connection for good). Drop what is forwarded to the range un-DNATed —
-      // in mangle, which runs before the CNI plugin's ACCEPT rules — as a real network would.
-      const drop = ["FORWARD", "-d", layout.serviceCidr, "-j", "DROP"];
-      if ((await runProgram("iptables", ["-t", "mangle", "-C", ...drop])).code !== 0) {
-        const inserted = await runProgram("iptables", ["-t", "mangle", "-I", ...drop]);
-        if (inserted.code !== 0) throw new Error(`iptables -t mangle -I ${drop.join(" ")}: ${inserted.stderr}`);
+      // ClusterIPs exist only as kube-proxy's DNAT rules. A connection to one made before they are
+      // programmed would leave this machine, where a transparent proxy answers it — and an HTTP/2 or
+      // keep-alive client then keeps that connection for good. As a real network would, refuse what
+      // goes to the service range un-DNATed: from pods (mangle FORWARD, ahead of the CNI plugin's
+      // ACCEPT rules; a drop) and from this host (filter OUTPUT, after nat OUTPUT; a reset).
+      for (const rule of serviceRangeGuards(layout)) {
+        if ((await runProgram("iptables", ["-C", ...rule])).code === 0) continue;
+        const inserted = await runProgram("iptables", ["-I", ...rule]);
+        if (inserted.code !== 0) throw new Error(`iptables -I ${rule.join(" ")}: ${inserted.stderr}`);
       }
       controlPlane = await startControlPlane(tools, { node: { address: layout.address } });
     });

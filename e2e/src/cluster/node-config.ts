@@ -38,6 +38,18 @@ export function nodeLayout(dir: string): NodeLayout {
 
 export const containerdSocket = (layout: NodeLayout) => `${layout.containerdRun}/containerd.sock`;
 
+/**
+ * iptables rules (chain first, for -I/-C/-D) refusing traffic to the service range that kube-proxy
+ * did not DNAT: forwarded from pods, dropped in mangle before the CNI plugin's ACCEPTs; sent from
+ * this host, reset in filter OUTPUT. Pure.
+ */
+export function serviceRangeGuards(layout: NodeLayout): string[][] {
+  return [
+    ["FORWARD", "-t", "mangle", "-d", layout.serviceCidr, "-j", "DROP"],
+    ["OUTPUT", "-t", "filter", "-d", layout.serviceCidr, "-p", "tcp", "-j", "REJECT", "--reject-with", "tcp-reset"],
+  ];
+}
+
 /** containerd with the CRI plugin for the kubelet, runc on cgroupfs, CNI from Debian's plugins. Pure. */
 export function containerdConfig(layout: NodeLayout): string {
   return `version = 2
