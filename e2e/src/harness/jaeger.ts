@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { freePort, type RunningProcess, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
+import { retryOnPortClash } from "./port-retry.js";
 
 /** The Jaeger config the chart and compose ship: the tests run exactly that file. */
 export const jaegerConfigPath = fileURLToPath(
@@ -15,7 +16,11 @@ export interface RunningJaeger extends RunningProcess {
 }
 
 /** Runs Jaeger v2 built by e2e/tools/setup.sh, with the chart's config, on free loopback ports. */
-export async function startJaeger(binary: string): Promise<RunningJaeger> {
+export function startJaeger(binary: string): Promise<RunningJaeger> {
+  return retryOnPortClash(() => startJaegerOnce(binary));
+}
+
+async function startJaegerOnce(binary: string): Promise<RunningJaeger> {
   const [otlpGrpc, otlpHttp, query, queryGrpc, health] = await Promise.all([
     freePort(),
     freePort(),

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { freePort, type RunningProcess, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
+import { retryOnPortClash } from "./port-retry.js";
 
 /** The collector config the chart and compose ship: the tests run exactly that file. */
 export const collectorConfigPath = fileURLToPath(
@@ -26,10 +27,18 @@ export interface RunningCollector extends RunningProcess {
  * Runs the real OpenTelemetry Collector built by e2e/tools/setup.sh on free loopback ports; with
  * `jaegerOtlpGrpc`, also the chart's Jaeger overlay sending traces there.
  */
-export async function startCollector(
+export function startCollector(
   binary: string,
   env: Record<string, string> = {},
   options: { jaegerOtlpGrpc?: string } = {},
+): Promise<RunningCollector> {
+  return retryOnPortClash(() => startCollectorOnce(binary, env, options));
+}
+
+async function startCollectorOnce(
+  binary: string,
+  env: Record<string, string>,
+  options: { jaegerOtlpGrpc?: string },
 ): Promise<RunningCollector> {
   const [otlpHttp, otlpGrpc, prometheusPort] = [await freePort(), await freePort(), await freePort()];
   const configs = [collectorConfigPath, ...(options.jaegerOtlpGrpc ? [collectorJaegerConfigPath] : [])];

@@ -3,6 +3,7 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, type RunningProcess, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
+import { retryOnPortClash } from "./port-retry.js";
 
 export interface RunningPrometheus extends RunningProcess {
   /** Base URL of the HTTP API, e.g. http://127.0.0.1:PORT */
@@ -31,10 +32,18 @@ export async function instantQuery(apiUrl: string, query: string): Promise<Insta
 }
 
 /** Runs the real Prometheus (Debian package) with the given config text and a temporary storage dir. */
-export async function startPrometheus(
+export function startPrometheus(
   binary: string,
   configYaml: string,
   extraFiles: Record<string, string> = {},
+): Promise<RunningPrometheus> {
+  return retryOnPortClash(() => startPrometheusOnce(binary, configYaml, extraFiles));
+}
+
+async function startPrometheusOnce(
+  binary: string,
+  configYaml: string,
+  extraFiles: Record<string, string>,
 ): Promise<RunningPrometheus> {
   const dir = await mkdtemp(join(tmpdir(), "mcpscope-prometheus-"));
   await writeFile(join(dir, "prometheus.yml"), configYaml);
@@ -50,7 +59,13 @@ export async function startPrometheus(
     ],
     { stdio: ["ignore", "pipe", "pipe"] },
   );
-  await waitForOutput(child, /Server is ready to receive web requests/, 30_000, "prometheus");
+  try {
+    await waitForOutput(child, /Server is ready to receive web requests/, 30_000, "prometheus");
+  } catch (error) {
+    await stopProcess(child);
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
   child.stdout?.resume();
   child.stderr?.resume();
   return {
