@@ -3,6 +3,7 @@ import { fileURLToPath } from "node:url";
 import {
   everythingStdioCommand,
   freePort,
+  postInitialize,
   type RunningProcess,
   startEverythingServer,
   stopProcess,
@@ -10,7 +11,6 @@ import {
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
-import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { startControlPlane } from "./harness/control-plane.js";
 import { jaegerServices, jaegerTrace, type RunningJaeger, startJaeger } from "./harness/jaeger.js";
@@ -187,19 +187,9 @@ describe("traces: one span per MCP request, joined to the caller's trace", { tim
 
   it("falls back to the HTTP traceparent header", async () => {
     const traceId = "0af7651916cd43dd8448eb211c80319c";
-    const response = await request(`${traced.proxyUrl}/mcp`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        traceparent: traceparent(traceId, "b7ad6b7169203331"),
-      },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-      }),
+    const response = await postInitialize(traced.proxyUrl, {
+      id: 1,
+      headers: { traceparent: traceparent(traceId, "b7ad6b7169203331") },
     });
     await response.body.text();
     const [span] = await spansWhere("the initialize with an HTTP traceparent", (s) => s.traceId === traceId);

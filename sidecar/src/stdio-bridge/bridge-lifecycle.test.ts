@@ -10,6 +10,7 @@ import { request } from "undici";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { RunningSidecar } from "../sidecar.js";
 import { everythingServerScript } from "../testing/everything-server.js";
+import { postInitialize } from "../testing/mcp-http.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
 import { startTestSidecar } from "../testing/sidecar-harness.js";
 
@@ -127,16 +128,7 @@ describe("command mode over many clients", { timeout: 300_000 }, () => {
     const second = await connect();
     // Two clients fill the two slots (the health probe's own session is outside them).
     await until("two busy sessions", async () => (await serverPids()).length === 3);
-    const refused = await request(`${sidecar.proxyUrl}/mcp`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-      body: JSON.stringify({
-        jsonrpc: "2.0",
-        id: 1,
-        method: "initialize",
-        params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-      }),
-    });
+    const refused = await postInitialize(sidecar.proxyUrl, { id: 1 });
     expect(refused.statusCode).toBe(503);
     expect(await refused.body.json()).toMatchObject({ error: { data: { code: "MCPSCOPE_BRIDGE_FULL" } } });
     const health = await request(`${sidecar.proxyUrl}/health`);

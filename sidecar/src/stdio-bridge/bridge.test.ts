@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSidecar } from "../sidecar.js";
 import { runClientScenario } from "../testing/client-scenario.js";
 import { everythingStdioCommand } from "../testing/everything-server.js";
+import { postInitialize } from "../testing/mcp-http.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
 import { startTestSidecar } from "../testing/sidecar-harness.js";
 
@@ -89,16 +90,7 @@ describe("MCP_UPSTREAM_COMMAND that cannot start", () => {
   it("fails initialize with a clear JSON-RPC error instead of hanging", async () => {
     const broken = await startTestSidecar({ MCP_UPSTREAM_COMMAND: "/nonexistent/mcp-server --stdio" });
     try {
-      const response = await request(`${broken.proxyUrl}/mcp`, {
-        method: "POST",
-        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "initialize",
-          params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-        }),
-      });
+      const response = await postInitialize(broken.proxyUrl, { id: 1, protocolVersion: "2025-06-18" });
       const body = await response.body.text();
       // The SSE response had begun; the request still gets its own JSON-RPC error rather than silence.
       expect(response.statusCode).toBe(200);

@@ -15,7 +15,7 @@ export {
   inMemoryMetrics,
   pointsOf,
 } from "./in-memory-metrics.js";
-export { initializeSession, mcpAccept } from "./mcp-http.js";
+export { initializeSession, mcpAccept, postInitialize } from "./mcp-http.js";
 export {
   type MetricPoint,
   parsePrometheusText,
