@@ -7,14 +7,17 @@ const bool = (fallback: boolean) =>
     .enum(["true", "false"], { error: 'must be "true" or "false"' })
     .optional()
     .transform((v) => (v === undefined ? fallback : v === "true"));
-const port = (fallback: number) =>
+/** An optional whole number in [min, max], `fallback` when unset. */
+const wholeNumber = (what: string, min: number, max: number, fallback: number) =>
   z
     .string()
-    .regex(/^\d+$/, "must be a port number")
+    .regex(/^\d+$/, `must be ${what}`)
     .transform(Number)
-    .pipe(z.number().min(1, "must be at least 1").max(65535, "must be at most 65535"))
+    .pipe(z.number().min(min, `must be at least ${min}`).max(max, `must be at most ${max}`))
     .optional()
     .transform((v) => v ?? fallback);
+const port = (fallback: number) => wholeNumber("a port number", 1, 65535, fallback);
+const seconds = (max: number, fallback: number) => wholeNumber("a whole number of seconds", 1, max, fallback);
 
 /** An optional variable holding a JSON object (the chart renders values with toJson). */
 const jsonObject = <T>(message: string) =>
@@ -39,13 +42,7 @@ const envSchema = z.object({
   POD_NAME: z.string().min(1).optional(),
   LEADER_ELECTION: bool(true),
   LEASE_NAME: z.string().min(1).default("mcpscope-operator"),
-  LEASE_DURATION_SECONDS: z
-    .string()
-    .regex(/^\d+$/, "must be a whole number of seconds")
-    .transform(Number)
-    .pipe(z.number().min(1, "must be at least 1").max(300, "must be at most 300"))
-    .optional()
-    .transform((v) => v ?? 15),
+  LEASE_DURATION_SECONDS: seconds(300, 15),
   CONTROLLER_ENABLED: bool(true),
   WEBHOOK_ENABLED: bool(true),
   WEBHOOK_HOST: z.string().min(1).default("0.0.0.0"),
@@ -62,13 +59,7 @@ const envSchema = z.object({
    * the caBundle: a deleted Secret is recreated, and after a renewal by one replica the others serve
    * the matching certificate within this time.
    */
-  WEBHOOK_CERT_CHECK_SECONDS: z
-    .string()
-    .regex(/^\d+$/, "must be a whole number of seconds")
-    .transform(Number)
-    .pipe(z.number().min(1, "must be at least 1").max(3600, "must be at most 3600"))
-    .optional()
-    .transform((v) => v ?? 10),
+  WEBHOOK_CERT_CHECK_SECONDS: seconds(3600, 10),
   WEBHOOK_EXTRA_IPS: z
     .string()
     .optional()
