@@ -21,6 +21,9 @@ export function runProgram(
       (error, stdout, stderr) =>
         resolve({ code: error ? (typeof error.code === "number" ? error.code : 1) : 0, stdout, stderr }),
     );
+    // A program that exits without reading its stdin (pgrep, iptables -C) closes the pipe first; the
+    // write then fails with EPIPE, which says nothing the exit code and stderr do not already say.
+    child.stdin?.on("error", () => {});
     child.stdin?.end(options.input ?? "");
   });
 }
