@@ -18,6 +18,11 @@ const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
 const sidecarImage = "ghcr.io/mcpscope/sidecar:test";
 let cp: ControlPlane;
 let controller: RunningController;
+// The controller-manager's garbage collector learns of a new CRD on its discovery resync, every 30 s
+// (hard-coded in kube-controller-manager): a McpServer deleted within that window of the CRD's creation
+// keeps its dependents until the next resync.
+const garbageCollectorWaitMs = 75_000;
+const garbageCollectorTestMs = 120_000;
 
 const kubectl = kubectlWith(
   () => inject("tools").KUBECTL,
@@ -263,55 +268,66 @@ spec:
     await expect.poll(async () => (await degraded())?.reason, { timeout: 30_000 }).toBe("Reconciled");
   });
 
-  it("keeps McpServers a.b and a-b apart: each its own Deployment and Service, deleting one leaves the other's", async () => {
-    for (const name of ["a.b", "a-b", `long-${"x".repeat(240)}`]) {
-      await apply(`apiVersion: mcpscope.dev/v1alpha1
+  it(
+    "keeps McpServers a.b and a-b apart: each its own Deployment and Service, deleting one leaves the other's",
+    async () => {
+      for (const name of ["a.b", "a-b", `long-${"x".repeat(240)}`]) {
+        await apply(`apiVersion: mcpscope.dev/v1alpha1
 kind: McpServer
 metadata: { name: "${name}", namespace: default }
 spec:
   server: { image: "node:24-slim", port: 3001 }
 `);
-    }
-    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
-    const owners = async () =>
-      Object.fromEntries(
-        (
-          await core.listNamespacedService({
-            namespace: "default",
-            labelSelector: "app.kubernetes.io/managed-by=mcpscope",
-          })
-        ).items.map((svc) => [svc.metadata?.name ?? "", svc.metadata?.ownerReferences?.[0]?.name ?? ""]),
-      );
-    const ours = ["a.b", "a-b", `long-${"x".repeat(240)}`];
-    await expect
-      .poll(async () => Object.values(await owners()).filter((o) => ours.includes(o)).length, { timeout: 15_000 })
-      .toBe(3);
-    const byOwner = Object.fromEntries(Object.entries(await owners()).map(([svc, owner]) => [owner, svc]));
-    expect(byOwner["a-b"]).toBe("a-b");
-    expect(byOwner["a.b"]).toMatch(/^a-b-[0-9a-f]{10}$/);
-    expect(byOwner[`long-${"x".repeat(240)}`]?.length).toBeLessThanOrEqual(63);
-    expect((await kubectl(["delete", "mcps", "a-b", "--wait=true"])).code).toBe(0);
-    await expect.poll(async () => Object.values(await owners()).includes("a-b"), { timeout: 30_000 }).toBe(false);
-    expect(Object.values(await owners())).toContain("a.b");
-  });
+      }
+      const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+      const owners = async () =>
+        Object.fromEntries(
+          (
+            await core.listNamespacedService({
+              namespace: "default",
+              labelSelector: "app.kubernetes.io/managed-by=mcpscope",
+            })
+          ).items.map((svc) => [svc.metadata?.name ?? "", svc.metadata?.ownerReferences?.[0]?.name ?? ""]),
+        );
+      const ours = ["a.b", "a-b", `long-${"x".repeat(240)}`];
+      await expect
+        .poll(async () => Object.values(await owners()).filter((o) => ours.includes(o)).length, { timeout: 15_000 })
+        .toBe(3);
+      const byOwner = Object.fromEntries(Object.entries(await owners()).map(([svc, owner]) => [owner, svc]));
+      expect(byOwner["a-b"]).toBe("a-b");
+      expect(byOwner["a.b"]).toMatch(/^a-b-[0-9a-f]{10}$/);
+      expect(byOwner[`long-${"x".repeat(240)}`]?.length).toBeLessThanOrEqual(63);
+      expect((await kubectl(["delete", "mcps", "a-b", "--wait=true"])).code).toBe(0);
+      await expect
+        .poll(async () => Object.values(await owners()).includes("a-b"), { timeout: garbageCollectorWaitMs })
+        .toBe(false);
+      expect(Object.values(await owners())).toContain("a.b");
+    },
+    garbageCollectorTestMs,
+  );
 
-  it("lets the garbage collector remove the Deployment and Service when the McpServer is deleted", async () => {
-    expect((await kubectl(["delete", "mcps", "weather", "--wait=true"])).code).toBe(0);
-    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
-    await expect
-      .poll(
-        async () => (await apps.listNamespacedDeployment({ namespace: "default" })).items.map((d) => d.metadata?.name),
-        { timeout: 30_000 },
-      )
-      .not.toContain("weather");
-    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
-    await expect
-      .poll(
-        async () => (await core.listNamespacedService({ namespace: "default" })).items.map((s) => s.metadata?.name),
-        { timeout: 30_000 },
-      )
-      .not.toContain("weather");
-  });
+  it(
+    "lets the garbage collector remove the Deployment and Service when the McpServer is deleted",
+    async () => {
+      expect((await kubectl(["delete", "mcps", "weather", "--wait=true"])).code).toBe(0);
+      const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
+      await expect
+        .poll(
+          async () =>
+            (await apps.listNamespacedDeployment({ namespace: "default" })).items.map((d) => d.metadata?.name),
+          { timeout: garbageCollectorWaitMs },
+        )
+        .not.toContain("weather");
+      const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+      await expect
+        .poll(
+          async () => (await core.listNamespacedService({ namespace: "default" })).items.map((s) => s.metadata?.name),
+          { timeout: garbageCollectorWaitMs },
+        )
+        .not.toContain("weather");
+    },
+    garbageCollectorTestMs,
+  );
 
   it("on taking over (a new leader lists everything), handles a new McpServer before the backlog of existing ones", async () => {
     await kubectl(["create", "namespace", "backlog"]);
