@@ -107,6 +107,11 @@ describe("injection in namespaces with quotas and limit ranges: pods are admitte
         namespace: name,
         body: { metadata: { name: "limits" }, spec: object as V1LimitRangeSpec },
       });
+    // The webhook reads them from the API server's watch cache, which has them a moment after the write.
+    const cached = async () =>
+      (await core.listNamespacedResourceQuota({ namespace: name, resourceVersion: "0" })).items.length +
+      (await core.listNamespacedLimitRange({ namespace: name, resourceVersion: "0" })).items.length;
+    await expect.poll(cached, { timeout: 10_000, interval: 20 }).toBe(object ? 1 : 0);
   };
 
   it("gives the sidecar the CPU limit a quota on limits.cpu demands", async () => {

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-import { KubeConfig } from "@kubernetes/client-node";
 import { loadOperatorConfig, OperatorConfigError } from "./config.js";
 import { startOperator } from "./operator.js";
+import { PooledKubeConfig } from "./pooled-kube-config.js";
 
 // Wiring only: config from the environment, kubeconfig (in-cluster or $KUBECONFIG), signals.
 async function main(): Promise<void> {
@@ -15,7 +15,7 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const kubeConfig = new KubeConfig();
+  const kubeConfig = new PooledKubeConfig();
   kubeConfig.loadFromDefault();
   const operator = await startOperator(config, kubeConfig);
   const stop = () => {

@@ -3,7 +3,8 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request as httpsRequest, type RequestOptions } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KubeConfig } from "@kubernetes/client-node";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { PooledKubeConfig } from "@mcpscope/operator";
 import { createCertificateAuthority, issueCertificate } from "@mcpscope/operator/certs";
 import { freePort, type RunningProcess, stopProcess } from "@mcpscope/sidecar/testing";
 import { spawnLogged } from "./logged-process.js";
@@ -176,8 +177,9 @@ export async function startControlPlane(
       ].join("\n");
     const kubeconfigPath = join(dir, "admin.kubeconfig");
     await writeFile(kubeconfigPath, kubeconfigYaml("admin", admin));
+    // As the operator's main builds it: what the in-process controllers and webhooks under test use.
     const adminKubeConfig = () => {
-      const kc = new KubeConfig();
+      const kc = new PooledKubeConfig();
       kc.loadFromFile(kubeconfigPath);
       return kc;
     };
@@ -232,7 +234,7 @@ export async function startControlPlane(
         });
         const path = join(dir, `${user.replace(/[^a-z0-9-]/gi, "_")}.kubeconfig`);
         await writeFile(path, kubeconfigYaml(user, cert));
-        const kc = new KubeConfig();
+        const kc = new PooledKubeConfig();
         kc.loadFromFile(path);
         return { kubeConfig: kc, path };
       },
