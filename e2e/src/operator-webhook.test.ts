@@ -1,6 +1,7 @@
 import {
   AdmissionregistrationV1Api,
   CoreV1Api,
+  RbacAuthorizationV1Api,
   type V1Container,
   type V1LimitRangeSpec,
   type V1Pod,
@@ -9,8 +10,9 @@ import {
 import {
   type AdmissionServer,
   buildWebhookConfiguration,
-  namespaceResourcePolicy,
   startAdmissionServer,
+  type WatchedNamespacePolicies,
+  watchNamespacePolicies,
 } from "@mcpscope/operator/webhook";
 import { ensureWebhookCertificate } from "@mcpscope/operator/webhook-certificate";
 import { freePort } from "@mcpscope/sidecar/testing";
@@ -21,6 +23,7 @@ import { type ControlPlane, startControlPlane } from "./harness/control-plane.js
 const webhookName = "mcpscope-webhook";
 let cp: ControlPlane;
 let server: AdmissionServer | undefined;
+let policies: WatchedNamespacePolicies | undefined;
 let core: CoreV1Api;
 /** What the webhook asked to record as a Warning Event (the operator turns each into one). */
 const injectionFailures: Array<{ namespace: string; message: string }> = [];
@@ -64,6 +67,7 @@ beforeAll(async () => {
     dnsNames: ["mcpscope-webhook.mcpscope-system.svc"],
     ipAddresses: ["127.0.0.1"],
   });
+  policies = await watchNamespacePolicies(kc, pino({ level: "silent" }));
   server = await startAdmissionServer({
     host: "127.0.0.1",
     port,
@@ -72,13 +76,14 @@ beforeAll(async () => {
     namespaceLabels: async (ns) => (await core.readNamespace({ name: ns })).metadata?.labels ?? {},
     onInjectionFailed: (_pod, namespace, message) => injectionFailures.push({ namespace, message }),
     onAdmission: (result) => admissions.push(result),
-    namespacePolicy: namespaceResourcePolicy(core),
+    namespacePolicy: policies.policy,
     logger: pino({ level: "silent" }),
   });
 }, 120_000);
 
 afterAll(async () => {
   await server?.close();
+  await policies?.stop();
   await cp?.stop();
 });
 
@@ -107,11 +112,12 @@ describe("injection in namespaces with quotas and limit ranges: pods are admitte
         namespace: name,
         body: { metadata: { name: "limits" }, spec: object as V1LimitRangeSpec },
       });
-    // The webhook reads them from the API server's watch cache, which has them a moment after the write.
-    const cached = async () =>
-      (await core.listNamespacedResourceQuota({ namespace: name, resourceVersion: "0" })).items.length +
-      (await core.listNamespacedLimitRange({ namespace: name, resourceVersion: "0" })).items.length;
-    await expect.poll(cached, { timeout: 10_000, interval: 20 }).toBe(object ? 1 : 0);
+    // The webhook's informers have it a moment after the write.
+    const known = async () => {
+      const policy = await policies?.policy(name);
+      return (policy?.limitRanges.length ?? 0) + (policy?.quotas.length ?? 0);
+    };
+    await expect.poll(known, { timeout: 10_000, interval: 20 }).toBe(object ? 1 : 0);
   };
 
   it("gives the sidecar the CPU limit a quota on limits.cpu demands", async () => {
@@ -147,6 +153,52 @@ describe("injection in namespaces with quotas and limit ranges: pods are admitte
     const body = podBody("annotated-full", { "mcpscope.dev/inject": "true", big: "x".repeat(262_144 - 70) });
     const pod = await core.createNamespacedPod({ namespace: "default", body });
     expect(sidecarOf(pod)).toBeUndefined();
+  });
+
+  it("knows every namespace's LimitRanges and ResourceQuotas from its informers, without an API call per pod", async () => {
+    expect(policies?.watching()).toBe(true);
+    await core.createNamespacedLimitRange({
+      namespace: "small",
+      body: { metadata: { name: "later" }, spec: { limits: [{ type: "Container", max: { cpu: "2" } }] } },
+    });
+    await expect
+      .poll(async () => (await policies?.policy("small"))?.limitRanges.map((l) => l.metadata?.name).sort())
+      .toEqual(["later", "limits"]);
+    await core.deleteNamespacedLimitRange({ namespace: "small", name: "later" });
+    await expect
+      .poll(async () => (await policies?.policy("small"))?.limitRanges.map((l) => l.metadata?.name))
+      .toEqual(["limits"]);
+    expect(policies?.watching()).toBe(true);
+  });
+
+  it("reads them at each admission instead when its ClusterRole lacks watch (an older chart)", async () => {
+    const rbac = cp.adminKubeConfig().makeApiClient(RbacAuthorizationV1Api);
+    await rbac.createClusterRole({
+      body: {
+        metadata: { name: "list-only" },
+        rules: [{ apiGroups: [""], resources: ["limitranges", "resourcequotas"], verbs: ["list"] }],
+      },
+    });
+    await rbac.createClusterRoleBinding({
+      body: {
+        metadata: { name: "list-only" },
+        roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "list-only" },
+        subjects: [{ kind: "User", name: "list-only", apiGroup: "rbac.authorization.k8s.io" }],
+      },
+    });
+    const { kubeConfig } = await cp.kubeConfigFor("list-only");
+    const listOnly = await watchNamespacePolicies(kubeConfig, pino({ level: "silent" }));
+    try {
+      // Its informers list, then fail to watch (403) and are retried: not watching, most of the time.
+      await expect.poll(() => listOnly.watching(), { timeout: 10_000, interval: 10 }).toBe(false);
+      for (let i = 0; i < 5; i++) {
+        const policy = await listOnly.policy("small");
+        expect(policy.limitRanges.map((l) => l.metadata?.name)).toEqual(["limits"]);
+        expect(policy.quotas).toEqual([]);
+      }
+    } finally {
+      await listOnly.stop();
+    }
   });
 
   it("admits the pod without the sidecar when the quota has room for the pod but not for the sidecar", async () => {

@@ -12,7 +12,7 @@ import { type LeaderElector, startLeaderElection } from "./leader/leader-elector
 import { createOperatorInstruments } from "./telemetry/instruments.js";
 import { type AdmissionServer, startAdmissionServer } from "./webhook/admission-server.js";
 import { cachedNamespaceLabels } from "./webhook/namespace-labels.js";
-import { namespaceResourcePolicy } from "./webhook/namespace-policy.js";
+import { type WatchedNamespacePolicies, watchNamespacePolicies } from "./webhook/namespace-policy.js";
 
 export interface RunningOperator {
   isLeader(): boolean;
@@ -56,6 +56,7 @@ export async function startOperator(
 
   const core = kubeConfig.makeApiClient(CoreV1Api);
   let webhook: AdmissionServer | undefined;
+  let namespacePolicies: WatchedNamespacePolicies | undefined;
   let certificateTimer: NodeJS.Timeout | undefined;
   /** The last certificate check succeeded: the served certificate is the current one. */
   let certificateCurrent = !config.WEBHOOK_ENABLED;
@@ -80,6 +81,7 @@ export async function startOperator(
       return certificate.serving;
     };
     const nativeSidecars = await supportsNativeSidecars(kubeConfig, config.NATIVE_SIDECARS);
+    namespacePolicies = await watchNamespacePolicies(kubeConfig, logger);
     webhook = await startAdmissionServer({
       host: config.WEBHOOK_HOST,
       port: config.WEBHOOK_PORT,
@@ -90,7 +92,7 @@ export async function startOperator(
         nativeSidecars,
         sidecarResources: config.SIDECAR_RESOURCES,
       },
-      namespacePolicy: namespaceResourcePolicy(core),
+      namespacePolicy: namespacePolicies.policy,
       namespaceLabels: cachedNamespaceLabels(core),
       onAdmission: (result) => instruments.admitted(result),
       tracer: tracing?.tracer,
@@ -171,6 +173,7 @@ export async function startOperator(
       await elector?.stop();
       await stopControllerNow();
       await webhook?.close();
+      await namespacePolicies?.stop();
       await health.close();
       await tracing?.shutdown();
       await metrics.shutdown();

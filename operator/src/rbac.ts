@@ -10,9 +10,9 @@ export const operatorClusterRules: V1PolicyRule[] = [
   { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch", "create", "patch", "update"] },
   { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
   // The webhook reads a pod's namespace labels (the namespace-wide opt-in), one namespace at a time,
-  // and its LimitRanges and ResourceQuotas, so that an injected pod is still admitted.
+  // and its LimitRanges and ResourceQuotas (kept by informers), so that an injected pod is still admitted.
   { apiGroups: [""], resources: ["namespaces"], verbs: ["get"] },
-  { apiGroups: [""], resources: ["limitranges", "resourcequotas"], verbs: ["list"] },
+  { apiGroups: [""], resources: ["limitranges", "resourcequotas"], verbs: ["list", "watch"] },
 ];
 
 /** The webhook configuration whose caBundle the operator keeps current: that one object only. */

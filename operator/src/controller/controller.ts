@@ -2,7 +2,6 @@ import {
   AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
-  type Informer,
   type KubeConfig,
   type KubernetesListObject,
   type KubernetesObject,
@@ -14,6 +13,7 @@ import {
 import { SpanStatusCode, type Tracer } from "@opentelemetry/api";
 import type { Logger } from "pino";
 import { apiGroup, apiVersion, kind, Label, plural } from "../api/names.js";
+import { SupervisedInformers } from "../supervised-informers.js";
 import type { OperatorDefaults } from "./desired.js";
 import { type McpServerResource, Reconciler } from "./reconciler.js";
 import { WorkQueue } from "./work-queue.js";
@@ -49,9 +49,8 @@ function ownerKey(owned: KubernetesObject): string | undefined {
 }
 
 /**
- * Informers on McpServers and on the Deployments and Services the operator manages feed one work queue; workers
- * run the level-based reconcile. An informer that stops on an error is restarted with backoff
- * (client-node relists by itself only on 410 Gone).
+ * Informers on McpServers and on the Deployments and Services the operator manages (kept running by
+ * SupervisedInformers) feed one work queue; workers run the level-based reconcile.
  */
 export async function startController(options: ControllerOptions): Promise<RunningController> {
   const { kubeConfig, logger } = options;
@@ -90,10 +89,13 @@ export async function startController(options: ControllerOptions): Promise<Runni
     logger,
   });
 
-  let stopped = false;
-  const listed = new Set<string>();
+  const informers = new SupervisedInformers(
+    { mcpservers: mcpInformer, deployments: deploymentInformer, services: serviceInformer },
+    logger,
+  );
   // What an informer's first list brings (everything, e.g. on leader failover) waits behind new work.
-  const enqueue = (informer: string, key: string) => (listed.has(informer) ? queue.add(key) : queue.addBackground(key));
+  const enqueue = (informer: string, key: string) =>
+    informers.hasListed(informer) ? queue.add(key) : queue.addBackground(key);
   for (const verb of ["add", "update", "delete"] as const) {
     mcpInformer.on(verb, (o) => enqueue("mcpservers", keyOf(o)));
     // Drift: someone edited or deleted a managed Deployment or Service; reconcile its owner.
@@ -104,37 +106,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     deploymentInformer.on(verb, owner("deployments"));
     serviceInformer.on(verb, owner("services"));
   }
-  // client-node emits "connect" before it lists, and start() resolves even when the list failed (it
-  // emits "error" instead): an informer counts as listed once a start() ends with no error.
-  const failed = new Set<string>();
-  const startListing = async <T extends KubernetesObject>(name: string, informer: Informer<T>) => {
-    failed.delete(name);
-    await informer.start().catch(() => failed.add(name));
-    if (!failed.has(name) && !stopped) listed.add(name);
-  };
-  const supervise = <T extends KubernetesObject>(name: string, informer: Informer<T>) => {
-    let delayMs = 500;
-    informer.on("connect", () => {
-      delayMs = 500;
-    });
-    informer.on("error", (error) => {
-      failed.add(name);
-      if (stopped) return;
-      logger.warn({ err: error, informer: name, retryInMs: delayMs }, "informer stopped; restarting");
-      setTimeout(() => {
-        if (!stopped) void startListing(name, informer);
-      }, delayMs).unref();
-      delayMs = Math.min(delayMs * 2, 30_000);
-    });
-  };
-  supervise("mcpservers", mcpInformer);
-  supervise("deployments", deploymentInformer);
-  supervise("services", serviceInformer);
-  await Promise.all([
-    startListing("mcpservers", mcpInformer),
-    startListing("deployments", deploymentInformer),
-    startListing("services", serviceInformer),
-  ]);
+  await informers.start();
 
   const worker = async () => {
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
@@ -169,12 +141,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
 
   return {
     queue,
-    synced: () => listed.size === 3,
+    synced: () => informers.allListed(),
     async stop() {
-      stopped = true;
       clearInterval(resync);
       queue.shutDown();
-      await Promise.all([mcpInformer.stop(), deploymentInformer.stop(), serviceInformer.stop()]);
+      await informers.stop();
       await Promise.allSettled(workers);
     },
   };

@@ -3,8 +3,8 @@ import { parseQuantity } from "./quantity.js";
 
 /** What the namespace says about container resources: its LimitRanges and ResourceQuotas. */
 export interface NamespaceResourcePolicy {
-  limitRanges: V1LimitRange[];
-  quotas: V1ResourceQuota[];
+  limitRanges: readonly V1LimitRange[];
+  quotas: readonly V1ResourceQuota[];
 }
 
 export type ResourceFit = { fits: true; resources: V1ResourceRequirements } | { fits: false; reason: string };
@@ -83,7 +83,11 @@ export function fitSidecarResources(
 }
 
 /** A quota that has room for the pod alone but not for the pod with the sidecar. */
-function quotaRefusal(pod: V1Pod, sidecar: V1ResourceRequirements, quotas: V1ResourceQuota[]): string | undefined {
+function quotaRefusal(
+  pod: V1Pod,
+  sidecar: V1ResourceRequirements,
+  quotas: readonly V1ResourceQuota[],
+): string | undefined {
   const containers = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])];
   for (const quota of quotas) {
     for (const [key, hardValue] of Object.entries(quota.spec?.hard ?? {})) {
