@@ -8,6 +8,7 @@ import { PooledKubeConfig } from "@mcpscope/operator";
 import { createCertificateAuthority, issueCertificate } from "@mcpscope/operator/certs";
 import { freePort, type RunningProcess, stopProcess } from "@mcpscope/sidecar/testing";
 import { spawnLogged } from "./logged-process.js";
+import { retryOnPortClash } from "./port-retry.js";
 
 export interface ControlPlaneBinaries {
   ETCD: string;
@@ -72,12 +73,14 @@ const apiServerDnsNames = [
  * A real Kubernetes control plane on 127.0.0.1, started as controller-runtime's envtest does:
  * etcd, kube-apiserver (RBAC on, client-certificate auth) and kube-controller-manager (ReplicaSets,
  * Pods, garbage collection; no kubelet, so Pods stay Pending). Everything lives in a temp dir.
- * With `options.node`, ready for a real kubelet (see ControlPlaneOptions).
+ * With `options.node`, ready for a real kubelet (see ControlPlaneOptions). Started again on new ports
+ * when etcd or the API server lost one before binding it.
  */
-export async function startControlPlane(
-  bin: ControlPlaneBinaries,
-  options: ControlPlaneOptions = {},
-): Promise<ControlPlane> {
+export function startControlPlane(bin: ControlPlaneBinaries, options: ControlPlaneOptions = {}): Promise<ControlPlane> {
+  return retryOnPortClash(() => startControlPlaneOnce(bin, options));
+}
+
+async function startControlPlaneOnce(bin: ControlPlaneBinaries, options: ControlPlaneOptions): Promise<ControlPlane> {
   const address = options.node?.address ?? "127.0.0.1";
   const dir = await mkdtemp(join(tmpdir(), "mcpscope-k8s-"));
   const processes: Array<{ child: RunningProcess["child"] }> = [];
