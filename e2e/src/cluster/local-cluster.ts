@@ -8,7 +8,7 @@ import { type ControlPlane, startControlPlane } from "../harness/control-plane.j
 import { findObject, helmTemplate, type KubeObject, parseObjects } from "../harness/helm.js";
 import { type RunningJaeger, startJaeger } from "../harness/jaeger.js";
 import { type RunningCollector, startCollector } from "../harness/otelcol.js";
-import { kubectlWith, runProgram, stdoutOf } from "../harness/programs.js";
+import { firstLineOf, kubectlWith, stdoutOf } from "../harness/programs.js";
 import { type RunningPrometheus, startPrometheus } from "../harness/prometheus.js";
 import type { ToolPaths } from "../harness/tools.js";
 import type { McpCluster, PodEndpoints } from "./cluster.js";
@@ -207,21 +207,19 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
     },
 
     async components() {
-      const firstLine = async (file: string, args: string[]) =>
-        (await runProgram(file, args)).stdout.split("\n")[0]?.trim() ?? "";
       const packageVersion = (path: string) =>
         (JSON.parse(readFileSync(join(repoRoot, path), "utf8")) as { version: string }).version;
       const apiserver = await controlPlane.adminKubeConfig().makeApiClient(VersionApi).getCode();
       return {
         provider: "local (no kubelet: pods run as processes)",
         "kube-apiserver + kube-controller-manager": apiserver.gitVersion,
-        etcd: await firstLine(tools.ETCD, ["--version"]),
-        "opentelemetry collector": await firstLine(tools.OTELCOL, ["--version"]),
+        etcd: await firstLineOf(tools.ETCD, ["--version"]),
+        "opentelemetry collector": await firstLineOf(tools.OTELCOL, ["--version"]),
         jaeger: `Go module ${tools.JAEGER.split("/")
           .at(-2)
           ?.replace(/^jaeger-/, "github.com/jaegertracing/jaeger ")}`,
-        prometheus: await firstLine(tools.PROMETHEUS, ["--version"]),
-        helm: await firstLine(tools.HELM, ["version", "--short"]),
+        prometheus: await firstLineOf(tools.PROMETHEUS, ["--version"]),
+        helm: await firstLineOf(tools.HELM, ["version", "--short"]),
         node: process.version,
         "mcpscope sidecar / operator": `${packageVersion("sidecar/package.json")} / ${packageVersion("operator/package.json")}`,
         "@modelcontextprotocol/server-everything": packageVersion(

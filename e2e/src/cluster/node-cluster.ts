@@ -8,7 +8,7 @@ import { type ControlPlane, startControlPlane } from "../harness/control-plane.j
 import { dockerBuild } from "../harness/docker.js";
 import { e2eInstallArgs } from "../harness/helm.js";
 import { type LoggedProcess, spawnLogged } from "../harness/logged-process.js";
-import { kubectlWith, runProgram, stdoutOf } from "../harness/programs.js";
+import { firstLineOf, kubectlWith, runProgram, stdoutOf } from "../harness/programs.js";
 import type { ToolPaths } from "../harness/tools.js";
 import type { McpCluster, PodEndpoints } from "./cluster.js";
 import { e2eServerImage, everythingPackage, waitFor } from "./e2e-settings.js";
@@ -264,16 +264,14 @@ export async function startNodeCluster(tools: ToolPaths, phases: PhaseTimer): Pr
     },
 
     async components() {
-      const firstLine = async (file: string, args: string[]) =>
-        (await runProgram(file, args)).stdout.split("\n")[0]?.trim() ?? "";
       const version = await cp.adminKubeConfig().makeApiClient(VersionApi).getCode();
       return {
         provider: "node (kubelet + containerd + runc + CNI bridge, kube-proxy, CoreDNS)",
         kubernetes: version.gitVersion,
-        containerd: await firstLine("containerd", ["--version"]),
-        runc: await firstLine("runc", ["--version"]),
-        coredns: await firstLine(tools.COREDNS, ["-version"]),
-        helm: await firstLine(tools.HELM, ["version", "--short"]),
+        containerd: await firstLineOf("containerd", ["--version"]),
+        runc: await firstLineOf("runc", ["--version"]),
+        coredns: await firstLineOf(tools.COREDNS, ["-version"]),
+        helm: await firstLineOf(tools.HELM, ["version", "--short"]),
         images: `${Object.values(images).join(", ")} (docker build), ${stackImages.join(", ")} (local stand-ins)`,
         "outside containers":
           "etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kube-proxy, containerd",

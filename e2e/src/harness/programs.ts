@@ -28,6 +28,11 @@ export function runProgram(
   });
 }
 
+/** The first line a program prints, e.g. its `--version`, for the e2e report ("" if it prints none). */
+export async function firstLineOf(file: string, args: string[]): Promise<string> {
+  return (await runProgram(file, args)).stdout.split("\n")[0]?.trim() ?? "";
+}
+
 /** The program's stdout when it succeeded; otherwise throws with what ran and its stderr. */
 export function stdoutOf(result: CommandResult, what: string): string {
   if (result.code !== 0) throw new Error(`${what} failed (exit ${result.code}):\n${result.stderr}`);
