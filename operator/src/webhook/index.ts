@@ -1,4 +1,4 @@
 export { type AdmissionServer, mutatePodsPath, startAdmissionServer } from "./admission-server.js";
 export { buildWebhookConfiguration } from "./configuration.js";
 export { decideInjection, injectionPatch, injectSidecar } from "./injection.js";
-export { namespaceResourcePolicy, type WatchedNamespacePolicies, watchNamespacePolicies } from "./namespace-policy.js";
+export { type WatchedNamespacePolicies, watchNamespacePolicies } from "./namespace-policy.js";

@@ -16,7 +16,7 @@ import type { NamespaceResourcePolicy } from "./resource-fit.js";
  * being created — and the pod being admitted is not stored yet, so no read can promise more than "as of a
  * moment ago" anyway: the quota admission plugin still enforces the quota when the pod is stored.
  */
-export function namespaceResourcePolicy(core: CoreV1Api): (namespace: string) => Promise<NamespaceResourcePolicy> {
+function namespaceResourcePolicy(core: CoreV1Api): (namespace: string) => Promise<NamespaceResourcePolicy> {
   return async (namespace) => {
     const [limitRanges, quotas] = await Promise.all([
       core.listNamespacedLimitRange({ namespace, resourceVersion: watchCache }),
