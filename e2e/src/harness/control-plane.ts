@@ -37,6 +37,8 @@ export interface ControlPlane {
   adminKubeConfig(): KubeConfig;
   /** A kubeconfig for a client certificate with this user name and groups (RBAC is enforced). */
   kubeConfigFor(user: string, groups?: string[]): Promise<{ kubeConfig: KubeConfig; path: string }>;
+  /** kube-apiserver's own /metrics (Prometheus text), read as admin. */
+  apiServerMetrics(): Promise<string>;
   stopControllerManager(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -241,6 +243,11 @@ async function startControlPlaneOnce(bin: ControlPlaneBinaries, options: Control
         kc.loadFromFile(path);
         return { kubeConfig: kc, path };
       },
+      async apiServerMetrics() {
+        const { status, body } = await getWithClientCertificate(adminKubeConfig(), `${server}/metrics`);
+        if (status !== 200) throw new Error(`GET ${server}/metrics answered ${status}: ${body}`);
+        return body;
+      },
       async stopControllerManager() {
         if (controllerManager) await stopProcess(controllerManager.child);
       },
@@ -258,14 +265,21 @@ async function startControlPlaneOnce(bin: ControlPlaneBinaries, options: Control
 
 /** GET /readyz with the kubeconfig's client certificate: true once every post-start hook is done. */
 async function readyz(kc: KubeConfig, url: string): Promise<boolean> {
+  return (await getWithClientCertificate(kc, url).catch(() => ({ status: 0 }))).status === 200;
+}
+
+/** A GET authenticated by the kubeconfig's client certificate (paths client-node has no API for). */
+async function getWithClientCertificate(kc: KubeConfig, url: string): Promise<{ status: number; body: string }> {
   const options: RequestOptions = {};
   await kc.applyToHTTPSOptions(options);
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const req = httpsRequest(url, options, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString("utf8") }));
+      res.on("error", reject);
     });
-    req.on("error", () => resolve(false));
+    req.on("error", reject);
     req.end();
   });
 }

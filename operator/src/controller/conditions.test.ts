@@ -80,4 +80,47 @@ describe("sameStatus", () => {
     expect(sameStatus(a, { conditions: [...a.conditions].reverse() })).toBe(true);
     expect(sameStatus(a, { conditions: a.conditions.slice(1) })).toBe(false);
   });
+
+  it("ignores key order, as the API server returns the resource with its own", () => {
+    const computed = computeStatus(
+      undefined,
+      2,
+      applied({ observedGeneration: 2, readyReplicas: 1, updatedReplicas: 1 }),
+      at("1"),
+    );
+    // The same status with every object's keys reversed: what a JSON round trip through the server gives.
+    const reversedKeys = (value: unknown): unknown =>
+      Array.isArray(value)
+        ? value.map(reversedKeys)
+        : value && typeof value === "object"
+          ? Object.fromEntries(
+              Object.entries(value)
+                .reverse()
+                .map(([k, v]) => [k, reversedKeys(v)]),
+            )
+          : value;
+    const fromServer = reversedKeys(computed) as typeof computed;
+    expect(JSON.stringify(fromServer)).not.toBe(JSON.stringify(computed));
+    expect(sameStatus(fromServer, computed)).toBe(true);
+  });
+
+  it("treats an absent field and an undefined one alike", () => {
+    expect(sameStatus({ url: "http://w" }, { url: "http://w", serverName: undefined })).toBe(true);
+  });
+
+  it("finds a status recomputed later, with nothing changed, the same: lastTransitionTime stays", () => {
+    const outcome = applied({ observedGeneration: 2, readyReplicas: 0, updatedReplicas: 1 });
+    const first = computeStatus(undefined, 2, outcome, at("1"));
+    expect(sameStatus(first, computeStatus(first, 2, outcome, at("9")))).toBe(true);
+  });
+
+  it("finds a real change different: a new generation, a flipped condition, a new message", () => {
+    const outcome = applied({ observedGeneration: 2, readyReplicas: 0, updatedReplicas: 1 });
+    const first = computeStatus(undefined, 2, outcome, at("1"));
+    expect(sameStatus(first, computeStatus(first, 3, outcome, at("2")))).toBe(false);
+    const ready = applied({ observedGeneration: 2, readyReplicas: 1, updatedReplicas: 1 });
+    expect(sameStatus(first, computeStatus(first, 2, ready, at("2")))).toBe(false);
+    const twoWanted = { ...outcome, deployment: deployment(outcome.deployment.status, 2) };
+    expect(sameStatus(first, computeStatus(first, 2, twoWanted, at("2")))).toBe(false);
+  });
 });

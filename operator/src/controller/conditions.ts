@@ -1,3 +1,4 @@
+import { isDeepStrictEqual } from "node:util";
 import type { V1Deployment } from "@kubernetes/client-node";
 import type { Condition, McpServerStatus } from "../api/mcpserver.js";
 
@@ -66,9 +67,21 @@ export function computeStatus(
   };
 }
 
-/** Status equality ignoring condition order, so an unchanged status is never written again. */
+/**
+ * The status as the API server would hold it: no undefined fields, conditions in type order (a list
+ * the operator rebuilds, so its order carries no meaning).
+ */
+function normalStatus(status: McpServerStatus | undefined): McpServerStatus {
+  const plain = JSON.parse(JSON.stringify(status ?? {})) as McpServerStatus;
+  if (plain.conditions) plain.conditions = [...plain.conditions].sort((x, y) => x.type.localeCompare(y.type));
+  return plain;
+}
+
+/**
+ * Status equality by meaning: the API server returns the resource with its keys in its own order, so
+ * serialisations never compare equal. computeStatus keeps a condition's lastTransitionTime while its
+ * status holds, so an unchanged status compares equal and is never written again.
+ */
 export function sameStatus(a: McpServerStatus | undefined, b: McpServerStatus): boolean {
-  const norm = (s: McpServerStatus | undefined) =>
-    JSON.stringify({ ...s, conditions: [...(s?.conditions ?? [])].sort((x, y) => x.type.localeCompare(y.type)) });
-  return norm(a) === norm(b);
+  return isDeepStrictEqual(normalStatus(a), normalStatus(b));
 }

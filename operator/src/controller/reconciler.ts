@@ -46,6 +46,12 @@ export class Reconciler {
   readonly #objects: KubernetesObjectApi;
   readonly #core: CoreV1Api;
   readonly #custom: CustomObjectsApi;
+  /**
+   * The status this reconciler last wrote per key, with the resourceVersion its cache held then: until
+   * the cache shows a newer version, the write is what the server holds (an event of an owned object
+   * can arrive before the McpServer's own), so the same status is not written twice.
+   */
+  readonly #written = new Map<string, { basedOn: string | undefined; status: McpServerStatus | undefined }>();
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -58,7 +64,14 @@ export class Reconciler {
   async reconcile(key: string): Promise<void> {
     const [namespace = "", name = ""] = key.split("/");
     const resource = this.#deps.cache.get(name, namespace);
-    if (!resource || resource.metadata?.deletionTimestamp) return; // owned objects are garbage-collected
+    if (!resource || resource.metadata?.deletionTimestamp) {
+      this.#written.delete(key);
+      return; // owned objects are garbage-collected
+    }
+    const cachedVersion = resource.metadata?.resourceVersion;
+    const written = this.#written.get(key);
+    if (written && written.basedOn !== cachedVersion) this.#written.delete(key);
+    const currentStatus = written && written.basedOn === cachedVersion ? written.status : resource.status;
     const generation = resource.metadata?.generation ?? 0;
     const parsed = mcpServerSpecSchema.safeParse(resource.spec);
     let outcome: Outcome;
@@ -105,17 +118,13 @@ export class Reconciler {
     }
     if (outcome.kind === "failed" && retry === undefined)
       await this.#warn(resource, namespace, outcome.reason, outcome.message);
-    const status = computeStatus(
-      resource.status,
-      generation,
-      outcome,
-      (this.#deps.now?.() ?? new Date()).toISOString(),
-    );
-    if (!sameStatus(resource.status, status)) {
-      await this.#custom.patchNamespacedCustomObjectStatus(
+    const status = computeStatus(currentStatus, generation, outcome, (this.#deps.now?.() ?? new Date()).toISOString());
+    if (!sameStatus(currentStatus, status)) {
+      const updated = (await this.#custom.patchNamespacedCustomObjectStatus(
         { group: apiGroup, version: apiVersion, namespace, plural, name, body: { status } },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
-      );
+      )) as McpServerResource;
+      this.#written.set(key, { basedOn: cachedVersion, status: updated.status });
     }
     if (retry !== undefined) throw retry;
   }
