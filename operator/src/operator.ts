@@ -126,6 +126,8 @@ export async function startOperator(
       },
       logger,
       onReconciled: (result, seconds) => instruments.reconciled(result, seconds),
+      // A leader that could not renew in time reconciles nothing more, even before it is told to stop.
+      leading: () => !elector || elector.isLeader(),
       tracer: tracing?.tracer,
     });
   };
@@ -142,7 +144,6 @@ export async function startOperator(
         leaseName: config.LEASE_NAME,
         identity: config.identity,
         leaseDurationSeconds: config.LEASE_DURATION_SECONDS,
-        retryPeriodMs: Math.max(200, (config.LEASE_DURATION_SECONDS * 1000) / 5),
         onStartedLeading: startControllerNow,
         onStoppedLeading: stopControllerNow,
         logger,

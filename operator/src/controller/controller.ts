@@ -27,6 +27,8 @@ export interface ControllerOptions {
   resyncMs?: number;
   /** Traces one span per reconcile when set (tracing configured). */
   tracer?: Tracer | undefined;
+  /** Asked before each reconcile: false when this replica may no longer act (its leadership lapsed). */
+  leading?: () => boolean;
   /** Called after each reconcile, for the operator's own metrics. */
   onReconciled?: (result: "ok" | "error", seconds: number, key: string) => void;
 }
@@ -110,7 +112,14 @@ export async function startController(options: ControllerOptions): Promise<Runni
 
   const worker = async () => {
     for (let key = await queue.get(); key !== undefined; key = await queue.get()) {
+      if (options.leading && !options.leading()) {
+        // Kept for later: if leadership comes back, this controller is replaced and lists everything anew.
+        queue.addRateLimited(key);
+        queue.done(key);
+        continue;
+      }
       const started = performance.now();
+      const startedAt = Date.now();
       const [namespace, name] = key.split("/");
       const span = options.tracer?.startSpan("reconcile McpServer", {
         attributes: { "k8s.namespace.name": namespace ?? "", "mcpscope.mcpserver": name ?? "" },
@@ -118,10 +127,11 @@ export async function startController(options: ControllerOptions): Promise<Runni
       try {
         await reconciler.reconcile(key);
         queue.forget(key);
+        logger.debug({ key, startedAt, endedAt: Date.now() }, "reconciled");
         options.onReconciled?.("ok", (performance.now() - started) / 1000, key);
         span?.setAttribute("mcpscope.outcome", "ok");
       } catch (error) {
-        logger.warn({ err: error, key }, "reconcile failed; retrying with backoff");
+        logger.warn({ err: error, key, startedAt, endedAt: Date.now() }, "reconcile failed; retrying with backoff");
         options.onReconciled?.("error", (performance.now() - started) / 1000, key);
         span?.setAttribute("mcpscope.outcome", "error");
         span?.setStatus({ code: SpanStatusCode.ERROR, message: (error as Error).message });
