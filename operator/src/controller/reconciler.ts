@@ -1,4 +1,5 @@
 import {
+  AppsV1Api,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
@@ -8,6 +9,7 @@ import {
   PatchStrategy,
   setHeaderOptions,
   type V1Deployment,
+  type V1Service,
 } from "@kubernetes/client-node";
 import type { Logger } from "pino";
 import { type McpServerStatus, mcpServerSpecSchema } from "../api/mcpserver.js";
@@ -15,6 +17,9 @@ import { apiGroup, apiVersion, fieldManager, kind, plural } from "../api/names.j
 import { recordWarning } from "../events.js";
 import { computeStatus, type Outcome, sameStatus } from "./conditions.js";
 import { buildDesiredObjects, type McpServerObject, type OperatorDefaults } from "./desired.js";
+import { foreignFieldRemovals, type PatchOperation } from "./foreign-fields.js";
+
+const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 
 export type McpServerResource = KubernetesObject & { spec?: unknown; status?: McpServerStatus };
 
@@ -45,6 +50,7 @@ export class Reconciler {
   readonly #deps: ReconcilerDeps;
   readonly #objects: KubernetesObjectApi;
   readonly #core: CoreV1Api;
+  readonly #apps: AppsV1Api;
   readonly #custom: CustomObjectsApi;
   /**
    * The status this reconciler last wrote per key, with the resourceVersion its cache held then: until
@@ -57,6 +63,7 @@ export class Reconciler {
     this.#deps = deps;
     this.#objects = KubernetesObjectApi.makeApiClient(deps.kubeConfig);
     this.#core = deps.kubeConfig.makeApiClient(CoreV1Api);
+    this.#apps = deps.kubeConfig.makeApiClient(AppsV1Api);
     this.#custom = deps.kubeConfig.makeApiClient(CustomObjectsApi);
   }
 
@@ -89,15 +96,15 @@ export class Reconciler {
       };
       const desired = buildDesiredObjects(mcp, this.#deps.defaults);
       try {
-        await this.#objects.patch(
+        const service = (await this.#objects.patch(
           desired.service,
           undefined,
           undefined,
           fieldManager,
           true,
           PatchStrategy.ServerSideApply,
-        );
-        const deployment = (await this.#objects.patch(
+        )) as V1Service;
+        let deployment = (await this.#objects.patch(
           desired.deployment,
           undefined,
           undefined,
@@ -105,6 +112,20 @@ export class Reconciler {
           true,
           PatchStrategy.ServerSideApply,
         )) as V1Deployment;
+        // Server-side apply leaves other managers' fields; the Service and the pod template are only ours.
+        await this.#removeForeign(service, ["spec"], (body) =>
+          this.#core.patchNamespacedService(
+            { name: desired.service.metadata?.name ?? "", namespace, body, fieldManager },
+            jsonPatch,
+          ),
+        );
+        deployment =
+          (await this.#removeForeign(deployment, ["spec", "template", "spec"], (body) =>
+            this.#apps.patchNamespacedDeployment(
+              { name: desired.deployment.metadata?.name ?? "", namespace, body, fieldManager },
+              jsonPatch,
+            ),
+          )) ?? deployment;
         outcome = { kind: "applied", deployment, serverName: desired.serverName, url: desired.url };
       } catch (error) {
         const code = (error as { code?: number }).code;
@@ -113,7 +134,11 @@ export class Reconciler {
         // A 5xx may heal or may be a spec the API server chokes on: say so in the status, and retry.
         if (code >= 500) retry = error;
         // 4xx will not heal by retrying: report them.
-        outcome = { kind: "failed", reason: code >= 500 ? "ApplyError" : "ApplyFailed", message: messageOf(error) };
+        outcome = {
+          kind: "failed",
+          reason: code >= 500 ? "ApplyError" : "ApplyFailed",
+          message: messageOf(error),
+        };
       }
     }
     if (outcome.kind === "failed" && retry === undefined)
@@ -127,6 +152,26 @@ export class Reconciler {
       this.#written.set(key, { basedOn: cachedVersion, status: updated.status });
     }
     if (retry !== undefined) throw retry;
+  }
+
+  /**
+   * Removes what other field managers added below `scope`; undefined when there was nothing to remove.
+   * A failure is retried (never reported as the McpServer's fault): the object changed meanwhile.
+   */
+  async #removeForeign<T extends KubernetesObject>(
+    live: T,
+    scope: readonly string[],
+    patch: (body: PatchOperation[]) => Promise<T>,
+  ): Promise<T | undefined> {
+    const removals = foreignFieldRemovals(live, fieldManager, scope);
+    if (removals.length === 0) return undefined;
+    try {
+      return await patch(removals);
+    } catch (error) {
+      throw new Error(`could not remove fields other managers added to ${live.kind} ${live.metadata?.name}`, {
+        cause: error,
+      });
+    }
   }
 
   /** A Warning Event on the McpServer; failing to record one never fails the reconcile. */

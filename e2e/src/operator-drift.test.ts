@@ -1,0 +1,136 @@
+import { fileURLToPath } from "node:url";
+import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+import { grantOperatorRbac, type OperatorProcess, startOperatorProcess } from "./harness/operator-process.js";
+import { kubectlWith } from "./harness/programs.js";
+
+// Owned objects are what the McpServer says, nothing more, at fleet size: the operator runs as a process
+// with the chart's least-privilege RBAC, over a namespace of 200 McpServers.
+
+const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
+const namespace = "drift";
+const fleet = Array.from({ length: 200 }, (_, i) => `mcp-${i}`);
+const managed = "app.kubernetes.io/managed-by=mcpscope";
+let cp: ControlPlane;
+let operator: OperatorProcess | undefined;
+
+const kubectl = kubectlWith(
+  () => inject("tools").KUBECTL,
+  () => cp.kubeconfigPath,
+);
+const ok = async (result: Promise<{ code: number; stderr: string; stdout: string }>) => {
+  const done = await result;
+  if (done.code !== 0) throw new Error(`kubectl failed (${done.code}): ${done.stderr}`);
+  return done.stdout;
+};
+
+beforeAll(async () => {
+  cp = await startControlPlane(inject("tools"));
+  await ok(kubectl(["apply", "-f", crdsDir]));
+  await ok(kubectl(["wait", "--for=condition=Established", "crd/mcpservers.mcpscope.dev", "--timeout=30s"]));
+  const kubeconfig = await grantOperatorRbac(cp);
+  await ok(kubectl(["create", "namespace", namespace]));
+  const items = fleet.map((name) => ({
+    apiVersion: "mcpscope.dev/v1alpha1",
+    kind: "McpServer",
+    metadata: { name, namespace },
+    spec: { server: { image: "node:24-slim", port: 3001 } },
+  }));
+  await ok(kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items })));
+  operator = await startOperatorProcess(kubeconfig, "operator", { LOG_LEVEL: "info" });
+  const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+  const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
+  await expect
+    .poll(async () => (await core.listNamespacedService({ namespace, labelSelector: managed })).items.length, {
+      timeout: 180_000,
+      interval: 1_000,
+    })
+    .toBe(fleet.length);
+  await expect
+    .poll(async () => (await apps.listNamespacedDeployment({ namespace, labelSelector: managed })).items.length, {
+      timeout: 60_000,
+      interval: 1_000,
+    })
+    .toBe(fleet.length);
+}, 300_000);
+
+afterAll(async () => {
+  await operator?.stop();
+  await cp?.stop();
+});
+
+describe("owned objects among 200 McpServers, the operator a process with the chart's RBAC", () => {
+  it("recreates deleted Services and Deployments within seconds", async () => {
+    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
+    const serviceUid = (name: string) =>
+      core.readNamespacedService({ name, namespace }).then(
+        (s) => s.metadata?.uid,
+        () => undefined,
+      );
+    const deploymentUid = (name: string) =>
+      apps.readNamespacedDeployment({ name, namespace }).then(
+        (d) => d.metadata?.uid,
+        () => undefined,
+      );
+    // One after another, then several at once, from different parts of the fleet.
+    for (const names of [["mcp-150"], ["mcp-0", "mcp-99", "mcp-199"]]) {
+      const before = await Promise.all(names.map(serviceUid));
+      await ok(kubectl(["-n", namespace, "delete", "service", ...names]));
+      for (const [i, name] of names.entries())
+        await expect
+          .poll(async () => {
+            const uid = await serviceUid(name);
+            return uid !== undefined && uid !== before[i];
+          }, { timeout: 15_000 })
+          .toBe(true);
+    }
+    const before = await deploymentUid("mcp-42");
+    await ok(kubectl(["-n", namespace, "delete", "deployment", "mcp-42"]));
+    await expect
+      .poll(async () => {
+        const uid = await deploymentUid("mcp-42");
+        return uid !== undefined && uid !== before;
+      }, { timeout: 15_000 })
+      .toBe(true);
+  }, 120_000);
+
+  it("removes a hostNetwork that kubectl patch added to an owned pod template, and what came with it", async () => {
+    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
+    const template = async () => (await apps.readNamespacedDeployment({ name: "mcp-3", namespace })).spec?.template.spec;
+    const original = await template();
+    await ok(
+      kubectl([
+        "-n",
+        namespace,
+        "patch",
+        "deployment",
+        "mcp-3",
+        "-p",
+        '{"spec":{"template":{"spec":{"hostNetwork":true,"nodeSelector":{"example.com/pool":"edge"}}}}}',
+      ]),
+    );
+    // The operator reverts it: the pod template is exactly what it was, hostPorts defaulted with it gone too.
+    await expect.poll(template, { timeout: 15_000 }).toEqual(original);
+    expect(original?.hostNetwork).toBeUndefined();
+  });
+
+  it("removes fields another manager added to an owned Service", async () => {
+    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+    const spec = async () => (await core.readNamespacedService({ name: "mcp-4", namespace })).spec;
+    const original = await spec();
+    await ok(
+      kubectl([
+        "-n",
+        namespace,
+        "patch",
+        "service",
+        "mcp-4",
+        "-p",
+        '{"spec":{"externalIPs":["192.0.2.10"],"sessionAffinity":"ClientIP"}}',
+      ]),
+    );
+    await expect.poll(spec, { timeout: 15_000 }).toEqual(original);
+  });
+});
