@@ -1,10 +1,11 @@
 import type { CoreV1Api, V1ObjectReference } from "@kubernetes/client-node";
 import type { Logger } from "pino";
+import type { Reason } from "./api/reasons.js";
 
 export interface WarningEvent {
   namespace: string;
   involvedObject: V1ObjectReference;
-  reason: string;
+  reason: Reason;
   message: string;
   /** The Event's source.component: mcpscope-operator or mcpscope-webhook. */
   component: string;

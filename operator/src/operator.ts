@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { CoreV1Api, type KubeConfig, type V1Pod, type V1PodSpec, VersionApi } from "@kubernetes/client-node";
 import { createLogger, startMetricsPipeline, startTracing, tracingEnabled } from "@mcpscope/sidecar/telemetry";
 import type { Logger } from "pino";
+import { Reason } from "./api/reasons.js";
 import { ensureWebhookCertificate } from "./certs/webhook-certificate.js";
 import type { OperatorConfig } from "./config.js";
 import { type RunningController, startController } from "./controller/controller.js";
@@ -188,5 +189,5 @@ function injectionFailureEvent(pod: V1Pod, namespace: string, message: string): 
   const involvedObject = owner
     ? { apiVersion: owner.apiVersion, kind: owner.kind, name: owner.name, uid: owner.uid, namespace }
     : { apiVersion: "v1", kind: "Pod", name: pod.metadata?.name ?? pod.metadata?.generateName ?? "unknown", namespace };
-  return { namespace, involvedObject, reason: "SidecarInjectionFailed", message, component: "mcpscope-webhook" };
+  return { namespace, involvedObject, reason: Reason.sidecarInjectionFailed, message, component: "mcpscope-webhook" };
 }

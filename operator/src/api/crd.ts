@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { mcpServerSpecSchema, mcpServerStatusSchema } from "./mcpserver.js";
 import { apiGroup, apiVersion, crdName, kind, plural, shortNames, singular } from "./names.js";
+import { ConditionType } from "./reasons.js";
 
 type Json = { [key: string]: unknown };
 
@@ -94,7 +95,11 @@ export function buildMcpServerCrd(): Json {
           storage: true,
           subresources: { status: {} },
           additionalPrinterColumns: [
-            { name: "Ready", type: "string", jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+            {
+              name: ConditionType.ready,
+              type: "string",
+              jsonPath: `.status.conditions[?(@.type=="${ConditionType.ready}")].status`,
+            },
             { name: "Server name", type: "string", jsonPath: ".status.serverName" },
             { name: "Transport", type: "string", jsonPath: ".spec.server.transport" },
             { name: "URL", type: "string", jsonPath: ".status.url" },

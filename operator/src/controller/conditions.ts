@@ -1,10 +1,11 @@
 import { isDeepStrictEqual } from "node:util";
 import type { V1Deployment } from "@kubernetes/client-node";
 import type { Condition, McpServerStatus } from "../api/mcpserver.js";
+import { ConditionType, type FailureReason, Reason } from "../api/reasons.js";
 
 export type Outcome =
   | { kind: "applied"; deployment: V1Deployment; serverName: string; url: string }
-  | { kind: "failed"; reason: "InvalidSpec" | "ApplyFailed" | "ApplyError"; message: string };
+  | { kind: "failed"; reason: FailureReason; message: string };
 
 /** Sets a condition, keeping lastTransitionTime when its status did not change (Kubernetes convention). */
 export function setCondition(
@@ -25,13 +26,13 @@ export function computeStatus(
   now: string,
 ): McpServerStatus {
   let conditions = previous?.conditions ?? [];
-  const set = (type: string, status: Condition["status"], reason: string, message: string) => {
+  const set = (type: ConditionType, status: Condition["status"], reason: Reason, message: string) => {
     conditions = setCondition(conditions, { type, status, reason, message, observedGeneration: generation }, now);
   };
   if (outcome.kind === "failed") {
-    set("Degraded", "True", outcome.reason, outcome.message);
-    set("Ready", "False", outcome.reason, outcome.message);
-    set("Progressing", "False", outcome.reason, "Not rolling out until the problem is fixed");
+    set(ConditionType.degraded, "True", outcome.reason, outcome.message);
+    set(ConditionType.ready, "False", outcome.reason, outcome.message);
+    set(ConditionType.progressing, "False", outcome.reason, "Not rolling out until the problem is fixed");
     return { ...previous, conditions, observedGeneration: generation };
   }
   const { deployment } = outcome;
@@ -43,19 +44,24 @@ export function computeStatus(
   // The ReplicaSet could not create pods (quota, LimitRange, Pod Security…): the Deployment says so.
   const replicaFailure = status.conditions?.find((c) => c.type === "ReplicaFailure" && c.status === "True");
   if (replicaFailure)
-    set("Degraded", "True", "PodsNotCreated", replicaFailure.message ?? "the ReplicaSet cannot create pods");
-  else set("Degraded", "False", "Reconciled", "Deployment and Service are as specified");
+    set(
+      ConditionType.degraded,
+      "True",
+      Reason.podsNotCreated,
+      replicaFailure.message ?? "the ReplicaSet cannot create pods",
+    );
+  else set(ConditionType.degraded, "False", Reason.reconciled, "Deployment and Service are as specified");
   set(
-    "Progressing",
+    ConditionType.progressing,
     rolledOut ? "False" : "True",
-    rolledOut ? "RolloutComplete" : "RollingOut",
+    rolledOut ? Reason.rolloutComplete : Reason.rollingOut,
     rolledOut ? "All replicas run the current spec" : `${updated} of ${wanted} replicas updated`,
   );
   const isReady = ready >= wanted;
   set(
-    "Ready",
+    ConditionType.ready,
     isReady ? "True" : "False",
-    isReady ? "MinimumReplicasReady" : "ReplicasNotReady",
+    isReady ? Reason.minimumReplicasReady : Reason.replicasNotReady,
     `${ready} of ${wanted} replicas ready`,
   );
   return {

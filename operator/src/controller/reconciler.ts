@@ -14,6 +14,7 @@ import {
 import type { Logger } from "pino";
 import { type McpServerStatus, mcpServerSpecSchema } from "../api/mcpserver.js";
 import { apiGroup, apiVersion, fieldManager, kind, plural } from "../api/names.js";
+import { Reason } from "../api/reasons.js";
 import { recordWarning } from "../events.js";
 import { computeStatus, type Outcome, sameStatus } from "./conditions.js";
 import { buildDesiredObjects, type McpServerObject, type OperatorDefaults } from "./desired.js";
@@ -86,7 +87,7 @@ export class Reconciler {
     let retry: unknown;
     if (!parsed.success) {
       const message = parsed.error.issues.map((i) => `spec.${i.path.join(".")}: ${i.message}`).join("; ");
-      outcome = { kind: "failed", reason: "InvalidSpec", message };
+      outcome = { kind: "failed", reason: Reason.invalidSpec, message };
     } else {
       const mcp: McpServerObject = {
         apiVersion: `${apiGroup}/${apiVersion}`,
@@ -136,7 +137,7 @@ export class Reconciler {
         // 4xx will not heal by retrying: report them.
         outcome = {
           kind: "failed",
-          reason: code >= 500 ? "ApplyError" : "ApplyFailed",
+          reason: code >= 500 ? Reason.applyError : Reason.applyFailed,
           message: messageOf(error),
         };
       }
@@ -175,7 +176,7 @@ export class Reconciler {
   }
 
   /** A Warning Event on the McpServer; failing to record one never fails the reconcile. */
-  async #warn(resource: McpServerResource, namespace: string, reason: string, message: string): Promise<void> {
+  async #warn(resource: McpServerResource, namespace: string, reason: Reason, message: string): Promise<void> {
     await recordWarning(
       this.#core,
       {

@@ -1,6 +1,7 @@
 // Test and demo fixtures shared with e2e/: real MCP servers from npm and free loopback ports.
 
 export { runClientScenario, type ScenarioResults } from "./client-scenario.js";
+export { documentedCodes } from "./documented-codes.js";
 export {
   everythingServerScript,
   everythingStdioCommand,
