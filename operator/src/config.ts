@@ -1,5 +1,5 @@
 import { hostname } from "node:os";
-import { httpUrlRule, isHttpUrl } from "@mcpscope/sidecar/constants";
+import { httpUrlRule, isHttpUrl, mcpscopeVersion } from "@mcpscope/sidecar/constants";
 import { z } from "zod";
 
 const bool = (fallback: boolean) =>
@@ -37,7 +37,7 @@ const jsonObject = <T>(message: string) =>
     });
 
 const envSchema = z.object({
-  SIDECAR_IMAGE: z.string().min(1).default("ghcr.io/mcpscope/sidecar:0.1.0"),
+  SIDECAR_IMAGE: z.string().min(1).default(`ghcr.io/mcpscope/sidecar:${mcpscopeVersion}`),
   OPERATOR_NAMESPACE: z.string().min(1).default("mcpscope-system"),
   POD_NAME: z.string().min(1).optional(),
   LEADER_ELECTION: bool(true),

@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { CoreV1Api, type KubeConfig, type V1Pod, type V1PodSpec, VersionApi } from "@kubernetes/client-node";
+import { mcpscopeVersion } from "@mcpscope/sidecar/constants";
 import { createLogger, startMetricsPipeline, startTracing, tracingEnabled } from "@mcpscope/sidecar/telemetry";
 import type { Logger } from "pino";
 import { Reason } from "./api/reasons.js";
@@ -46,7 +47,7 @@ export async function startOperator(
   await metrics.ready;
   // Spans for reconciles and admissions, off unless an OTLP endpoint (or exporter) is configured.
   const tracing = tracingEnabled(config)
-    ? await startTracing({ serviceName: "mcpscope-operator", resourceAttributes: {}, version: "0.1.0" })
+    ? await startTracing({ serviceName: "mcpscope-operator", resourceAttributes: {}, version: mcpscopeVersion })
     : undefined;
   let controller: RunningController | undefined;
   let elector: LeaderElector | undefined;

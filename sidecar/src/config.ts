@@ -1,6 +1,7 @@
 import { z } from "zod";
 import {
   defaultMcpPath,
+  defaultSidecarPorts,
   httpUrlRule,
   isHttpUrl,
   serverNamePattern,
@@ -74,9 +75,9 @@ const envSchema = z
     [E.healthIntervalMs]: integer(1_000, 3_600_000, 15_000),
     [E.shutdownGraceMs]: integer(0, 3_600_000, 10_000),
     [E.host]: z.string().trim().min(1).optional().default("0.0.0.0"),
-    [E.port]: port(4000),
+    [E.port]: port(defaultSidecarPorts.mcp),
     [E.metricsHost]: z.string().trim().min(1).optional().default("0.0.0.0"),
-    [E.metricsPort]: port(9464),
+    [E.metricsPort]: port(defaultSidecarPorts.metrics),
     [E.logLevel]: z
       .enum(logLevels, { error: `must be one of ${logLevels.join(", ")}` })
       .optional()

@@ -4,3 +4,4 @@ export { SidecarEnv } from "./env-names.js";
 export { callerMistakeErrorTypes } from "./mcp/error-codes.js";
 export { sidecarImageUid, sidecarNodeFlags } from "./runtime-flags.js";
 export { Attr, MetricName } from "./telemetry/semconv.js";
+export { mcpscopeVersion } from "./version.js";

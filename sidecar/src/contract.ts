@@ -38,5 +38,8 @@ export function isHttpUrl(value: string): boolean {
  */
 export const healthProbeHeader = "x-mcpscope-health-probe";
 
+/** The sidecar's ports unless configured: MCP (the proxy) and Prometheus metrics. */
+export const defaultSidecarPorts = { mcp: 4000, metrics: 9464 } as const;
+
 /** Routes the sidecar answers itself on its proxy port; everything else goes to the upstream. */
 export const sidecarRoutes = { health: "/health", liveness: "/livez" } as const;

@@ -13,7 +13,7 @@ import { SidecarErrorReason } from "./telemetry/semconv.js";
 import { createMcpTracer } from "./telemetry/spans.js";
 import { startTracing, type TracingPipeline } from "./telemetry/trace-provider.js";
 import { withoutCredentials } from "./upstream-label.js";
-import { sidecarVersion } from "./version.js";
+import { mcpscopeVersion } from "./version.js";
 
 export interface RunningSidecar {
   /** e.g. http://127.0.0.1:4001 */
@@ -54,11 +54,11 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       tracing = await startTracing({
         serviceName: config.otel.serviceName,
         resourceAttributes: { ...config.otel.resourceAttributes, "mcp.server.name": config.serverName },
-        version: sidecarVersion,
+        version: mcpscopeVersion,
       });
     }
     const instruments = createMcpInstruments(
-      metrics.meterProvider.getMeter("mcpscope-sidecar", sidecarVersion),
+      metrics.meterProvider.getMeter("mcpscope-sidecar", mcpscopeVersion),
       config.serverName,
     );
     const observer = new ExchangeObserver({
@@ -103,7 +103,7 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       transport,
       timeoutMs: config.health.timeoutMs,
       cacheMs: config.health.cacheMs,
-      clientVersion: sidecarVersion,
+      clientVersion: mcpscopeVersion,
       ...(bridge ? { bridge: bridgeLoad(bridge) } : {}),
     });
     app = await buildProxyApp(

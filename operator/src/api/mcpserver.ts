@@ -1,4 +1,5 @@
 import {
+  defaultSidecarPorts,
   httpUrlPattern,
   httpUrlRule,
   serverNamePattern,
@@ -180,8 +181,8 @@ export const serverSpecSchema = z
 export const sidecarSpecSchema = z
   .object({
     image: z.string().min(1).optional().describe("Sidecar image; defaults to the operator's configured image."),
-    port: portNumber.default(4000),
-    metricsPort: portNumber.default(9464),
+    port: portNumber.default(defaultSidecarPorts.mcp),
+    metricsPort: portNumber.default(defaultSidecarPorts.metrics),
     resources: resources.optional(),
     env: envList.optional().describe("Extra environment for the sidecar (e.g. LOG_LEVEL)."),
   })
@@ -210,7 +211,7 @@ export const mcpServerSpecSchema = z
       .optional()
       .describe("The server_name metric label; defaults to metadata.name."),
     replicas: z.number().int().min(0).max(1000).default(1),
-    sidecar: sidecarSpecSchema.default({ port: 4000, metricsPort: 9464 }),
+    sidecar: sidecarSpecSchema.default({ port: defaultSidecarPorts.mcp, metricsPort: defaultSidecarPorts.metrics }),
     telemetry: telemetrySpecSchema.optional(),
     podTemplate: podTemplateOverridesSchema.optional(),
   })

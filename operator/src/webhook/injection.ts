@@ -1,6 +1,7 @@
 import type { V1Container, V1Pod, V1ResourceRequirements } from "@kubernetes/client-node";
 import {
   defaultMcpPath,
+  defaultSidecarPorts,
   serverNamePattern,
   serverNameRule,
   type UpstreamTransport,
@@ -109,8 +110,8 @@ export function readSidecarAnnotations(pod: V1Pod): SidecarAnnotations {
     throw new Error(`${Annotation.serverName} ${serverNameRule}, got "${serverName}"`);
   }
   const upstreamPort = port(a[Annotation.upstreamPort], Annotation.upstreamPort, firstPort);
-  const sidecarPort = port(a[Annotation.sidecarPort], Annotation.sidecarPort, 4000);
-  const metricsPort = port(a[Annotation.metricsPort], Annotation.metricsPort, 9464);
+  const sidecarPort = port(a[Annotation.sidecarPort], Annotation.sidecarPort, defaultSidecarPorts.mcp);
+  const metricsPort = port(a[Annotation.metricsPort], Annotation.metricsPort, defaultSidecarPorts.metrics);
   if (sidecarPort === metricsPort)
     throw new Error(`${Annotation.sidecarPort} and ${Annotation.metricsPort} must differ, both are ${sidecarPort}`);
   if (upstreamPort === sidecarPort || upstreamPort === metricsPort)
