@@ -1,14 +1,17 @@
-import { fileURLToPath } from "node:url";
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
-import { grantOperatorRbac, type OperatorProcess, startOperatorProcess } from "./harness/operator-process.js";
+import {
+  grantOperatorRbac,
+  installMcpServerCrd,
+  type OperatorProcess,
+  startOperatorProcess,
+} from "./harness/operator-process.js";
 import { kubectlWith } from "./harness/programs.js";
 
 // Owned objects are what the McpServer says, nothing more, at fleet size: the operator runs as a process
 // with the chart's least-privilege RBAC, over a namespace of 200 McpServers.
 
-const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
 const namespace = "drift";
 const fleet = Array.from({ length: 200 }, (_, i) => `mcp-${i}`);
 const managed = "app.kubernetes.io/managed-by=mcpscope";
@@ -27,8 +30,7 @@ const ok = async (result: Promise<{ code: number; stderr: string; stdout: string
 
 beforeAll(async () => {
   cp = await startControlPlane(inject("tools"));
-  await ok(kubectl(["apply", "-f", crdsDir]));
-  await ok(kubectl(["wait", "--for=condition=Established", "crd/mcpservers.mcpscope.dev", "--timeout=30s"]));
+  await installMcpServerCrd(kubectl);
   const kubeconfig = await grantOperatorRbac(cp);
   await ok(kubectl(["create", "namespace", namespace]));
   const items = fleet.map((name) => ({
@@ -80,25 +82,32 @@ describe("owned objects among 200 McpServers, the operator a process with the ch
       await ok(kubectl(["-n", namespace, "delete", "service", ...names]));
       for (const [i, name] of names.entries())
         await expect
-          .poll(async () => {
-            const uid = await serviceUid(name);
-            return uid !== undefined && uid !== before[i];
-          }, { timeout: 15_000 })
+          .poll(
+            async () => {
+              const uid = await serviceUid(name);
+              return uid !== undefined && uid !== before[i];
+            },
+            { timeout: 15_000 },
+          )
           .toBe(true);
     }
     const before = await deploymentUid("mcp-42");
     await ok(kubectl(["-n", namespace, "delete", "deployment", "mcp-42"]));
     await expect
-      .poll(async () => {
-        const uid = await deploymentUid("mcp-42");
-        return uid !== undefined && uid !== before;
-      }, { timeout: 15_000 })
+      .poll(
+        async () => {
+          const uid = await deploymentUid("mcp-42");
+          return uid !== undefined && uid !== before;
+        },
+        { timeout: 15_000 },
+      )
       .toBe(true);
   }, 120_000);
 
   it("removes a hostNetwork that kubectl patch added to an owned pod template, and what came with it", async () => {
     const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
-    const template = async () => (await apps.readNamespacedDeployment({ name: "mcp-3", namespace })).spec?.template.spec;
+    const template = async () =>
+      (await apps.readNamespacedDeployment({ name: "mcp-3", namespace })).spec?.template.spec;
     const original = await template();
     await ok(
       kubectl([

@@ -1,4 +1,3 @@
-import { fileURLToPath } from "node:url";
 import { CoordinationV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions } from "@kubernetes/client-node";
 import {
   type ElectionClock,
@@ -12,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
 import {
   grantOperatorRbac,
+  installMcpServerCrd,
   type LoggedReconcile,
   type OperatorProcess,
   operatorLease,
@@ -25,7 +25,6 @@ import { kubectlWith } from "./harness/programs.js";
 // Leader election as client-go's, on a real API server: a leader frozen with SIGSTOP and resumed, and
 // replicas whose wall clocks are an hour off, never leave two replicas reconciling at once.
 
-const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
 const namespace = "election";
 const fleet = Array.from({ length: 20 }, (_, i) => `mcp-${i}`);
 const leaseSeconds = 3;
@@ -72,10 +71,7 @@ function startChurn(): { stop(): void } {
 
 beforeAll(async () => {
   cp = await startControlPlane(inject("tools"));
-  expect((await kubectl(["apply", "-f", crdsDir])).code).toBe(0);
-  expect(
-    (await kubectl(["wait", "--for=condition=Established", "crd/mcpservers.mcpscope.dev", "--timeout=30s"])).code,
-  ).toBe(0);
+  await installMcpServerCrd(kubectl);
   operatorKubeconfig = await grantOperatorRbac(cp);
   expect((await kubectl(["create", "namespace", namespace])).code).toBe(0);
   const items = fleet.map((name) => ({

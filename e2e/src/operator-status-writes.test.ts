@@ -1,17 +1,16 @@
-import { fileURLToPath } from "node:url";
 import { CustomObjectsApi, type KubernetesObject, Watch } from "@kubernetes/client-node";
 import { type RunningController, startController } from "@mcpscope/operator";
 import { parsePrometheusText, sampleValue } from "@mcpscope/sidecar/testing";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+import { installMcpServerCrd } from "./harness/operator-process.js";
 import { kubectlWith } from "./harness/programs.js";
 
 // Status writes at fleet size, counted by the API server itself (apiserver_request_total): once 200
 // McpServers have converged, an operator restart and a resync write nothing; a real change is written
 // once.
 
-const crdsDir = fileURLToPath(new URL("../../crds/", import.meta.url));
 const namespace = "fleet";
 const fleetSize = 200;
 const resyncMs = 3_000;
@@ -81,10 +80,7 @@ async function oneResync(allReconciledSince: (since: number) => boolean) {
 
 beforeAll(async () => {
   cp = await startControlPlane(inject("tools"));
-  expect((await kubectl(["apply", "-f", crdsDir])).code).toBe(0);
-  expect(
-    (await kubectl(["wait", "--for=condition=Established", "crd/mcpservers.mcpscope.dev", "--timeout=30s"])).code,
-  ).toBe(0);
+  await installMcpServerCrd(kubectl);
   expect((await kubectl(["create", "namespace", namespace])).code).toBe(0);
   const items = names.map((name) => ({
     apiVersion: "mcpscope.dev/v1alpha1",

@@ -6,9 +6,23 @@ import { buildOperatorRbac } from "@mcpscope/operator";
 import { freePort, stopProcess } from "@mcpscope/sidecar/testing";
 import type { ControlPlane } from "./control-plane.js";
 
+const crdsDir = fileURLToPath(new URL("../../../crds/", import.meta.url));
 const operatorMain = fileURLToPath(new URL("../../../operator/dist/main.js", import.meta.url));
 export const operatorNamespace = "mcpscope-system";
 export const operatorLease = "mcpscope-operator";
+
+/** Installs the McpServer CRD (crds/) and waits until the API server serves it. */
+export async function installMcpServerCrd(
+  kubectl: (args: string[]) => Promise<{ code: number; stderr: string }>,
+): Promise<void> {
+  for (const args of [
+    ["apply", "-f", crdsDir],
+    ["wait", "--for=condition=Established", "crd/mcpservers.mcpscope.dev", "--timeout=30s"],
+  ]) {
+    const result = await kubectl(args);
+    if (result.code !== 0) throw new Error(`kubectl ${args.join(" ")} failed: ${result.stderr}`);
+  }
+}
 
 /**
  * Creates the operator's namespace and its least-privilege RBAC (the chart's, see operator/src/rbac.ts)
