@@ -13,7 +13,7 @@ import { jaegerSearch } from "./harness/jaeger.js";
 import { runProgram, stdoutOf } from "./harness/programs.js";
 import { instantQuery } from "./harness/prometheus.js";
 
-// The compose stack for real: `docker-compose up --build` of compose/ with tracing.yml (Jaeger), on
+// The compose stack for real: `docker compose up --build` (Compose v2) of compose/ with tracing.yml (Jaeger), on
 // the base images e2e/tools/base-images.sh provides (the real ones where present or pullable, else
 // local stand-ins). Grafana has no stand-in: with its real image here, it runs too and the dashboard's
 // queries are checked through Grafana's HTTP API; without it, every other service runs, the queries
@@ -40,12 +40,13 @@ const phases = new PhaseTimer();
 let ports: Record<string, string> = {};
 const url = (name: string) => `http://127.0.0.1:${ports[name]}`;
 
+/** `docker compose` (Compose v2, the CLI plugin setup.sh provides) on the project with tracing.yml. */
 function compose(args: string[]) {
-  return runProgram(
-    inject("tools").DOCKER_COMPOSE,
-    ["-p", project, "-f", "docker-compose.yml", "-f", "tracing.yml", ...args],
-    { cwd: composeDir, env: ports },
-  );
+  const { DOCKER_CONFIG_COMPOSE } = inject("tools");
+  return runProgram("docker", ["compose", "-p", project, "-f", "docker-compose.yml", "-f", "tracing.yml", ...args], {
+    cwd: composeDir,
+    env: { ...ports, ...(DOCKER_CONFIG_COMPOSE ? { DOCKER_CONFIG: DOCKER_CONFIG_COMPOSE } : {}) },
+  });
 }
 
 async function prometheusQuery(query: string) {
@@ -105,8 +106,8 @@ beforeAll(async () => {
       `Grafana NOT checked: ${grafanaImage} is not here and could not be pulled; the dashboard's queries run on the compose Prometheus only`,
     );
   const services = withGrafana ? [...withoutGrafana, "grafana"] : withoutGrafana;
-  await phases.time(`docker-compose up --build (${withGrafana ? "all services" : "all but grafana"})`, async () => {
-    stdoutOf(await compose(["up", "-d", "--build", ...services]), "docker-compose up");
+  await phases.time(`docker compose up --build (${withGrafana ? "all services" : "all but grafana"})`, async () => {
+    stdoutOf(await compose(["up", "-d", "--build", ...services]), "docker compose up");
   });
   await phases.time("sidecars healthy (their servers answer)", async () => {
     for (const port of ["WEATHER_SIDECAR_PORT", "POSTGRES_SIDECAR_PORT"]) {
@@ -121,15 +122,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const logs = await compose(["logs", "--no-color", "--tail", "30"]);
-  const down = await phases.time("docker-compose down", () => compose(["down", "-v", "--remove-orphans"]));
+  const down = await phases.time("docker compose down", () => compose(["down", "-v", "--remove-orphans"]));
   const title = withGrafana
     ? "mcpscope compose (with Grafana)"
     : `mcpscope compose (Grafana not started: no ${grafanaImage})`;
   console.log(formatReport(title, {}, phases.phases));
-  if (down.code !== 0) throw new Error(`docker-compose down failed:\n${down.stderr}\n${logs.stdout}`);
+  if (down.code !== 0) throw new Error(`docker compose down failed:\n${down.stderr}\n${logs.stdout}`);
 }, 300_000);
 
-describe("docker-compose up: two servers behind two sidecars, the collector, Prometheus and Jaeger", {
+describe("docker compose up: two servers behind two sidecars, the collector, Prometheus and Jaeger", {
   timeout: 300_000,
 }, () => {
   it("answers MCP through both sidecars (HTTP server, and the stdio postgres server in command mode)", async () => {
@@ -251,7 +252,7 @@ describe("docker-compose up: two servers behind two sidecars, the collector, Pro
   });
 
   it("fires McpUpstreamDown for the stopped server only, after the rule's 1 m", async () => {
-    stdoutOf(await compose(["stop", "weather-server"]), "docker-compose stop weather-server");
+    stdoutOf(await compose(["stop", "weather-server"]), "docker compose stop weather-server");
     const firing = await phases.time("weather-server stopped → McpUpstreamDown firing", () =>
       waitFor(
         "McpUpstreamDown firing for weather",

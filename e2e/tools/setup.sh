@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs or builds the real programs the tests run against, once per machine, into a cache:
 # the OpenTelemetry Collector, the Kubernetes control plane, etcd and helm (from Go modules),
-# Jaeger (Go module), Prometheus/promtool, the Docker engine and docker-compose (Debian packages), and the Python MCP SDK (PyPI, in a venv).
+# Jaeger and Docker Compose v2 (Go modules), Prometheus/promtool, the Docker engine and docker-compose v1
+# (Debian packages), and the Python MCP SDK (PyPI, in a venv).
 # Prints KEY=path lines for e2e/src/tools/paths.ts to read. Idempotent; later runs take seconds.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -31,6 +32,12 @@ jaeger="$cache/jaeger-$jaeger_version/jaeger"
 python_reqs="$here/../python/requirements.txt"
 python_key="$(sha256sum "$python_reqs" | cut -c1-12)"
 python_venv="$cache/python-mcp-$python_key"
+# Docker Compose v2 (`docker compose`, the Docker CLI plugin): the machine's own where `docker compose`
+# works, else built from its Go module (pinned in tools/compose) into a Docker config dir of the cache,
+# whose cli-plugins/ the tests use through DOCKER_CONFIG (~/.docker is left alone).
+compose_version="$(sed -n 's|^\s*github.com/docker/compose/v2 \(v[^ ]*\).*|\1|p' "$here/compose/go.mod" | head -1)"
+compose_config=""
+if ! docker compose version >/dev/null 2>&1; then compose_config="$cache/docker-config-compose-$compose_version"; fi
 
 # Debian packages, in one apt run: prometheus (and promtool) for the tests, the Docker engine and
 # docker-compose, iproute2 where ss is missing.
@@ -59,6 +66,8 @@ done
 [[ -n "$kubectl" || -x "$k8s_bin/kubectl" ]] || planned+=("kubectl v$k8s_version (Go build)")
 [[ -x "$helm" ]] || planned+=("helm v$helm_version (Go build)")
 [[ -x "$jaeger" ]] || planned+=("Jaeger $jaeger_version (Go build)")
+[[ -z "$compose_config" || -x "$compose_config/cli-plugins/docker-compose" ]] ||
+  planned+=("Docker Compose $compose_version, the docker compose CLI plugin (Go build)")
 [[ -x "$python_venv/bin/python" ]] || planned+=("a Python venv with the MCP SDK (pip, e2e/python/requirements.txt)")
 if ((${#planned[@]} > 0 || ${#packages[@]} > 0)); then
   log "this run installs:"
@@ -115,6 +124,20 @@ if [[ ! -x "$jaeger" ]]; then
   (cd "$here/jaeger" && CGO_ENABLED=0 go build -trimpath -o "$jaeger" github.com/jaegertracing/jaeger/cmd/jaeger) >&2
 fi
 
+if [[ -n "$compose_config" && ! -x "$compose_config/cli-plugins/docker-compose" ]]; then
+  log "building Docker Compose $compose_version from its Go module (a few minutes, once)"
+  mkdir -p "$compose_config/cli-plugins"
+  (cd "$here/compose" && CGO_ENABLED=0 go build -trimpath \
+    -ldflags "-w -X github.com/docker/compose/v2/internal.Version=$compose_version" \
+    -o "$compose_config/cli-plugins/docker-compose" github.com/docker/compose/v2/cmd) >&2
+fi
+# The user's Docker client settings (registry credentials, contexts) stay in effect under DOCKER_CONFIG.
+if [[ -n "$compose_config" ]]; then
+  for entry in config.json contexts; do
+    [[ -e "$HOME/.docker/$entry" && ! -e "$compose_config/$entry" ]] && ln -s "$HOME/.docker/$entry" "$compose_config/$entry"
+  done
+fi
+
 # The Python MCP SDK (a real peer: client and server), in a venv keyed by the pinned requirements.
 if [[ ! -x "$python_venv/bin/python" ]] || ! "$python_venv/bin/python" -c "import mcp" 2>/dev/null; then
   log "installing the Python MCP SDK into $python_venv"
@@ -150,6 +173,8 @@ echo "COREDNS=$coredns"
 echo "KUBECTL=$kubectl"
 echo "HELM=$helm"
 echo "DOCKER_COMPOSE=$(command -v docker-compose)"
+# Empty when the machine's `docker compose` is used as it is.
+echo "DOCKER_CONFIG_COMPOSE=$compose_config"
 echo "PROMETHEUS=$(command -v prometheus)"
 echo "PROMTOOL=$(command -v promtool)"
 echo "JAEGER=$jaeger"
