@@ -7,15 +7,15 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 
 /**
  * A real MCP server on the TypeScript SDK 1.x whose tool `late-progress` reports progress 1 and 2,
- * answers, and only then sends progress 3 for the same request followed by tools/list_changed (a
- * standalone notification, so a client knows everything after the answer has been sent). The current
+ * answers, and only then sends progress 3 for the same request followed by a log message "late progress
+ * sent" (a standalone notification, so a client knows everything after the answer has been sent). The current
  * server-everything awaits each progress before it answers, so no stock server sends one late on demand.
  */
 export function lateProgressServer(): McpServer {
-  const server = new McpServer({ name: "mcpscope-late-progress", version: "1.0.0" });
+  const server = new McpServer({ name: "mcpscope-late-progress", version: "1.0.0" }, { capabilities: { logging: {} } });
   // A standalone notification on demand: once a client sees it, its standalone stream is open.
-  server.registerTool("announce", { description: "Sends tools/list_changed" }, async () => {
-    server.sendToolListChanged();
+  server.registerTool("announce", { description: 'Logs "announced" on the standalone stream' }, async () => {
+    await server.sendLoggingMessage({ level: "info", data: "announced" });
     return { content: [{ type: "text", text: "announced" }] };
   });
   server.registerTool("late-progress", { description: "Progress 1, 2, the answer, then progress 3" }, async (extra) => {
@@ -34,7 +34,7 @@ export function lateProgressServer(): McpServer {
     setTimeout(() => {
       progress(3)
         .catch(() => {})
-        .finally(() => server.sendToolListChanged());
+        .then(() => server.sendLoggingMessage({ level: "info", data: "late progress sent" }));
     }, 10);
     return { content: [{ type: "text", text: "done" }] };
   });
