@@ -3,6 +3,12 @@ import { defineConfig } from "vitest/config";
 
 const src = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
+/**
+ * Two projects with their own files and global set-up (projects, not `mergeConfig`, which would
+ * concatenate the include and globalSetup arrays): `unit` is the sidecar's and the operator's tests
+ * (real MCP peers, no tool built, no Docker), `e2e` the end-to-end tests on the real tools.
+ * `npx vitest run` runs both; `npm run test:unit` is `--project unit`.
+ */
 export default defineConfig({
   resolve: {
     // Tests run the TypeScript sources of sibling workspaces, not their build output.
@@ -21,12 +27,30 @@ export default defineConfig({
     ],
   },
   test: {
-    globalSetup: ["./e2e/src/global-setup.ts"],
-    include: ["sidecar/src/**/*.test.ts", "operator/src/**/*.test.ts", "e2e/src/**/*.test.ts"],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: "forks",
     // Two cores: real servers per test file; more parallel files only add contention.
     maxWorkers: 2,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "unit",
+          include: ["sidecar/src/**/*.test.ts", "operator/src/**/*.test.ts"],
+          // Builds the workspaces only (process tests run dist/).
+          globalSetup: ["./e2e/src/global-build.ts"],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: "e2e",
+          include: ["e2e/src/**/*.test.ts"],
+          // Builds the workspaces, installs or builds the tools, starts Docker, builds the base images.
+          globalSetup: ["./e2e/src/global-setup.ts"],
+        },
+      },
+    ],
   },
 });

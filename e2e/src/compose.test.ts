@@ -1,19 +1,23 @@
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { freePort, readMetrics, sampleValue } from "@mcpscope/sidecar/testing";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { waitFor } from "./cluster/e2e-settings.js";
 import { formatReport, PhaseTimer } from "./cluster/phases.js";
 import { dashboardQueries, seedQueries } from "./harness/dashboard.js";
+import { docker } from "./harness/docker.js";
 import { jaegerSearch } from "./harness/jaeger.js";
 import { runProgram, stdoutOf } from "./harness/programs.js";
 import { instantQuery } from "./harness/prometheus.js";
 
-// The compose stack for real: `docker-compose up --build` of compose/ with tracing.yml (Jaeger), on
-// the local stand-in images (e2e/tools/base-images.sh) under the names compose uses. Grafana
-// cannot be obtained here (no registry serves it): every service but grafana is started, and the
-// dashboard's queries are evaluated against the compose Prometheus instead.
+// The compose stack for real: `docker compose up --build` (Compose v2) of compose/ with tracing.yml (Jaeger), on
+// the base images e2e/tools/base-images.sh provides (the real ones where present or pullable, else
+// local stand-ins). Grafana has no stand-in: with its real image here, it runs too and the dashboard's
+// queries are checked through Grafana's HTTP API; without it, every other service runs, the queries
+// are evaluated against the compose Prometheus only, and the test output says so.
 
 const composeDir = fileURLToPath(new URL("../../compose/", import.meta.url));
 const project = `mcpscope-compose-${process.pid}`;
@@ -27,16 +31,22 @@ const withoutGrafana = [
   "prometheus",
   "jaeger",
 ];
+const grafanaImage = (
+  load(readFileSync(`${composeDir}docker-compose.yml`, "utf8")) as { services: { grafana: { image: string } } }
+).services.grafana.image;
+/** Whether the real Grafana image is here (base-images.sh pulls it where it can). */
+let withGrafana = false;
 const phases = new PhaseTimer();
 let ports: Record<string, string> = {};
 const url = (name: string) => `http://127.0.0.1:${ports[name]}`;
 
+/** `docker compose` (Compose v2, the CLI plugin setup.sh provides) on the project with tracing.yml. */
 function compose(args: string[]) {
-  return runProgram(
-    inject("tools").DOCKER_COMPOSE,
-    ["-p", project, "-f", "docker-compose.yml", "-f", "tracing.yml", ...args],
-    { cwd: composeDir, env: ports },
-  );
+  const { DOCKER_CONFIG_COMPOSE } = inject("tools");
+  return runProgram("docker", ["compose", "-p", project, "-f", "docker-compose.yml", "-f", "tracing.yml", ...args], {
+    cwd: composeDir,
+    env: { ...ports, ...(DOCKER_CONFIG_COMPOSE ? { DOCKER_CONFIG: DOCKER_CONFIG_COMPOSE } : {}) },
+  });
 }
 
 async function prometheusQuery(query: string) {
@@ -90,8 +100,14 @@ beforeAll(async () => {
       ].map(async (name) => [name, String(await freePort())]),
     ),
   );
-  await phases.time("docker-compose up --build (all but grafana)", async () => {
-    stdoutOf(await compose(["up", "-d", "--build", ...withoutGrafana]), "docker-compose up");
+  withGrafana = (await docker(["image", "inspect", grafanaImage])).code === 0;
+  if (!withGrafana)
+    console.log(
+      `Grafana NOT checked: ${grafanaImage} is not here and could not be pulled; the dashboard's queries run on the compose Prometheus only`,
+    );
+  const services = withGrafana ? [...withoutGrafana, "grafana"] : withoutGrafana;
+  await phases.time(`docker compose up --build (${withGrafana ? "all services" : "all but grafana"})`, async () => {
+    stdoutOf(await compose(["up", "-d", "--build", ...services]), "docker compose up");
   });
   await phases.time("sidecars healthy (their servers answer)", async () => {
     for (const port of ["WEATHER_SIDECAR_PORT", "POSTGRES_SIDECAR_PORT"]) {
@@ -106,12 +122,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   const logs = await compose(["logs", "--no-color", "--tail", "30"]);
-  const down = await phases.time("docker-compose down", () => compose(["down", "-v", "--remove-orphans"]));
-  console.log(formatReport("mcpscope compose (grafana not started: no registry serves it)", {}, phases.phases));
-  if (down.code !== 0) throw new Error(`docker-compose down failed:\n${down.stderr}\n${logs.stdout}`);
+  const down = await phases.time("docker compose down", () => compose(["down", "-v", "--remove-orphans"]));
+  const title = withGrafana
+    ? "mcpscope compose (with Grafana)"
+    : `mcpscope compose (Grafana not started: no ${grafanaImage})`;
+  console.log(formatReport(title, {}, phases.phases));
+  if (down.code !== 0) throw new Error(`docker compose down failed:\n${down.stderr}\n${logs.stdout}`);
 }, 300_000);
 
-describe("docker-compose up: two servers behind two sidecars, the collector, Prometheus and Jaeger", {
+describe("docker compose up: two servers behind two sidecars, the collector, Prometheus and Jaeger", {
   timeout: 300_000,
 }, () => {
   it("answers MCP through both sidecars (HTTP server, and the stdio postgres server in command mode)", async () => {
@@ -167,6 +186,56 @@ describe("docker-compose up: two servers behind two sidecars, the collector, Pro
     }
   });
 
+  it("Grafana serves the shipped dashboard and answers its queries with both servers (when its image is here)", async () => {
+    if (!withGrafana) {
+      console.log(
+        `Grafana NOT checked: no ${grafanaImage} on this machine (see the dashboard's queries on Prometheus above)`,
+      );
+      expect((await docker(["image", "inspect", grafanaImage])).code).not.toBe(0);
+      return;
+    }
+    const grafana = url("GRAFANA_PORT");
+    const auth = { authorization: `Basic ${Buffer.from("admin:admin").toString("base64")}` };
+    const dashboard = await waitFor(
+      "Grafana to serve the provisioned dashboard",
+      async () => {
+        const response = await fetch(`${grafana}/api/dashboards/uid/mcpscope-servers`, { headers: auth }).catch(
+          () => undefined,
+        );
+        return response?.ok
+          ? ((await response.json()) as { dashboard: { panels: Array<{ title: string }> } })
+          : undefined;
+      },
+      120_000,
+    );
+    const queries = await dashboardQueries(servers);
+    expect(dashboard.dashboard.panels.map((p) => p.title)).toEqual(expect.arrayContaining(queries.map((q) => q.panel)));
+    for (const { panel, expr, mayBeEmpty } of queries) {
+      const response = await fetch(`${grafana}/api/ds/query`, {
+        method: "POST",
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({
+          from: "now-5m",
+          to: "now",
+          queries: [{ refId: "A", datasource: { type: "prometheus", uid: "prometheus" }, expr, instant: true }],
+        }),
+      });
+      expect(response.status, `${panel}: ${expr}`).toBe(200);
+      const body = (await response.json()) as {
+        results: { A: { frames?: Array<{ schema?: { fields?: Array<{ labels?: Record<string, string> }> } }> } };
+      };
+      const names = new Set(
+        (body.results.A.frames ?? []).flatMap((f) =>
+          (f.schema?.fields ?? []).map((field) => field.labels?.server_name),
+        ),
+      );
+      expect({ panel, names: servers.filter((s) => names.has(s)) }).toEqual({
+        panel,
+        names: mayBeEmpty ? [] : [...servers],
+      });
+    }
+  });
+
   it("sends both sidecars' spans through the collector to Jaeger (tracing.yml)", async () => {
     const spans = await waitFor(
       "Jaeger to hold both servers' tool calls",
@@ -183,7 +252,7 @@ describe("docker-compose up: two servers behind two sidecars, the collector, Pro
   });
 
   it("fires McpUpstreamDown for the stopped server only, after the rule's 1 m", async () => {
-    stdoutOf(await compose(["stop", "weather-server"]), "docker-compose stop weather-server");
+    stdoutOf(await compose(["stop", "weather-server"]), "docker compose stop weather-server");
     const firing = await phases.time("weather-server stopped → McpUpstreamDown firing", () =>
       waitFor(
         "McpUpstreamDown firing for weather",

@@ -34,11 +34,12 @@ const apply = async (yaml: string) => {
   expect(result.stderr).toBe("");
 };
 
-const weather = (replicas: number, sidecarPort = 4000) => `apiVersion: mcpscope.dev/v1alpha1
+/** An McpServer of its own for each test: no test depends on what another left behind. */
+const mcpServer = (name: string, { replicas = 1, sidecarPort = 4000 } = {}) => `apiVersion: mcpscope.dev/v1alpha1
 kind: McpServer
-metadata: { name: weather, namespace: default }
+metadata: { name: ${name}, namespace: default }
 spec:
-  serverName: weather-prod
+  serverName: ${name}-prod
   replicas: ${replicas}
   server:
     image: node:24-slim
@@ -47,6 +48,24 @@ spec:
   sidecar: { port: ${sidecarPort}, metricsPort: 9464 }
   telemetry: { otlpEndpoint: "http://otelcol.mcpscope-system.svc:4318" }
 `;
+
+const apps = () => cp.adminKubeConfig().makeApiClient(AppsV1Api);
+const core = () => cp.adminKubeConfig().makeApiClient(CoreV1Api);
+const deploymentOf = (name: string) =>
+  apps()
+    .readNamespacedDeployment({ name, namespace: "default" })
+    .catch(() => undefined);
+const serviceOf = (name: string) =>
+  core()
+    .readNamespacedService({ name, namespace: "default" })
+    .catch(() => undefined);
+
+/** Applies an McpServer and waits for the controller to have created its Deployment and Service. */
+async function created(name: string, options?: Parameters<typeof mcpServer>[1]) {
+  await apply(mcpServer(name, options));
+  await expect.poll(async () => Boolean(await deploymentOf(name)), { timeout: 15_000 }).toBe(true);
+  await expect.poll(async () => Boolean(await serviceOf(name)), { timeout: 15_000 }).toBe(true);
+}
 
 beforeAll(async () => {
   cp = await startControlPlane(inject("tools"));
@@ -66,24 +85,11 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-describe("the McpServer controller on a real API server", () => {
+// shuffle: each test sets up what it checks, so they pass in any order (and every run proves it).
+describe("the McpServer controller on a real API server", { shuffle: true }, () => {
   it("creates a Deployment (server + sidecar) and a Service owned by the McpServer", async () => {
-    await apply(weather(1));
-    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
-    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
-    await expect
-      .poll(
-        () =>
-          apps.readNamespacedDeployment({ name: "weather", namespace: "default" }).then(
-            () => true,
-            () => false,
-          ),
-        {
-          timeout: 15_000,
-        },
-      )
-      .toBe(true);
-    const deployment = await apps.readNamespacedDeployment({ name: "weather", namespace: "default" });
+    await created("weather");
+    const deployment = await apps().readNamespacedDeployment({ name: "weather", namespace: "default" });
     expect(deployment.metadata?.ownerReferences?.[0]).toMatchObject({
       kind: "McpServer",
       name: "weather",
@@ -100,7 +106,7 @@ describe("the McpServer controller on a real API server", () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: "http://otelcol.mcpscope-system.svc:4318",
     });
     expect(containers[1]?.image).toBe(sidecarImage);
-    const service = await core.readNamespacedService({ name: "weather", namespace: "default" });
+    const service = await core().readNamespacedService({ name: "weather", namespace: "default" });
     expect(service.spec?.ports?.map((p) => [p.name, p.port])).toEqual([
       ["mcp", 4000],
       ["metrics", 9464],
@@ -108,6 +114,7 @@ describe("the McpServer controller on a real API server", () => {
   });
 
   it("keeps the status truthful: url, server name and conditions (no kubelet here, so not Ready)", async () => {
+    await apply(mcpServer("status"));
     const custom = cp.adminKubeConfig().makeApiClient(CustomObjectsApi);
     const read = async () =>
       (await custom.getNamespacedCustomObject({
@@ -115,7 +122,7 @@ describe("the McpServer controller on a real API server", () => {
         version: "v1alpha1",
         namespace: "default",
         plural: "mcpservers",
-        name: "weather",
+        name: "status",
       })) as {
         status?: {
           url?: string;
@@ -126,42 +133,25 @@ describe("the McpServer controller on a real API server", () => {
       };
     await expect
       .poll(async () => (await read()).status?.url, { timeout: 15_000 })
-      .toBe("http://weather.default.svc:4000/mcp");
+      .toBe("http://status.default.svc:4000/mcp");
     const { status } = await read();
-    expect(status?.serverName).toBe("weather-prod");
+    expect(status?.serverName).toBe("status-prod");
     const byType = Object.fromEntries((status?.conditions ?? []).map((c) => [c.type, [c.status, c.reason]]));
     expect(byType.Degraded).toEqual(["False", "Reconciled"]);
     expect(byType.Ready).toEqual(["False", "ReplicasNotReady"]);
   });
 
   it("rolls out spec changes to the Deployment and Service", async () => {
-    await apply(weather(2, 4100));
-    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
-    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
-    await expect
-      .poll(
-        async () => (await apps.readNamespacedDeployment({ name: "weather", namespace: "default" })).spec?.replicas,
-        { timeout: 15_000 },
-      )
-      .toBe(2);
-    await expect
-      .poll(
-        async () =>
-          (await core.readNamespacedService({ name: "weather", namespace: "default" })).spec?.ports?.[0]?.port,
-        { timeout: 15_000 },
-      )
-      .toBe(4100);
+    await created("rollout");
+    await apply(mcpServer("rollout", { replicas: 2, sidecarPort: 4100 }));
+    await expect.poll(async () => (await deploymentOf("rollout"))?.spec?.replicas, { timeout: 15_000 }).toBe(2);
+    await expect.poll(async () => (await serviceOf("rollout"))?.spec?.ports?.[0]?.port, { timeout: 15_000 }).toBe(4100);
   });
 
   it("repairs drift when someone edits the Deployment", async () => {
-    expect((await kubectl(["scale", "deployment/weather", "--replicas=7"])).code).toBe(0);
-    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
-    await expect
-      .poll(
-        async () => (await apps.readNamespacedDeployment({ name: "weather", namespace: "default" })).spec?.replicas,
-        { timeout: 15_000 },
-      )
-      .toBe(2);
+    await created("drift", { replicas: 2 });
+    expect((await kubectl(["scale", "deployment/drift", "--replicas=7"])).code).toBe(0);
+    await expect.poll(async () => (await deploymentOf("drift"))?.spec?.replicas, { timeout: 15_000 }).toBe(2);
   });
 
   it("reports a spec the API server refuses as Degraded with a Warning event, without crash-looping", async () => {
@@ -197,22 +187,20 @@ spec:
   });
 
   it("repairs an owned Service that is deleted or whose selector is edited", async () => {
-    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
-    const selector = async () =>
-      (await core.readNamespacedService({ name: "weather", namespace: "default" }).catch(() => undefined))?.spec
-        ?.selector;
+    await created("repaired");
+    const selector = async () => (await serviceOf("repaired"))?.spec?.selector;
     const original = await selector();
-    expect(original).toMatchObject({ "app.kubernetes.io/instance": "weather" });
-    await core.patchNamespacedService(
+    expect(original).toMatchObject({ "app.kubernetes.io/instance": "repaired" });
+    await core().patchNamespacedService(
       {
-        name: "weather",
+        name: "repaired",
         namespace: "default",
         body: { spec: { selector: { "app.kubernetes.io/instance": "hijacked" } } },
       },
       setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
     );
     await expect.poll(selector, { timeout: 15_000 }).toEqual(original);
-    await core.deleteNamespacedService({ name: "weather", namespace: "default" });
+    await core().deleteNamespacedService({ name: "repaired", namespace: "default" });
     await expect.poll(selector, { timeout: 15_000 }).toEqual(original);
   });
 
@@ -309,22 +297,25 @@ spec:
   it(
     "lets the garbage collector remove the Deployment and Service when the McpServer is deleted",
     async () => {
-      expect((await kubectl(["delete", "mcps", "weather", "--wait=true"])).code).toBe(0);
-      const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
+      await created("collected");
+      expect((await kubectl(["delete", "mcps", "collected", "--wait=true"])).code).toBe(0);
       await expect
         .poll(
           async () =>
-            (await apps.listNamespacedDeployment({ namespace: "default" })).items.map((d) => d.metadata?.name),
-          { timeout: garbageCollectorWaitMs },
+            (await apps().listNamespacedDeployment({ namespace: "default" })).items.map((d) => d.metadata?.name),
+          {
+            timeout: garbageCollectorWaitMs,
+          },
         )
-        .not.toContain("weather");
-      const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
+        .not.toContain("collected");
       await expect
         .poll(
-          async () => (await core.listNamespacedService({ namespace: "default" })).items.map((s) => s.metadata?.name),
-          { timeout: garbageCollectorWaitMs },
+          async () => (await core().listNamespacedService({ namespace: "default" })).items.map((s) => s.metadata?.name),
+          {
+            timeout: garbageCollectorWaitMs,
+          },
         )
-        .not.toContain("weather");
+        .not.toContain("collected");
     },
     garbageCollectorTestMs,
   );

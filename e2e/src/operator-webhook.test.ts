@@ -38,6 +38,17 @@ const podBody = (
   spec: { containers: [{ name: "server", image: "weather:1", ports: [{ containerPort: 3001 }] }] },
 });
 
+/** Waits for the namespace's default ServiceAccount, which the controller-manager creates. */
+async function defaultServiceAccount(namespace: string) {
+  await expect
+    .poll(async () => (await core.listNamespacedServiceAccount({ namespace })).items.length, {
+      timeout: 30_000,
+      interval: 100,
+      message: `the default ServiceAccount in ${namespace}`,
+    })
+    .toBeGreaterThan(0);
+}
+
 beforeAll(async () => {
   cp = await startControlPlane(inject("tools"));
   const kc = cp.adminKubeConfig();
@@ -45,13 +56,7 @@ beforeAll(async () => {
   await core.createNamespace({ body: { metadata: { name: "mcpscope-system" } } });
   await core.createNamespace({ body: { metadata: { name: "team-a", labels: { "mcpscope.dev/inject": "enabled" } } } });
   // Pods need their namespace's default ServiceAccount, which the controller-manager creates.
-  for (const namespace of ["default", "team-a", "mcpscope-system"]) {
-    const deadline = Date.now() + 30_000;
-    while ((await core.listNamespacedServiceAccount({ namespace })).items.length === 0) {
-      if (Date.now() > deadline) throw new Error(`no default ServiceAccount in ${namespace}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  for (const namespace of ["default", "team-a", "mcpscope-system"]) await defaultServiceAccount(namespace);
   const port = await freePort();
   await kc.makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({
     body: buildWebhookConfiguration({
@@ -97,11 +102,7 @@ describe("injection in namespaces with quotas and limit ranges: pods are admitte
   };
   const namespace = async (name: string, object?: object) => {
     await core.createNamespace({ body: { metadata: { name } } });
-    const deadline = Date.now() + 30_000;
-    while ((await core.listNamespacedServiceAccount({ namespace: name })).items.length === 0) {
-      if (Date.now() > deadline) throw new Error(`no default ServiceAccount in ${name}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
+    await defaultServiceAccount(name);
     if (object && "hard" in object)
       await core.createNamespacedResourceQuota({
         namespace: name,

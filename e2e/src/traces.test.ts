@@ -11,61 +11,28 @@ import {
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { startControlPlane } from "./harness/control-plane.js";
 import { jaegerServices, jaegerTrace, type RunningJaeger, startJaeger } from "./harness/jaeger.js";
 import { type RunningCollector, startCollector } from "./harness/otelcol.js";
+import { type ReceivedSpan, type RunningOtlpReceiver, startOtlpReceiver } from "./harness/otlp-receiver.js";
 import { kubectlWith } from "./harness/programs.js";
 import { type SidecarProcess, startSidecarProcess } from "./harness/sidecar-process.js";
 
 // Spans from the sidecar, exported by the OpenTelemetry SDK (configured by the standard OTEL_* env)
-// to the real Collector (the project's own build, the chart's config file), read from what the
-// collector's debug exporter prints, and from Jaeger v2 (the chart's optional trace store, with the
-// collector's Jaeger overlay as the chart runs it) through its query API.
+// to the real Collector (the project's own build, the chart's config file), read as OTLP/JSON data by
+// the test's own receiver the collector exports to, and from Jaeger v2 (the chart's optional trace
+// store, with the collector's Jaeger overlay as the chart runs it) through its query API.
 
 // Sidecars run as their own processes: the OpenTelemetry SDK reads the process environment.
 type Sidecar = SidecarProcess;
 
-interface CollectedSpan {
-  traceId: string;
-  parentId: string;
-  name: string;
-  kind: string;
-  statusCode: string;
-  statusMessage: string;
-  attributes: Record<string, string>;
-}
-
-/** The spans in the debug exporter's detailed output (one "Span #n" block each). */
-function spansIn(output: string): CollectedSpan[] {
-  return output
-    .split(/\nSpan #\d+\n/)
-    .slice(1)
-    .map((block) => {
-      const field = (name: string) => new RegExp(`^\\s*${name}\\s*: (.*)$`, "m").exec(block)?.[1]?.trim() ?? "";
-      const attributes: Record<string, string> = {};
-      const attributeBlock =
-        block.split(/\nAttributes:\n/)[1]?.split(/\n(?:Span #|ScopeSpans|ResourceSpans|\S)/)[0] ?? "";
-      for (const match of attributeBlock.matchAll(/-> ([\w.]+): \w+\((.*)\)/g))
-        attributes[match[1] ?? ""] = match[2] ?? "";
-      return {
-        traceId: field("Trace ID"),
-        parentId: field("Parent ID"),
-        name: field("Name"),
-        kind: field("Kind"),
-        statusCode: field("Status code"),
-        statusMessage: field("Status message"),
-        attributes,
-      };
-    });
-}
-
+let receiver: RunningOtlpReceiver;
 let collector: RunningCollector;
 let jaeger: RunningJaeger;
 let upstream: RunningProcess;
 let traced: Sidecar;
 let stdio: Sidecar;
-let untraced: Sidecar;
 
 const tracingEnv = () => ({
   OTEL_EXPORTER_OTLP_ENDPOINT: collector.otlpHttpUrl,
@@ -75,10 +42,11 @@ const tracingEnv = () => ({
 
 beforeAll(async () => {
   jaeger = await startJaeger(inject("tools").JAEGER);
+  receiver = await startOtlpReceiver();
   collector = await startCollector(
     inject("tools").OTELCOL,
-    { OTELCOL_TRACES_VERBOSITY: "detailed" },
-    { jaegerOtlpGrpc: jaeger.otlpGrpcEndpoint },
+    {},
+    { jaegerOtlpGrpc: jaeger.otlpGrpcEndpoint, testReceiver: receiver.url },
   );
   upstream = await startEverythingServer("streamableHttp");
   traced = await startSidecarProcess({ ...tracingEnv(), MCP_UPSTREAM_URL: upstream.url, MCP_UPSTREAM_NAME: "weather" });
@@ -87,19 +55,14 @@ beforeAll(async () => {
     MCP_UPSTREAM_COMMAND: everythingStdioCommand(),
     MCP_UPSTREAM_NAME: "notes-stdio",
   });
-  untraced = await startSidecarProcess({
-    ...tracingEnv(),
-    OTEL_TRACES_EXPORTER: "none",
-    MCP_UPSTREAM_URL: upstream.url,
-    MCP_UPSTREAM_NAME: "untraced",
-  });
 }, 60_000);
 
 afterAll(async () => {
-  await Promise.allSettled([traced?.stop(), stdio?.stop(), untraced?.stop()]);
+  await Promise.allSettled([traced?.stop(), stdio?.stop()]);
   await upstream?.stop();
   await collector?.stop();
   await jaeger?.stop();
+  await receiver?.close();
 });
 
 async function connect(base: string) {
@@ -110,15 +73,17 @@ async function connect(base: string) {
   return { client, transport };
 }
 
-async function spansWhere(what: string, match: (s: CollectedSpan) => boolean, count = 1): Promise<CollectedSpan[]> {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const found = spansIn(collector.output()).filter(match);
-    if (found.length >= count) return found;
-    if (Date.now() > deadline)
-      throw new Error(`no span for ${what} reached the collector:\n${collector.output().slice(-3000)}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
+/** The spans matching `match` the collector has exported to the test's receiver, once there are `count`. */
+function spansWhere(what: string, match: (s: ReceivedSpan) => boolean, count = 1): Promise<ReceivedSpan[]> {
+  return vi.waitFor(
+    () => {
+      const found = receiver.spans().filter(match);
+      if (found.length < count)
+        throw new Error(`no span for ${what} reached the test's receiver through the collector`);
+      return found;
+    },
+    { timeout: 20_000, interval: 200 },
+  );
 }
 
 const traceparent = (traceId: string, spanId: string) => `00-${traceId}-${spanId}-01`;
@@ -164,12 +129,10 @@ describe("traces: one span per MCP request, joined to the caller's trace", { tim
   it("lands in Jaeger: the span found through its query API, under the caller's span", async () => {
     const traceId = "6e0c63257de34c926f9efcd03919fb6e";
     await tracedEcho(traced.proxyUrl, "to jaeger", traceId, "53995c3f42cd8ad8");
-    const deadline = Date.now() + 20_000;
-    let spans = await jaegerTrace(jaeger.queryUrl, traceId);
-    while (spans.length === 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 250));
-      spans = await jaegerTrace(jaeger.queryUrl, traceId);
-    }
+    await expect
+      .poll(async () => (await jaegerTrace(jaeger.queryUrl, traceId)).length, { timeout: 20_000, interval: 250 })
+      .toBe(1);
+    const spans = await jaegerTrace(jaeger.queryUrl, traceId);
     expect(spans).toHaveLength(1);
     expect(spans[0]).toMatchObject({
       operationName: "tools/call echo",
@@ -245,12 +208,31 @@ describe("traces: one span per MCP request, joined to the caller's trace", { tim
   });
 
   it("exports nothing with OTEL_TRACES_EXPORTER=none, and serves as before", async () => {
-    const traceId = "44444444444444444444444444444444";
-    const result = await tracedEcho(untraced.proxyUrl, "quiet", traceId, "4444444444444444");
-    expect(result).toEqual({ content: [{ type: "text", text: "Echo: quiet" }] });
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
-    expect(spansIn(collector.output()).filter((s) => s.traceId === traceId)).toEqual([]);
-    expect(spansIn(collector.output()).some((s) => s.attributes.server_name === "untraced")).toBe(false);
+    // Its OTLP endpoint is a receiver of its own: metrics go there, traces would.
+    const own = await startOtlpReceiver();
+    const untraced = await startSidecarProcess({
+      OTEL_EXPORTER_OTLP_ENDPOINT: own.url,
+      OTEL_EXPORTER_OTLP_PROTOCOL: "http/protobuf",
+      OTEL_TRACES_EXPORTER: "none",
+      MCP_UPSTREAM_URL: upstream.url,
+      MCP_UPSTREAM_NAME: "untraced",
+    });
+    try {
+      const result = await tracedEcho(
+        untraced.proxyUrl,
+        "quiet",
+        "44444444444444444444444444444444",
+        "4444444444444444",
+      );
+      expect(result).toEqual({ content: [{ type: "text", text: "Echo: quiet" }] });
+      // A stopped sidecar has flushed everything it would ever export: its metrics arrived, no span did.
+      await untraced.stop();
+      expect(own.exports("/v1/metrics")).toBeGreaterThan(0);
+      expect(own.exports("/v1/traces")).toBe(0);
+    } finally {
+      await untraced.stop();
+      await own.close();
+    }
   });
 
   it("traces the operator's reconciles too, when an OTLP endpoint is configured", { timeout: 120_000 }, async () => {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { vi } from "vitest";
 
 /**
  * The MCP servers' image in the full-path test: the sidecar image with server-everything baked in
@@ -36,22 +37,26 @@ export function seedPrometheusConfig(collectorTarget: string): string {
     .replace(/evaluation_interval: \d+s/, "evaluation_interval: 1s");
 }
 
-/** Polls until `check` returns a truthy value; throws naming what it waited for. */
-export async function waitFor<T>(
+/**
+ * vitest's vi.waitFor until `check` returns a truthy value, which it returns; on time-out the error
+ * names what it waited for and the last failure of `check`.
+ */
+export function waitFor<T>(
   what: string,
   check: () => Promise<T | undefined | null | false>,
   timeoutMs: number,
 ): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      const value = await check();
-      if (value) return value;
-    } catch (error) {
-      lastError = error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (${String(lastError)})` : ""}`);
+  return vi.waitFor(
+    async () => {
+      let value: T | undefined | null | false;
+      try {
+        value = await check();
+      } catch (error) {
+        throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (${String(error)})`);
+      }
+      if (!value) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+      return value;
+    },
+    { timeout: timeoutMs, interval: 250 },
+  );
 }

@@ -35,7 +35,7 @@ async function showTrace(sidecar: SidecarProcess): Promise<void> {
     "  printed by the sidecar's console exporter (OTEL_TRACES_EXPORTER=console). To browse traces, run Jaeger",
   );
   console.log(
-    "  (compose: docker-compose -f docker-compose.yml -f tracing.yml up; chart: tracing.jaeger.enabled=true)",
+    "  (compose: docker compose -f docker-compose.yml -f tracing.yml up; chart: tracing.jaeger.enabled=true)",
   );
   console.log(
     `  and OTEL_EXPORTER_OTLP_ENDPOINT=http://localhost:4318 npm run demo — then ${jaegerUi}/trace/<trace id>`,

@@ -13,6 +13,9 @@ export const collectorJaegerConfigPath = fileURLToPath(
   new URL("../../../charts/mcpscope/files/otel-collector-jaeger.yaml", import.meta.url),
 );
 
+/** Merged over both by the traces test: spans also go as OTLP/JSON to the test's own receiver. */
+const collectorTestReceiverConfigPath = fileURLToPath(new URL("./otel-collector-test-receiver.yaml", import.meta.url));
+
 export interface RunningCollector extends RunningProcess {
   /** OTLP/HTTP base URL for OTEL_EXPORTER_OTLP_ENDPOINT. */
   otlpHttpUrl: string;
@@ -23,6 +26,14 @@ export interface RunningCollector extends RunningProcess {
   output(): string;
 }
 
+/** Where the collector sends traces besides its debug exporter. */
+export interface CollectorTraceTargets {
+  /** host:port of a Jaeger's OTLP/gRPC receiver: the chart's Jaeger overlay. */
+  jaegerOtlpGrpc?: string;
+  /** Base URL of the test's own OTLP/HTTP receiver (needs jaegerOtlpGrpc: its overlay extends Jaeger's). */
+  testReceiver?: string;
+}
+
 /**
  * Runs the real OpenTelemetry Collector built by e2e/tools/setup.sh on free loopback ports; with
  * `jaegerOtlpGrpc`, also the chart's Jaeger overlay sending traces there.
@@ -30,7 +41,7 @@ export interface RunningCollector extends RunningProcess {
 export function startCollector(
   binary: string,
   env: Record<string, string> = {},
-  options: { jaegerOtlpGrpc?: string } = {},
+  options: CollectorTraceTargets = {},
 ): Promise<RunningCollector> {
   return retryOnPortClash(() => startCollectorOnce(binary, env, options));
 }
@@ -38,10 +49,14 @@ export function startCollector(
 async function startCollectorOnce(
   binary: string,
   env: Record<string, string>,
-  options: { jaegerOtlpGrpc?: string },
+  options: CollectorTraceTargets,
 ): Promise<RunningCollector> {
   const [otlpHttp, otlpGrpc, prometheusPort] = [await freePort(), await freePort(), await freePort()];
-  const configs = [collectorConfigPath, ...(options.jaegerOtlpGrpc ? [collectorJaegerConfigPath] : [])];
+  const configs = [
+    collectorConfigPath,
+    ...(options.jaegerOtlpGrpc ? [collectorJaegerConfigPath] : []),
+    ...(options.testReceiver ? [collectorTestReceiverConfigPath] : []),
+  ];
   const child = spawn(
     binary,
     configs.map((path) => `--config=${path}`),
@@ -49,6 +64,7 @@ async function startCollectorOnce(
       env: {
         ...process.env,
         ...(options.jaegerOtlpGrpc ? { OTELCOL_JAEGER_ENDPOINT: options.jaegerOtlpGrpc } : {}),
+        ...(options.testReceiver ? { OTELCOL_TEST_OTLP_ENDPOINT: options.testReceiver } : {}),
         OTELCOL_OTLP_HTTP_ENDPOINT: `127.0.0.1:${otlpHttp}`,
         OTELCOL_OTLP_GRPC_ENDPOINT: `127.0.0.1:${otlpGrpc}`,
         OTELCOL_PROMETHEUS_ENDPOINT: `127.0.0.1:${prometheusPort}`,

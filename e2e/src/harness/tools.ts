@@ -19,7 +19,13 @@ export interface ToolPaths {
   COREDNS: string;
   KUBECTL: string;
   HELM: string;
+  /** Compose v1 (Debian's docker-compose), kept for machines that still use it. */
   DOCKER_COMPOSE: string;
+  /**
+   * A DOCKER_CONFIG whose cli-plugins/ holds the Compose v2 plugin built by setup.sh, for
+   * `docker compose`; empty where the machine's own `docker compose` works.
+   */
+  DOCKER_CONFIG_COMPOSE: string;
   /** Jaeger v2, the optional trace store (built from its Go module). */
   JAEGER: string;
   /** A Python with the `mcp` SDK installed (e2e/python/requirements.txt). */

@@ -54,13 +54,8 @@ async function upstreamConnections(port: number): Promise<number> {
   return stdout.split("\n").filter((line) => line.trim() !== "").length;
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
+/** How long the upstream may take to see a client's close, or calls to get under way. */
+const settle = { timeout: 20_000, interval: 20 };
 
 const portOf = (url: string) => Number(new URL(url).port);
 
@@ -82,13 +77,12 @@ async function abandonInBatches(
       open(controller.signal, done + i).catch((error: unknown) => error),
     );
     if (underWay === "heads") await Promise.all(pending);
-    else await until(`${batch} calls under way upstream`, async () => underWay());
+    else await expect.poll(underWay, { ...settle, message: `${batch} calls under way upstream` }).toBe(true);
     controller.abort();
     await Promise.all(pending);
-    await until(
-      "the upstream's connections back to the baseline",
-      async () => (await upstreamConnections(port)) <= baseline,
-    );
+    await expect
+      .poll(() => upstreamConnections(port), { ...settle, message: "the upstream's connections back to the baseline" })
+      .toBeLessThanOrEqual(baseline);
   }
 }
 
@@ -169,22 +163,17 @@ describe("clients that abandon their requests", { timeout: 180_000 }, () => {
       const controller = new AbortController();
       // The server allows one GET stream per session: a leaked one would make this 409 for good (the
       // server may take a moment to notice the previous stream's close, hence a short retry).
-      let status = 0;
-      const deadline = Date.now() + 5_000;
-      do {
-        status = await holdStream(`${sidecar.proxyUrl}/mcp`, {
+      const getStream = () =>
+        holdStream(`${sidecar.proxyUrl}/mcp`, {
           method: "GET",
           headers: { accept: "text/event-stream", "mcp-session-id": session },
           signal: controller.signal,
         });
-        if (status === 409) await new Promise((resolve) => setTimeout(resolve, 20));
-      } while (status === 409 && Date.now() < deadline);
-      expect(status).toBe(200);
+      await expect.poll(getStream, { timeout: 5_000, interval: 20, message: "the session's GET stream" }).toBe(200);
       controller.abort();
-      await until(
-        "the GET stream's upstream connection to close",
-        async () => (await upstreamConnections(port)) <= baseline,
-      );
+      await expect
+        .poll(() => upstreamConnections(port), { ...settle, message: "the GET stream's upstream connection closed" })
+        .toBeLessThanOrEqual(baseline);
     }
     const points = await readMetrics(sidecar.metricsUrl);
     expect(sampleValue(points, "mcp_stream_duration_seconds_count", { kind: "get" })).toBe(perKind);
@@ -232,7 +221,9 @@ describe("clients that abandon their requests", { timeout: 180_000 }, () => {
       () => modern.slowCallsInFlight() === batch,
     );
     // The server saw every call cancelled, none answered.
-    await until("the server to see the slow calls cancelled", async () => modern.slowCallsInFlight() === 0);
+    await expect
+      .poll(modern.slowCallsInFlight, { ...settle, message: "the server to see the slow calls cancelled" })
+      .toBe(0);
     const echo = await modernPost(sidecar.proxyUrl, "tools/call", 1, {
       name: "echo",
       arguments: { message: "still here" },

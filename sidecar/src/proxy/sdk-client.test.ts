@@ -128,13 +128,10 @@ describe.each(transports)(
 
     it("opened one session and closed it when the client ended it", async () => {
       // Streamable HTTP ends with DELETE; HTTP+SSE ends when the client closes its GET stream.
-      await waitFor(async () => sampleValue(await readMetrics(sidecar.metricsUrl), "mcp_sessions_active") === 0);
+      const activeSessions = async () =>
+        sampleValue(await readMetrics(sidecar.metricsUrl), "mcp_sessions_active", { server_name: "everything" });
+      await expect.poll(activeSessions, { timeout: 5_000, interval: 20 }).toBe(0);
       const points = await readMetrics(sidecar.metricsUrl);
-      expect(
-        sampleValue(points, "mcp_sessions_active", {
-          server_name: "everything",
-        }),
-      ).toBe(0);
       expect(
         sampleValue(points, "mcp_server_session_duration_count", {
           server_name: "everything",
@@ -143,11 +140,3 @@ describe.each(transports)(
     });
   },
 );
-
-async function waitFor(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}

@@ -107,6 +107,7 @@ describe("when the upstream is slow", () => {
     upstream = await startEverythingServer("streamableHttp");
     sidecar = await startTestSidecar({ MCP_UPSTREAM_URL: upstream.url, MCP_UPSTREAM_TIMEOUT_MS: "200" });
     const session = await initializeSession(sidecar.proxyUrl, "2025-06-18");
+    const headers = { "content-type": "application/json", accept, "mcp-session-id": session };
     const controller = new AbortController();
     const stream = await request(`${sidecar.proxyUrl}/mcp`, {
       method: "GET",
@@ -114,15 +115,38 @@ describe("when the upstream is slow", () => {
       signal: controller.signal,
     });
     expect(stream.statusCode).toBe(200);
+    let received = "";
     let ended = false;
+    stream.body.setEncoding("utf8");
+    stream.body.on("data", (chunk: string) => {
+      received += chunk;
+    });
     stream.body.on("end", () => {
       ended = true;
     });
     stream.body.on("error", () => {
       ended = true;
     });
-    stream.body.resume();
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // The time-out has run out while the stream was open and idle: a request sent after it opened,
+    // to the frozen server, has been answered 504.
+    upstream.child.kill("SIGSTOP");
+    const late = await request(`${sidecar.proxyUrl}/mcp`, {
+      method: "POST",
+      headers,
+      body: '{"jsonrpc":"2.0","id":"late","method":"ping"}',
+    });
+    await late.body.text();
+    upstream.child.kill("SIGCONT");
+    expect(late.statusCode).toBe(504);
+    // The stream still carries what the server sends on it: simulated logging starts with a message
+    // on the session's standalone stream.
+    const toggle = await request(`${sidecar.proxyUrl}/mcp`, {
+      method: "POST",
+      headers,
+      body: '{"jsonrpc":"2.0","id":1,"method":"tools/call","params":{"name":"toggle-simulated-logging","arguments":{}}}',
+    });
+    await toggle.body.text();
+    await expect.poll(() => received, { timeout: 10_000 }).toContain('"method":"notifications/message"');
     expect(ended).toBe(false);
     controller.abort();
   });

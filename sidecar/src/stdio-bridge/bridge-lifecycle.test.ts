@@ -54,13 +54,8 @@ async function connect(): Promise<{ client: Client; transport: StreamableHTTPCli
   return { client, transport };
 }
 
-async function until(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** How long a process may take to exit and be reaped, or a session to idle out. */
+const settle = { timeout: 20_000 };
 
 describe("command mode over many clients", { timeout: 300_000 }, () => {
   it("runs the command exactly as /bin/sh -c would: cd, &&, and VAR=x before the command", async () => {
@@ -79,15 +74,7 @@ describe("command mode over many clients", { timeout: 300_000 }, () => {
     );
     await transport.terminateSession();
     await client.close();
-    await new Promise((r) => setTimeout(r, 3000));
-    console.log(
-      "PIDS",
-      await serverPids(),
-      (await promisify(execFile)("ps", ["-eo", "pid,pgid,stat,args"])).stdout
-        .split("\n")
-        .filter((l) => l.includes(mark)),
-    );
-    await until("the server process to be reaped after DELETE", async () => !(await serverPids()).includes(pid ?? 0));
+    await expect.poll(serverPids, { ...settle, message: "the server process reaped after DELETE" }).not.toContain(pid);
   });
 
   it("serves 200 sequential clients that never send DELETE, with at most MCP_STDIO_MAX_SESSIONS processes alive", async () => {
@@ -113,7 +100,7 @@ describe("command mode over many clients", { timeout: 300_000 }, () => {
     expect(sampleValue(points, "mcp_tool_calls_total", { status: "ok" })).toBe(200);
     expect(sampleValue(points, "mcp_sidecar_errors_total", { reason: "bridge_full" })).toBe(0);
     // With no client left, the idle time-out ends the rest and every process is reaped.
-    await until("idle sessions to end and their processes to be reaped", async () => (await serverPids()).length === 0);
+    await expect.poll(serverPids, { ...settle, message: "idle sessions ended and their processes reaped" }).toEqual([]);
   });
 
   it("says degraded and refuses a new client only while every session is busy, then takes it", async () => {
@@ -127,7 +114,7 @@ describe("command mode over many clients", { timeout: 300_000 }, () => {
     const first = await connect();
     const second = await connect();
     // Two clients fill the two slots (the health probe's own session is outside them).
-    await until("two busy sessions", async () => (await serverPids()).length === 3);
+    await expect.poll(async () => (await serverPids()).length, { ...settle, message: "two busy sessions" }).toBe(3);
     const refused = await postInitialize(sidecar.proxyUrl, { id: 1 });
     expect(refused.statusCode).toBe(503);
     expect(await refused.body.json()).toMatchObject({ error: { data: { code: "MCPSCOPE_BRIDGE_FULL" } } });
@@ -143,11 +130,8 @@ describe("command mode over many clients", { timeout: 300_000 }, () => {
 
     // The first client leaves: its session is idle now, so a new client takes its slot.
     await first.client.close();
-    await until(
-      "a session to be idle",
-      async () =>
-        ((await (await request(`${sidecar?.proxyUrl}/health`)).body.json()) as { status: string }).status === "ok",
-    );
+    const healthNow = async () => (await (await request(`${sidecar?.proxyUrl}/health`)).body.json()) as object;
+    await expect.poll(healthNow, { ...settle, message: "a session idle again" }).toMatchObject({ status: "ok" });
     const third = await connect();
     expect(await third.client.callTool({ name: "echo", arguments: { message: "in" } })).toMatchObject({
       content: [{ text: "Echo: in" }],

@@ -4,7 +4,7 @@ import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSidecar } from "../sidecar.js";
 import { runClientScenario } from "../testing/client-scenario.js";
-import { everythingStdioCommand } from "../testing/everything-server.js";
+import { everythingStdioCommand, startEverythingServer } from "../testing/everything-server.js";
 import { postInitialize } from "../testing/mcp-http.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
 import { startTestSidecar } from "../testing/sidecar-harness.js";
@@ -22,9 +22,9 @@ afterAll(async () => {
   await sidecar?.close();
 });
 
-async function connect() {
+async function connect(url = sidecar.proxyUrl) {
   const client = new Client({ name: "mcpscope-test", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(`${sidecar.proxyUrl}/mcp`));
+  const transport = new StreamableHTTPClientTransport(new URL(`${url}/mcp`));
   await client.connect(transport);
   return { client, transport };
 }
@@ -43,6 +43,24 @@ describe("MCP_UPSTREAM_COMMAND: a stdio server served as Streamable HTTP", () =>
       sampleValue(points, "mcp_tool_calls_total", { server_name: "stdio-everything", tool_name: "echo", status: "ok" }),
     ).toBe(1);
     expect(sampleValue(points, "mcp_tool_calls_total", { tool_name: "get-sum", status: "error" })).toBe(1);
+  });
+
+  it("gets what server-everything answers over Streamable HTTP directly, every progress event included", async () => {
+    const upstream = await startEverythingServer("streamableHttp");
+    try {
+      const scenarioOver = async (url: string) => {
+        const { client, transport } = await connect(url);
+        const { progressBeforeResult: _timingDependent, ...results } = await runClientScenario(client);
+        await transport.terminateSession();
+        await client.close();
+        return results;
+      };
+      const direct = await scenarioOver(upstream.url);
+      expect(direct.progress).toEqual([1, 2, 3]);
+      expect(await scenarioOver(sidecar.proxyUrl)).toEqual(direct);
+    } finally {
+      await upstream.stop();
+    }
   });
 
   it("gives each MCP session its own server process", async () => {

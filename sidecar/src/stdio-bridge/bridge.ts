@@ -8,7 +8,7 @@ import { healthProbeHeader, stdioBridgeMcpPath } from "../contract.js";
 import { SidecarErrorCode } from "../errors.js";
 import { WireErrorCode } from "../mcp/error-codes.js";
 import { ChildStdioTransport } from "./child-stdio.js";
-import { progressTokenOf } from "./progress.js";
+import { ProgressRoutes, progressNotificationToken, progressTokenOf } from "./progress.js";
 
 export interface StdioBridgeOptions {
   /** A shell command line, run as `/bin/sh -c "<command>"`, exactly as a terminal would. */
@@ -102,7 +102,7 @@ export async function startStdioBridge(options: StdioBridgeOptions): Promise<Std
       return;
     }
     const stdio = new ChildStdioTransport(options.command, options.env);
-    const progressRequests = new Map<string | number, RequestId>();
+    const progress = new ProgressRoutes();
     const http: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
       onsessioninitialized: (id) => {
@@ -138,22 +138,21 @@ export async function startStdioBridge(options: StdioBridgeOptions): Promise<Std
     http.onmessage = (message: JSONRPCMessage) => {
       if ("method" in message && "id" in message) unanswered.add(message.id as RequestId);
       const token = progressTokenOf(message);
-      if (token !== undefined && "id" in message) progressRequests.set(token, message.id as RequestId);
+      if (token !== undefined && "id" in message) progress.requested(token, message.id as RequestId);
       stdio.send(message).catch((error: unknown) => logger.warn({ err: error }, "stdio server did not take a message"));
     };
     stdio.onmessage = (message: JSONRPCMessage) => {
-      // Progress belongs on the stream of the request that asked for it, not the standalone GET stream.
-      let relatedRequestId: RequestId | undefined;
-      if ("method" in message && message.method === "notifications/progress") {
-        const token = (message.params as { progressToken?: string | number } | undefined)?.progressToken;
-        if (token !== undefined) relatedRequestId = progressRequests.get(token);
-      }
+      // Progress belongs on the stream of the request that asked for it, not the standalone GET stream —
+      // also when it comes after that request's answer: the transport then refuses it, as it refuses a
+      // late notification from a server speaking HTTP itself (the client never sees it there either).
+      const token = progressNotificationToken(message);
+      const relatedRequestId = token === undefined ? undefined : progress.requestOf(token);
       if ("id" in message && !("method" in message)) {
         unanswered.delete(message.id as RequestId);
-        for (const [token, id] of progressRequests) if (id === message.id) progressRequests.delete(token);
+        progress.answeredRequest(message.id as RequestId);
       }
       http.send(message, relatedRequestId === undefined ? undefined : { relatedRequestId }).catch((error: unknown) => {
-        logger.debug({ err: error }, "no open stream for a message from the stdio server");
+        logger.debug({ err: error, relatedRequestId }, "no open stream for a message from the stdio server");
       });
     };
     stdio.onclose = () => void session.end();
