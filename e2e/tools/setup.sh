@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs or builds the real programs the tests run against, once per machine, into a cache:
-# the OpenTelemetry Collector, the Kubernetes control plane, etcd and helm (from Go modules),
+# the OpenTelemetry Collector, the Kubernetes control plane, etcd, helm and helm-docs (from Go modules),
 # Jaeger (Go module), Prometheus/promtool, the Docker engine and docker-compose (Debian packages), and the Python MCP SDK (PyPI, in a venv).
 # Prints KEY=path lines for e2e/src/tools/paths.ts to read. Idempotent; later runs take seconds.
 set -euo pipefail
@@ -68,6 +68,17 @@ if [[ ! -x "$helm" ]]; then
   GOBIN="$cache/helm-v$helm_version" go install "helm.sh/helm/v3/cmd/helm@v$helm_version" >&2
 fi
 
+# helm-docs: charts/mcpscope/README.md's values table from values.yaml's `# --` comments (a test
+# runs it with --dry-run and fails when the README differs).
+helm_docs_version=1.14.2
+helm_docs="$cache/helm-docs-v$helm_docs_version/helm-docs"
+if [[ ! -x "$helm_docs" ]]; then
+  log "building helm-docs v$helm_docs_version from its Go module"
+  helm_docs_start=$SECONDS
+  CGO_ENABLED=0 GOBIN="$(dirname "$helm_docs")" go install -trimpath "github.com/norwoodj/helm-docs/cmd/helm-docs@v$helm_docs_version" >&2
+  log "built helm-docs in $((SECONDS - helm_docs_start)) s"
+fi
+
 # Jaeger v2, the optional trace store (its go.mod pins the version; built as a Go tool).
 jaeger_version="$(sed -n 's|^\s*github.com/jaegertracing/jaeger \(v[^ ]*\).*|\1|p' "$here/jaeger/go.mod" | head -1)"
 jaeger="$cache/jaeger-$jaeger_version/jaeger"
@@ -127,6 +138,7 @@ echo "KUBE_PROXY=$k8s_bin/kube-proxy"
 echo "COREDNS=$coredns"
 echo "KUBECTL=$kubectl"
 echo "HELM=$helm"
+echo "HELM_DOCS=$helm_docs"
 echo "DOCKER_COMPOSE=$(command -v docker-compose)"
 echo "PROMETHEUS=$(command -v prometheus)"
 echo "PROMTOOL=$(command -v promtool)"

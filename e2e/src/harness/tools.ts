@@ -19,6 +19,8 @@ export interface ToolPaths {
   COREDNS: string;
   KUBECTL: string;
   HELM: string;
+  /** helm-docs: the chart README's values table from values.yaml's `# --` comments. */
+  HELM_DOCS: string;
   DOCKER_COMPOSE: string;
   /** Jaeger v2, the optional trace store (built from its Go module). */
   JAEGER: string;
