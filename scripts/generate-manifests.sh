@@ -16,7 +16,7 @@ helm="${HELM:-$(bash e2e/tools/setup.sh | sed -n 's/^HELM=//p')}"
   echo "metadata:"
   echo "  name: mcpscope-system"
   echo "---"
-  "$helm" template mcpscope charts/mcpscope --namespace mcpscope-system --kube-version 1.35.4 --include-crds \
+  "$helm" template mcpscope charts/mcpscope --namespace mcpscope-system --kube-version 1.35.4 --include-crds --skip-tests \
     --set grafana.admin.existingSecret=mcpscope-grafana-admin
 } > "$out"
 echo "wrote $out" >&2

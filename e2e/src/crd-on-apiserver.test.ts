@@ -1,4 +1,5 @@
 import { fileURLToPath } from "node:url";
+import { buildMcpServerCrd } from "@mcpscope/operator";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
 import { kubectlWith } from "./harness/programs.js";
@@ -10,6 +11,19 @@ const kubectl = kubectlWith(
   () => inject("tools").KUBECTL,
   () => cp.kubeconfigPath,
 );
+
+type SchemaNode = { description?: string; properties?: Record<string, SchemaNode>; items?: SchemaNode };
+
+/** The description the generated CRD carries at a dotted path below the root (what kubectl explain should print). */
+function generatedDescription(path: string): string {
+  const crd = buildMcpServerCrd() as { spec: { versions: { schema: { openAPIV3Schema: SchemaNode } }[] } };
+  let node = crd.spec.versions[0]?.schema.openAPIV3Schema as SchemaNode | undefined;
+  for (const name of path.split(".")) node = (node?.items ?? node)?.properties?.[name];
+  if (!node?.description) throw new Error(`no description at ${path} in the generated CRD`);
+  return node.description;
+}
+
+const oneSpaced = (text: string) => text.replace(/\s+/g, " ");
 
 const mcpServer = (name: string, spec: string) => `apiVersion: mcpscope.dev/v1alpha1
 kind: McpServer
@@ -104,5 +118,23 @@ describe("the McpServer CRD on a real kube-apiserver", () => {
     const result = await kubectl(["apply", "-f", "-"], mcpServer("bad", spec));
     expect(result.code).not.toBe(0);
     expect(result.stderr).toContain(message);
+  });
+
+  it.each([
+    "spec.server.transport",
+    "spec.sidecar.resources",
+    "spec.podTemplate",
+    "spec.podTemplate.spec.volumes",
+    "spec.server.volumeMounts.subPath",
+    "status.conditions.reason",
+  ])("prints the description of %s in kubectl explain", async (path) => {
+    // The API server publishes a new CRD's OpenAPI a moment after it is Established.
+    let explained = await kubectl(["explain", `mcpservers.${path}`]);
+    for (let attempt = 0; attempt < 20 && explained.code !== 0; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      explained = await kubectl(["explain", `mcpservers.${path}`]);
+    }
+    expect(explained.stderr).toBe("");
+    expect(oneSpaced(explained.stdout)).toContain(oneSpaced(generatedDescription(path)));
   });
 });

@@ -16,7 +16,7 @@ import {
 } from "./cluster/workloads.js";
 import { dashboardQueries, seedQueries } from "./harness/dashboard.js";
 import { jaegerSearch } from "./harness/jaeger.js";
-import { kubectlWith, stdoutOf } from "./harness/programs.js";
+import { kubectlWith, runProgram, stdoutOf } from "./harness/programs.js";
 import { type InstantQueryAnswer, instantQuery } from "./harness/prometheus.js";
 
 /** What the client sends to each server, so the metrics can be checked against it exactly. */
@@ -33,7 +33,10 @@ const observedServers: ServerName[] = ["weather", "notes-stdio", "forecast"];
  * The whole path, the same assertions on every cluster provider: McpServer → operator → pods →
  * sidecars → collector → Prometheus and Jaeger. Each provider's test file calls this once.
  */
-export function fullPathSuite(startCluster: (phases: PhaseTimer) => Promise<McpCluster>): void {
+export function fullPathSuite(
+  startCluster: (phases: PhaseTimer) => Promise<McpCluster>,
+  options: { helmTest?: boolean } = {},
+): void {
   const phases = new PhaseTimer();
   let cluster: McpCluster;
   const pods = new Map<ServerName, V1Pod>();
@@ -309,5 +312,43 @@ export function fullPathSuite(startCluster: (phases: PhaseTimer) => Promise<McpC
       expect([502, 504]).toContain(response.status);
       expect(await response.json()).toMatchObject({ jsonrpc: "2.0", id: 42, error: { code: expect.any(Number) } });
     });
+
+    // Last: its own server_name comes and goes, and the tests above count every server's series.
+    it.runIf(options.helmTest)(
+      "passes `helm test`: the operator's webhook answers, and an MCP call through a sidecar is counted in the chart's Prometheus",
+      async () => {
+        const helmTest = await phases.time("helm test", () =>
+          runProgram(inject("tools").HELM, [
+            "test",
+            "mcpscope",
+            "--namespace",
+            "mcpscope-system",
+            "--kubeconfig",
+            cluster.kubeconfigPath,
+            "--timeout",
+            "5m",
+          ]),
+        );
+        if (helmTest.code !== 0) {
+          // A failed test pod is kept: its log says which check failed.
+          const logs = await kubectlRun(["-n", "mcpscope-system", "logs", "mcpscope-test", "--all-containers"]);
+          const described = await kubectlRun(["-n", "mcpscope-system", "describe", "pod", "mcpscope-test"]);
+          throw new Error(
+            `helm test failed: ${helmTest.stdout}${helmTest.stderr}\n${logs.stdout}${logs.stderr}\n${described.stdout.slice(-3000)}`,
+          );
+        }
+        expect(helmTest.stdout).toMatch(/TEST SUITE:\s+mcpscope-test/);
+        expect(helmTest.stdout).toMatch(/Phase:\s+Succeeded/);
+        expect(helmTest.stdout).not.toMatch(/Phase:\s+Failed/);
+        // What the test pod waited for, seen from outside: its one echo call, counted once.
+        const counted = await prometheusQuery(
+          'sum by (server_name) (mcp_tool_calls_total{server_name=~"helm-test-.+",tool_name="echo"})',
+        );
+        expect(counted.map((series) => series.value)).toEqual([1]);
+        // Passed: the pod and its ConfigMap are gone (hook-delete-policy hook-succeeded).
+        const left = await kubectlRun(["-n", "mcpscope-system", "get", "pod,configmap", "mcpscope-test", "-o", "name"]);
+        expect(left.stdout).toBe("");
+      },
+    );
   });
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs or builds the real programs the tests run against, once per machine, into a cache:
-# the OpenTelemetry Collector, the Kubernetes control plane, etcd and helm (from Go modules),
+# the OpenTelemetry Collector, the Kubernetes control plane, etcd, helm and helm-docs (from Go modules),
 # Jaeger and Docker Compose v2 (Go modules), Prometheus/promtool, the Docker engine and docker-compose v1
 # (Debian packages), and the Python MCP SDK (PyPI, in a venv).
 # Prints KEY=path lines for e2e/src/tools/paths.ts to read. Idempotent; later runs take seconds.
@@ -27,6 +27,10 @@ etcd_bin="$cache/bin-etcd-v$etcd_version"
 kubectl="$(command -v kubectl || true)"
 helm_version=3.22.0
 helm="$cache/helm-v$helm_version/helm"
+# helm-docs: charts/mcpscope/README.md's values table from values.yaml's `# --` comments (a test
+# runs it with --dry-run and fails when the README differs).
+helm_docs_version=1.14.2
+helm_docs="$cache/helm-docs-v$helm_docs_version/helm-docs"
 jaeger_version="$(sed -n 's|^\s*github.com/jaegertracing/jaeger \(v[^ ]*\).*|\1|p' "$here/jaeger/go.mod" | head -1)"
 jaeger="$cache/jaeger-$jaeger_version/jaeger"
 python_reqs="$here/../python/requirements.txt"
@@ -65,6 +69,7 @@ done
 [[ -x "$etcd_bin/etcd" ]] || planned+=("etcd v$etcd_version (Go build)")
 [[ -n "$kubectl" || -x "$k8s_bin/kubectl" ]] || planned+=("kubectl v$k8s_version (Go build)")
 [[ -x "$helm" ]] || planned+=("helm v$helm_version (Go build)")
+[[ -x "$helm_docs" ]] || planned+=("helm-docs v$helm_docs_version (Go build)")
 [[ -x "$jaeger" ]] || planned+=("Jaeger $jaeger_version (Go build)")
 [[ -z "$compose_config" || -x "$compose_config/cli-plugins/docker-compose" ]] ||
   planned+=("Docker Compose $compose_version, the docker compose CLI plugin (Go build)")
@@ -116,6 +121,12 @@ fi
 if [[ ! -x "$helm" ]]; then
   log "building helm v$helm_version from its Go module"
   GOBIN="$cache/helm-v$helm_version" go install "helm.sh/helm/v3/cmd/helm@v$helm_version" >&2
+fi
+if [[ ! -x "$helm_docs" ]]; then
+  log "building helm-docs v$helm_docs_version from its Go module"
+  helm_docs_start=$SECONDS
+  CGO_ENABLED=0 GOBIN="$(dirname "$helm_docs")" go install -trimpath "github.com/norwoodj/helm-docs/cmd/helm-docs@v$helm_docs_version" >&2
+  log "built helm-docs in $((SECONDS - helm_docs_start)) s"
 fi
 
 # Jaeger v2, the optional trace store (its go.mod pins the version; built as a Go tool).
@@ -172,6 +183,7 @@ echo "KUBE_PROXY=$k8s_bin/kube-proxy"
 echo "COREDNS=$coredns"
 echo "KUBECTL=$kubectl"
 echo "HELM=$helm"
+echo "HELM_DOCS=$helm_docs"
 echo "DOCKER_COMPOSE=$(command -v docker-compose)"
 # Empty when the machine's `docker compose` is used as it is.
 echo "DOCKER_CONFIG_COMPOSE=$compose_config"

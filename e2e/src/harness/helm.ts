@@ -11,13 +11,16 @@ export interface RenderOptions {
   set?: Record<string, string>;
   namespace?: string;
   includeCrds?: boolean;
+  /** Also render the `helm test` hooks (templates/tests), which `helm install` does not apply. */
+  includeTests?: boolean;
 }
 
-/** `helm template` of charts/mcpscope as release "mcpscope". */
+/** `helm template` of charts/mcpscope as release "mcpscope": what `helm install` applies (no test hooks, unless asked). */
 export function helmTemplate(helm: string, options: RenderOptions = {}): Promise<CommandResult> {
   const args = ["template", "mcpscope", chartDir, "--namespace", options.namespace ?? "mcpscope-system"];
   args.push("--kube-version", kubeVersion);
   if (options.includeCrds) args.push("--include-crds");
+  if (!options.includeTests) args.push("--skip-tests");
   for (const file of options.valuesFiles ?? []) args.push("--values", file);
   for (const [key, value] of Object.entries(options.set ?? {})) args.push("--set", `${key}=${value}`);
   return runProgram(helm, args);

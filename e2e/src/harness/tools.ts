@@ -19,6 +19,8 @@ export interface ToolPaths {
   COREDNS: string;
   KUBECTL: string;
   HELM: string;
+  /** helm-docs: the chart README's values table from values.yaml's `# --` comments. */
+  HELM_DOCS: string;
   /** Compose v1 (Debian's docker-compose), kept for machines that still use it. */
   DOCKER_COMPOSE: string;
   /**

@@ -1,10 +1,50 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { toStructuralSchema } from "./crd.js";
+import { buildMcpServerCrd, toStructuralSchema } from "./crd.js";
 import { chartCrdFilePath, crdFileHeader, crdFilePath, crdYaml } from "./crd-file.js";
 import { mcpServerSpecSchema } from "./mcpserver.js";
 
+type SchemaNode = {
+  description?: string;
+  properties?: Record<string, SchemaNode>;
+  items?: SchemaNode;
+  additionalProperties?: SchemaNode | boolean;
+};
+
+/** Paths (as `kubectl explain` spells them) of every property, however deep, that has no description. */
+function undescribedFields(node: SchemaNode, path: string): string[] {
+  const own = Object.entries(node.properties ?? {}).flatMap(([name, child]) => [
+    ...(child.description?.trim() ? [] : [`${path}.${name}`]),
+    ...undescribedFields(child, `${path}.${name}`),
+  ]);
+  const items = node.items ? undescribedFields(node.items, path) : [];
+  const values =
+    typeof node.additionalProperties === "object" ? undescribedFields(node.additionalProperties, path) : [];
+  return [...own, ...items, ...values];
+}
+
 describe("the McpServer CRD", () => {
+  it("describes every field for kubectl explain, however deep (add .describe() in mcpserver.ts)", () => {
+    const crd = buildMcpServerCrd() as { spec: { versions: { schema: { openAPIV3Schema: SchemaNode } }[] } };
+    const root = crd.spec.versions[0]?.schema.openAPIV3Schema as SchemaNode;
+    expect(root.description).toBeTruthy();
+    expect(undescribedFields(root, "mcpservers")).toEqual([]);
+  });
+
+  it("finds an undescribed field inside list items and map values", () => {
+    const schema: SchemaNode = {
+      properties: {
+        list: {
+          description: "a list",
+          items: { properties: { inItem: {}, described: { description: "yes" } } },
+        },
+        map: { description: "a map", additionalProperties: { properties: { inValue: {} } } },
+        blank: { description: " " },
+      },
+    };
+    expect(undescribedFields(schema, "x")).toEqual(["x.list.inItem", "x.map.inValue", "x.blank"]);
+  });
+
   it("is in sync with crds/ (run `npm run generate:crds` after changing the schema)", () => {
     expect(readFileSync(crdFilePath, "utf8")).toBe(crdFileHeader + crdYaml());
   });

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { mcpServerSpecSchema, mcpServerStatusSchema } from "./mcpserver.js";
-import { apiGroup, apiVersion, crdName, kind, plural, shortNames, singular } from "./names.js";
+import { apiGroup, apiVersion, crdName, groupVersion, kind, plural, shortNames, singular } from "./names.js";
 import { ConditionType } from "./reasons.js";
 
 type Json = { [key: string]: unknown };
@@ -111,9 +111,15 @@ export function buildMcpServerCrd(): Json {
               description: "An MCP server run with the mcpscope metrics sidecar.",
               required: ["spec"],
               properties: {
-                apiVersion: { type: "string" },
-                kind: { type: "string" },
-                metadata: { type: "object" },
+                apiVersion: {
+                  type: "string",
+                  description: `The versioned schema of this object: ${groupVersion}.`,
+                },
+                kind: { type: "string", description: `The kind of this object: ${kind}.` },
+                metadata: {
+                  type: "object",
+                  description: "Standard object metadata (name, namespace, labels, annotations…).",
+                },
                 spec: schemaOf(mcpServerSpecSchema),
                 status: schemaOf(mcpServerStatusSchema),
               },

@@ -30,14 +30,28 @@ const quantities = z.record(z.string(), quantity).meta({
 
 const resources = z
   .object({
-    limits: quantities.optional(),
-    requests: quantities.optional(),
+    limits: quantities
+      .optional()
+      .describe(
+        'Most of each resource the container may use: a resource name (cpu, memory, ephemeral-storage…) to a quantity such as "500m", "128Mi" or 2; at most 8 entries.',
+      ),
+    requests: quantities
+      .optional()
+      .describe(
+        "Resources the container is scheduled with (reserved on the node): the same form as limits; at most 8 entries.",
+      ),
   })
   .describe("Compute resources, as in a container spec.");
 
 /** Kept open-ended: a full core/v1 EnvVar (valueFrom…) is validated by the API server on the Deployment. */
 const envVar = z
-  .object({ name: z.string().min(1), value: z.string().optional() })
+  .object({
+    name: z.string().min(1).describe("Name of the environment variable; unique in the list."),
+    value: z
+      .string()
+      .optional()
+      .describe("Literal value; or leave it out and give valueFrom (secretKeyRef, configMapKeyRef, fieldRef…)."),
+  })
   .catchall(z.unknown())
   .meta({ "x-kubernetes-preserve-unknown-fields": true });
 
@@ -47,6 +61,19 @@ const envList = z.array(envVar).meta({ "x-kubernetes-list-type": "map", "x-kuber
 const envFromSource = z.record(z.string(), z.unknown()).meta({ "x-kubernetes-preserve-unknown-fields": true });
 
 const openObject = z.record(z.string(), z.unknown()).meta({ "x-kubernetes-preserve-unknown-fields": true });
+
+/** What each safe volume source holds, for `kubectl explain`; keyed by safeVolumeSources. */
+const volumeSourceDescriptions: Record<(typeof safeVolumeSources)[number], string> = {
+  configMap: "A ConfigMap of the namespace, its keys as files (core/v1 ConfigMapVolumeSource).",
+  secret: "A Secret of the namespace, its keys as files (core/v1 SecretVolumeSource).",
+  emptyDir: "A scratch directory that lives as long as the pod (core/v1 EmptyDirVolumeSource).",
+  projected:
+    "ConfigMaps, Secrets, the downward API and service account tokens in one directory (core/v1 ProjectedVolumeSource).",
+  downwardAPI: "The pod's own metadata and resources as files (core/v1 DownwardAPIVolumeSource).",
+  persistentVolumeClaim: "A PersistentVolumeClaim of the namespace (core/v1 PersistentVolumeClaimVolumeSource).",
+  ephemeral:
+    "A volume provisioned for the pod from a claim template and deleted with it (core/v1 EphemeralVolumeSource).",
+};
 
 /**
  * Volume sources an McpServer author may use: data the namespace already holds for them. hostPath,
@@ -65,8 +92,16 @@ export const safeVolumeSources = [
 
 const volume = z
   .object({
-    name: z.string().min(1).max(63),
-    ...Object.fromEntries(safeVolumeSources.map((source) => [source, openObject.optional()])),
+    name: z
+      .string()
+      .min(1)
+      .max(63)
+      .describe(
+        "Name of the volume, unique in the pod (1-63 characters); spec.server.volumeMounts[].name refers to it.",
+      ),
+    ...Object.fromEntries(
+      safeVolumeSources.map((source) => [source, openObject.optional().describe(volumeSourceDescriptions[source])]),
+    ),
   })
   .strict()
   .meta({
@@ -86,32 +121,78 @@ const volume = z
  */
 export const podSpecOverridesSchema = z
   .object({
-    nodeSelector: z.record(z.string(), z.string()).optional(),
-    affinity: openObject.optional(),
-    tolerations: z.array(openObject).optional(),
-    topologySpreadConstraints: z.array(openObject).optional(),
-    volumes: z.array(volume).max(64).optional(),
-    imagePullSecrets: z.array(z.object({ name: z.string().min(1) }).strict()).optional(),
+    nodeSelector: z
+      .record(z.string(), z.string())
+      .optional()
+      .describe("Labels a node must carry to run these pods (label key to value), as in a pod spec."),
+    affinity: openObject
+      .optional()
+      .describe("Node affinity and pod (anti-)affinity rules, as in a pod spec (core/v1 Affinity)."),
+    tolerations: z
+      .array(openObject)
+      .optional()
+      .describe("Taints these pods tolerate, as in a pod spec (core/v1 Toleration)."),
+    topologySpreadConstraints: z
+      .array(openObject)
+      .optional()
+      .describe("How the replicas spread over zones or nodes, as in a pod spec (core/v1 TopologySpreadConstraint)."),
+    volumes: z
+      .array(volume)
+      .max(64)
+      .optional()
+      .describe(
+        `Volumes the server container may mount (spec.server.volumeMounts); at most 64, each with exactly one source of ${safeVolumeSources.join(", ")}. Other sources (hostPath, nfs, iscsi, csi…) reach the node or the network's storage and are refused: they are the cluster admin's. A Secret or ConfigMap named here must be one the McpServer's author may read (the chart's admission policy).`,
+      ),
+    imagePullSecrets: z
+      .array(
+        z
+          .object({
+            name: z
+              .string()
+              .min(1)
+              .describe("Name of a Secret in the namespace (type kubernetes.io/dockerconfigjson)."),
+          })
+          .strict(),
+      )
+      .optional()
+      .describe("Secrets of the namespace holding the registry credentials to pull spec.server.image."),
     /** The pod's own containers share a PID namespace (not the host's): e.g. to signal the server. */
-    shareProcessNamespace: z.boolean().optional(),
+    shareProcessNamespace: z
+      .boolean()
+      .optional()
+      .describe(
+        "The pod's containers share one process namespace (the pod's, never the host's), e.g. so one can signal the server; default false.",
+      ),
   })
   .strict()
   .describe(
-    "Scheduling (nodeSelector, affinity, tolerations, topologySpreadConstraints), volumes of safe types and imagePullSecrets, merged into the generated pod spec.",
+    "Scheduling (nodeSelector, affinity, tolerations, topologySpreadConstraints), volumes of safe types, imagePullSecrets and shareProcessNamespace, merged into the generated pod spec; the operator's containers, its /tmp volume and the restricted pod securityContext always win.",
   );
 
 export const podTemplateOverridesSchema = z
   .object({
     metadata: z
       .object({
-        labels: z.record(z.string(), z.string()).optional(),
-        annotations: z.record(z.string(), z.string()).optional(),
+        labels: z
+          .record(z.string(), z.string())
+          .optional()
+          .describe(
+            "Labels added to each pod; the operator's own (app.kubernetes.io/*, mcpscope.dev/*) win on a clash.",
+          ),
+        annotations: z
+          .record(z.string(), z.string())
+          .optional()
+          .describe("Annotations added to each pod; the operator's prometheus.io/* annotations win on a clash."),
       })
       .strict()
-      .optional(),
+      .optional()
+      .describe("Labels and annotations added to the pods."),
     spec: podSpecOverridesSchema.optional(),
   })
-  .strict();
+  .strict()
+  .describe(
+    "What an McpServer may add to its pods: labels, annotations, scheduling, volumes of safe types, imagePullSecrets and shareProcessNamespace. Any other pod field (hostNetwork, hostPID, serviceAccountName, nodeName, initContainers, the pod securityContext…) is refused by the API server as unknown: it would let the McpServer's author act beyond the namespace's limits. A cluster admin sets such fields for every McpServer pod through the operator (chart value operator.mcpServerPodDefaults).",
+  );
 
 /**
  * The server container's securityContext, within the restricted Pod Security profile: the operator
@@ -119,19 +200,32 @@ export const podTemplateOverridesSchema = z
  */
 export const serverSecurityContextSchema = z
   .object({
-    runAsUser: z.number().int().min(1).optional().describe("Non-zero uid; defaults to 1000."),
-    runAsGroup: z.number().int().min(1).optional(),
+    runAsUser: z.number().int().min(1).optional().describe("Non-zero uid the server runs as; default 1000."),
+    runAsGroup: z
+      .number()
+      .int()
+      .min(1)
+      .optional()
+      .describe("Non-zero gid the server runs as; unset means the image's group."),
     readOnlyRootFilesystem: z
       .boolean()
       .optional()
       .describe("Default true (a writable emptyDir is mounted at /tmp); false for servers that write elsewhere."),
     capabilities: z
-      .object({ add: z.array(z.literal("NET_BIND_SERVICE")).optional() })
+      .object({
+        add: z
+          .array(z.literal("NET_BIND_SERVICE"))
+          .optional()
+          .describe("Capabilities to add: only NET_BIND_SERVICE, to listen on a port below 1024."),
+      })
       .strict()
       .optional()
       .describe("Only NET_BIND_SERVICE may be added (restricted profile); everything else is dropped."),
   })
-  .strict();
+  .strict()
+  .describe(
+    "The server container's securityContext, within the restricted Pod Security profile: the operator always sets runAsNonRoot, allowPrivilegeEscalation false, capabilities drop ALL and the RuntimeDefault seccomp profile; only these fields may be chosen.",
+  );
 
 /** The sidecar's transports plus stdio, where the sidecar runs the server's command itself. */
 export const transports = [...upstreamTransports, "stdio"] as const;
@@ -139,12 +233,38 @@ export type McpServerTransport = (typeof transports)[number];
 
 export const serverSpecSchema = z
   .object({
-    image: z.string().min(1).describe("Container image of the MCP server."),
-    command: z.array(z.string()).optional().describe("Entrypoint override; for stdio, the server's command line."),
-    args: z.array(z.string()).optional(),
-    env: envList.optional(),
-    envFrom: z.array(envFromSource).optional(),
-    port: portNumber.default(3001).describe("Port the server listens on (HTTP transports)."),
+    image: z
+      .string()
+      .min(1)
+      .describe(
+        "Container image of the MCP server. For transport stdio, an image built FROM the sidecar image: the sidecar runs the server's command in the same container.",
+      ),
+    command: z
+      .array(z.string())
+      .optional()
+      .describe(
+        "Entrypoint override (the image's ENTRYPOINT otherwise). Required for transport stdio: the command line the sidecar starts and speaks JSON-RPC with over stdin/stdout.",
+      ),
+    args: z
+      .array(z.string())
+      .optional()
+      .describe("Arguments to the command (the image's CMD otherwise); for stdio, appended to command."),
+    env: envList
+      .optional()
+      .describe(
+        "Environment of the server container, as in a container spec (value or valueFrom); names are unique. PORT is set to spec.server.port unless given here.",
+      ),
+    envFrom: z
+      .array(envFromSource)
+      .optional()
+      .describe(
+        "ConfigMaps and Secrets of the namespace whose keys become environment variables of the server container, as in a container spec (configMapRef, secretRef, prefix).",
+      ),
+    port: portNumber
+      .default(3001)
+      .describe(
+        "Port the server listens on inside the pod (HTTP transports); the sidecar forwards to 127.0.0.1 on it. 1-65535, default 3001; must differ from the sidecar's port and metricsPort. Not used for stdio.",
+      ),
     path: z
       .string()
       .startsWith("/")
@@ -152,23 +272,39 @@ export const serverSpecSchema = z
       .describe(
         "The server's MCP endpoint path, used by health checks; defaults to /mcp (streamable-http) or /sse (sse).",
       ),
-    transport: z.enum(transports).default("streamable-http"),
-    resources: resources.optional(),
+    transport: z
+      .enum(transports)
+      .default("streamable-http")
+      .describe(
+        "How the sidecar speaks to the server: streamable-http (default: MCP Streamable HTTP at path), sse (the older HTTP+SSE transport) or stdio (the sidecar starts command itself and serves it as Streamable HTTP at /mcp).",
+      ),
+    resources: resources
+      .optional()
+      .describe(
+        "Compute resources of the server container (limits, requests), as in a container spec; unset means none (a LimitRange of the namespace may set them). For stdio, of the one container, defaulting to spec.sidecar.resources.",
+      ),
     securityContext: serverSecurityContextSchema.optional(),
     volumeMounts: z
       .array(
         z
           .object({
-            name: z.string().min(1),
-            mountPath: z.string().startsWith("/"),
-            readOnly: z.boolean().optional(),
-            subPath: z.string().optional(),
+            name: z.string().min(1).describe("Name of a volume in spec.podTemplate.spec.volumes."),
+            mountPath: z
+              .string()
+              .startsWith("/")
+              .describe("Absolute path in the server container where the volume appears."),
+            readOnly: z.boolean().optional().describe("Mount it read-only; default false."),
+            subPath: z
+              .string()
+              .optional()
+              .describe("A path inside the volume to mount instead of its root; default the root."),
           })
           .strict(),
       )
       .optional()
       .describe("Mounts of spec.podTemplate.spec.volumes into the server container."),
   })
+  .describe("The MCP server's container: its image, how it starts and how the sidecar reaches it.")
   .meta({
     "x-kubernetes-validations": [
       {
@@ -180,26 +316,55 @@ export const serverSpecSchema = z
 
 export const sidecarSpecSchema = z
   .object({
-    image: z.string().min(1).optional().describe("Sidecar image; defaults to the operator's configured image."),
-    port: portNumber.default(defaultSidecarPorts.mcp),
-    metricsPort: portNumber.default(defaultSidecarPorts.metrics),
-    resources: resources.optional(),
-    env: envList.optional().describe("Extra environment for the sidecar (e.g. LOG_LEVEL)."),
+    image: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("Sidecar image; defaults to the operator's configured image (the chart's image.sidecar)."),
+    port: portNumber
+      .default(defaultSidecarPorts.mcp)
+      .describe(
+        `Port the sidecar serves MCP (and /health) on: the Service's port "mcp", in status.url. 1-65535, default ${defaultSidecarPorts.mcp}.`,
+      ),
+    metricsPort: portNumber
+      .default(defaultSidecarPorts.metrics)
+      .describe(
+        `Port of the sidecar's Prometheus /metrics: the Service's port "metrics" and the pods' prometheus.io/port. 1-65535, default ${defaultSidecarPorts.metrics}; must differ from port.`,
+      ),
+    resources: resources
+      .optional()
+      .describe(
+        "Compute resources of the sidecar container (limits, requests); default requests cpu 50m and memory 96Mi, limit memory 256Mi.",
+      ),
+    env: envList
+      .optional()
+      .describe("Extra environment for the sidecar (e.g. LOG_LEVEL); a name given here wins over the operator's."),
   })
+  .describe(
+    `The mcpscope sidecar in front of the server: every MCP request reaches the server through it and is counted. Default port ${defaultSidecarPorts.mcp}, metricsPort ${defaultSidecarPorts.metrics}.`,
+  )
   .meta({
     "x-kubernetes-validations": [
       { rule: "self.port != self.metricsPort", message: "spec.sidecar.port and spec.sidecar.metricsPort must differ" },
     ],
   });
 
-export const telemetrySpecSchema = z.object({
-  otlpEndpoint: z
-    .string()
-    .regex(httpUrlPattern, httpUrlRule)
-    .optional()
-    .describe("OTLP/HTTP endpoint the sidecar pushes to; unset means Prometheus pull only."),
-  serviceName: z.string().min(1).optional(),
-});
+export const telemetrySpecSchema = z
+  .object({
+    otlpEndpoint: z
+      .string()
+      .regex(httpUrlPattern, httpUrlRule)
+      .optional()
+      .describe(
+        "OTLP/HTTP endpoint the sidecar pushes metrics and traces to, an http(s) URL such as http://otel-collector:4318; defaults to the operator's (the chart's telemetry.otlpEndpoint or its bundled collector). With neither, Prometheus pull only.",
+      ),
+    serviceName: z
+      .string()
+      .min(1)
+      .optional()
+      .describe("OpenTelemetry service.name of the sidecar's metrics and spans; default mcp-sidecar-<serverName>."),
+  })
+  .describe("Where the sidecar sends its OpenTelemetry data, and under which service name.");
 
 export const mcpServerSpecSchema = z
   .object({
@@ -209,12 +374,25 @@ export const mcpServerSpecSchema = z
       .max(63)
       .regex(serverNamePattern, serverNameRule)
       .optional()
-      .describe("The server_name metric label; defaults to metadata.name."),
-    replicas: z.number().int().min(0).max(1000).default(1),
+      .describe(
+        `The server_name label of every metric and span of this server; defaults to metadata.name. It ${serverNameRule}.`,
+      ),
+    replicas: z
+      .number()
+      .int()
+      .min(0)
+      .max(1000)
+      .default(1)
+      .describe(
+        "Number of pods (server and sidecar) to run; 0-1000, default 1. 0 stops the server but keeps its Service.",
+      ),
     sidecar: sidecarSpecSchema.default({ port: defaultSidecarPorts.mcp, metricsPort: defaultSidecarPorts.metrics }),
     telemetry: telemetrySpecSchema.optional(),
     podTemplate: podTemplateOverridesSchema.optional(),
   })
+  .describe(
+    "The MCP server to run: its container, the mcpscope sidecar in front of it, where telemetry goes and what is added to its pods.",
+  )
   .meta({
     "x-kubernetes-validations": [
       {
@@ -226,21 +404,41 @@ export const mcpServerSpecSchema = z
   });
 
 export const conditionSchema = z.object({
-  type: z.string(),
-  status: z.enum(["True", "False", "Unknown"]),
-  reason: z.string(),
-  message: z.string(),
-  lastTransitionTime: z.string(),
-  observedGeneration: z.number().int().optional(),
+  type: z.string().describe("Ready, Progressing or Degraded."),
+  status: z.enum(["True", "False", "Unknown"]).describe("True, False or Unknown."),
+  reason: z
+    .string()
+    .describe(
+      "Why, in one CamelCase word: MinimumReplicasReady, ReplicasNotReady, RolloutComplete, RollingOut, Reconciled, PodsNotCreated, InvalidSpec, ApplyFailed or ApplyError.",
+    ),
+  message: z.string().describe("What happened, for a person to read."),
+  lastTransitionTime: z.string().describe("When status last changed (RFC 3339)."),
+  observedGeneration: z.number().int().optional().describe("The metadata.generation this condition was computed for."),
 });
 
-export const mcpServerStatusSchema = z.object({
-  conditions: z.array(conditionSchema).optional(),
-  observedGeneration: z.number().int().optional(),
-  readyReplicas: z.number().int().optional(),
-  url: z.string().optional(),
-  serverName: z.string().optional(),
-});
+export const mcpServerStatusSchema = z
+  .object({
+    conditions: z
+      .array(conditionSchema)
+      .optional()
+      .describe(
+        "Ready (every replica ready), Progressing (a rollout is under way) and Degraded (the spec could not be applied, or its pods cannot be created).",
+      ),
+    observedGeneration: z
+      .number()
+      .int()
+      .optional()
+      .describe("The metadata.generation of the spec the operator last acted on."),
+    readyReplicas: z.number().int().optional().describe("Pods whose server and sidecar are both ready."),
+    url: z
+      .string()
+      .optional()
+      .describe(
+        "In-cluster URL of the MCP endpoint, through the sidecar: http://<service>.<namespace>.svc:<port><path>.",
+      ),
+    serverName: z.string().optional().describe("The server_name label this server's metrics carry."),
+  })
+  .describe("What the operator observed: conditions, ready replicas and where the server is reached.");
 
 export type McpServerSpec = z.output<typeof mcpServerSpecSchema>;
 export type McpServerStatus = z.output<typeof mcpServerStatusSchema>;
