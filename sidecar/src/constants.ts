@@ -3,4 +3,14 @@ export * from "./contract.js";
 export { SidecarEnv } from "./env-names.js";
 export { callerMistakeErrorTypes } from "./mcp/error-codes.js";
 export { sidecarImageUid, sidecarNodeFlags } from "./runtime-flags.js";
+export {
+  leLabelOf,
+  parseSloDurationSeconds,
+  parseSloPercent,
+  SloName,
+  sloDurationPattern,
+  sloDurationRule,
+  sloPercentPattern,
+  sloPercentRule,
+} from "./slo/objectives.js";
 export { Attr, MetricName } from "./telemetry/semconv.js";
