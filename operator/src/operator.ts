@@ -89,6 +89,7 @@ export async function startOperator(
       settings: {
         sidecarImage: config.SIDECAR_IMAGE,
         otlpEndpoint: config.OTLP_ENDPOINT,
+        sloDefaults: config.sloDefaults,
         nativeSidecars,
         sidecarResources: config.SIDECAR_RESOURCES,
       },
@@ -122,6 +123,7 @@ export async function startOperator(
       defaults: {
         sidecarImage: config.SIDECAR_IMAGE,
         otlpEndpoint: config.OTLP_ENDPOINT,
+        sloDefaults: config.sloDefaults,
         podDefaults: config.MCPSERVER_POD_DEFAULTS as Partial<V1PodSpec> | undefined,
       },
       logger,

@@ -7,11 +7,12 @@ export const SloName = { availability: "availability", latency: "latency" } as c
 export type SloName = (typeof SloName)[keyof typeof SloName];
 
 /** A percent as a decimal string, e.g. "99.9"; the CRD's CEL rule checks the same pattern. */
-export const sloPercentPattern = /^[0-9]{1,2}(\.[0-9]+)?$/;
+// [.] rather than \. so the pattern can be quoted into a CEL rule as it is.
+export const sloPercentPattern = /^[0-9]{1,2}([.][0-9]+)?$/;
 export const sloPercentRule = 'must be a percent strictly between 0 and 100, such as "99.9"';
 
 /** One number and one unit (ms, s or m), e.g. "500ms", "1.5s", "2m"; the CRD's CEL rule checks the same. */
-export const sloDurationPattern = /^([0-9]+)(?:\.([0-9]+))?(ms|s|m)$/;
+export const sloDurationPattern = /^([0-9]+)(?:[.]([0-9]+))?(ms|s|m)$/;
 export const sloDurationRule = 'must be a positive duration such as "500ms", "1.5s" or "2m"';
 
 /**
