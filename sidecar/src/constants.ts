@@ -8,8 +8,10 @@ export {
   parseSloDurationSeconds,
   parseSloPercent,
   SloName,
+  sloCallerMistakeErrorTypes,
   sloDurationPattern,
   sloDurationRule,
+  sloNeutralErrorTypes,
   sloPercentPattern,
   sloPercentRule,
 } from "./slo/objectives.js";

@@ -1,3 +1,6 @@
+import { callerMistakeErrorTypes, errorTypeOfCode, WireErrorCode } from "../mcp/error-codes.js";
+import { SidecarErrorReason } from "../telemetry/semconv.js";
+
 // Service level objectives as every way in spells them (McpServer spec.slo, pod annotations, the
 // chart's slo.defaults, the sidecar's MCP_SLO_* env): one parser each, shared by the sidecar and the
 // operator through @mcpscope/sidecar/constants, so all four accept exactly the same strings.
@@ -52,3 +55,17 @@ export function parseSloDurationSeconds(value: string): number | undefined {
 export function leLabelOf(seconds: number): string {
   return String(seconds);
 }
+
+/**
+ * error_type values that are the caller's mistake, not a server fault, for the availability SLO (the
+ * rules in charts/mcpscope/files/slo-rules.yml; a test checks they agree): the JSON-RPC codes the
+ * OTel MCP conventions do not count as server errors and the sidecar's refusals of the client's own
+ * request. HTTP 4xx answers (error_type "4xx" as a number) are the caller's too.
+ */
+export const sloCallerMistakeErrorTypes: readonly string[] = [
+  ...callerMistakeErrorTypes,
+  SidecarErrorReason.bodyTooLarge,
+  SidecarErrorReason.badRequest,
+];
+/** error_type values that are neither good nor bad: the server asks the user to act (as input_required). */
+export const sloNeutralErrorTypes: readonly string[] = [errorTypeOfCode(WireErrorCode.UrlElicitationRequired)];
