@@ -298,18 +298,26 @@ export function fullPathSuite(startCluster: (phases: PhaseTimer) => Promise<McpC
       expect(slo.flatMap((g) => g.rules.map((r) => r.name))).toEqual(
         expect.arrayContaining(["slo:mcp_error_budget_burn:rate1h", "McpErrorBudgetBurn", "McpLatencyBudgetBurn"]),
       );
-      // The rules select each server's own threshold bucket: weather's latency burn rate is recorded.
+      // The rules select each server's own threshold bucket: weather's latency burn rate is recorded,
+      // beside every observed server's availability one.
       const burn = await phases.time("SLO rules → burn rates", () =>
         waitFor(
-          "the recorded 5m burn rates of weather's two objectives",
+          "the recorded 1h burn rates of every observed server's objectives",
           async () => {
-            const series = await prometheusQuery('slo:mcp_error_budget_burn:rate5m{server_name="weather"}');
-            return series.length === 2 ? series : undefined;
+            const series = await prometheusQuery(
+              `slo:mcp_error_budget_burn:rate1h{server_name=~"${observedServers.join("|")}"}`,
+            );
+            return series.length === observedServers.length + 1 ? series : undefined;
           },
           60_000,
         ),
       );
-      expect(burn.map((s) => s.metric.slo).sort()).toEqual(["availability", "latency"]);
+      expect(burn.map((s) => `${s.metric.server_name}/${s.metric.slo}`).sort()).toEqual([
+        "forecast/availability",
+        "notes-stdio/availability",
+        "weather/availability",
+        "weather/latency",
+      ]);
       for (const series of burn) expect(Number.isFinite(series.value) && series.value >= 0).toBe(true);
     });
 
