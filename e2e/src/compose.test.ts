@@ -152,6 +152,47 @@ describe("docker compose up: two servers behind two sidecars, the collector, Pro
     }
   });
 
+  it("exports the objectives compose sets (MCP_SLO_*), and Prometheus loads the SLO rules and records both servers' burn rates", async () => {
+    const burn = await phases.time("objectives → collector → Prometheus → SLO rules", () =>
+      waitFor(
+        "the recorded 1h burn rates of both servers' two objectives",
+        async () => {
+          const series = await prometheusQuery("slo:mcp_error_budget_burn:rate1h");
+          return series.length === 4 ? series : undefined;
+        },
+        120_000,
+      ),
+    );
+    expect(burn.map((s) => `${s.metric.server_name}/${s.metric.slo}`).sort()).toEqual([
+      "postgres/availability",
+      "postgres/latency",
+      "weather/availability",
+      "weather/latency",
+    ]);
+    const objectives = await prometheusQuery("max by (server_name, slo, le) (mcp_slo_objective_ratio)");
+    expect(
+      objectives
+        .map((s) => [s.metric.server_name, s.metric.slo, s.metric.le, s.value])
+        .sort((a, b) => `${a[0]}/${a[1]}`.localeCompare(`${b[0]}/${b[1]}`)),
+    ).toEqual([
+      ["postgres", "availability", undefined, 0.995],
+      ["postgres", "latency", "2", 0.95],
+      ["weather", "availability", undefined, 0.999],
+      ["weather", "latency", "0.5", 0.99],
+    ]);
+    const response = await fetch(`${url("PROMETHEUS_PORT")}/api/v1/rules`);
+    const { data } = (await response.json()) as {
+      data: { groups: Array<{ name: string; file: string; rules: Array<{ health: string }> }> };
+    };
+    const slo = data.groups.filter((g) => g.file.endsWith("slo-rules.yml"));
+    expect(slo.map((g) => g.name)).toEqual([
+      "mcpscope-slo-objectives",
+      "mcpscope-slo-availability",
+      "mcpscope-slo-latency",
+    ]);
+    expect(slo.flatMap((g) => g.rules).every((r) => r.health === "ok")).toBe(true);
+  });
+
   it("the seed's queries and the dashboard's return both servers from the compose Prometheus", async () => {
     await phases.time("OTLP → collector → Prometheus (15 s scrapes)", () =>
       waitFor(

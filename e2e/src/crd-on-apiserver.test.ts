@@ -67,6 +67,20 @@ describe("the McpServer CRD on a real kube-apiserver", () => {
     expect(table.stdout.split("\n")[0]).toMatch(/^NAME\s+READY\s+SERVER NAME\s+TRANSPORT\s+URL\s+AGE$/);
   });
 
+  it("stores an McpServer's objectives as written", async () => {
+    const slo = { availability: "99.95", latency: { threshold: "1.5s", objective: "99" } };
+    const created = await kubectl(
+      ["apply", "-f", "-"],
+      mcpServer(
+        "with-slo",
+        '  server:\n    image: x\n  slo:\n    availability: "99.95"\n    latency: { threshold: 1.5s, objective: "99" }',
+      ),
+    );
+    expect(created.stderr).toBe("");
+    const { stdout } = await kubectl(["get", "mcps", "with-slo", "-o", "json"]);
+    expect(JSON.parse(stdout).spec.slo).toEqual(slo);
+  });
+
   it.each([
     [
       "stdio without a command",
@@ -113,6 +127,41 @@ describe("the McpServer CRD on a real kube-apiserver", () => {
       "a server port equal to the sidecar's",
       "  server:\n    image: x\n    port: 4000",
       "spec.server.port must differ from spec.sidecar.port and spec.sidecar.metricsPort",
+    ],
+    [
+      "an availability objective of 100 %",
+      '  server:\n    image: x\n  slo:\n    availability: "100"',
+      'spec.slo.availability: Invalid value: "string": must be a percent strictly between 0 and 100, such as "99.9"',
+    ],
+    [
+      "an availability objective of 0 %",
+      '  server:\n    image: x\n  slo:\n    availability: "0.0"',
+      'spec.slo.availability: Invalid value: "string": must be a percent strictly between 0 and 100, such as "99.9"',
+    ],
+    [
+      "an availability objective given as a number",
+      "  server:\n    image: x\n  slo:\n    availability: 99.9",
+      'spec.slo.availability: Invalid value: "number": spec.slo.availability in body must be of type string: "number"',
+    ],
+    [
+      "a latency threshold without a unit",
+      '  server:\n    image: x\n  slo:\n    latency: { threshold: "500", objective: "99" }',
+      'spec.slo.latency.threshold: Invalid value: "string": must be a positive duration such as "500ms", "1.5s" or "2m"',
+    ],
+    [
+      "a latency threshold of zero",
+      '  server:\n    image: x\n  slo:\n    latency: { threshold: 0ms, objective: "99" }',
+      'spec.slo.latency.threshold: Invalid value: "string": must be a positive duration such as "500ms", "1.5s" or "2m"',
+    ],
+    [
+      "a latency objective above 100 %",
+      '  server:\n    image: x\n  slo:\n    latency: { threshold: 500ms, objective: "150" }',
+      'spec.slo.latency.objective: Invalid value: "string": must be a percent strictly between 0 and 100, such as "99.9"',
+    ],
+    [
+      "a latency threshold without its objective",
+      "  server:\n    image: x\n  slo:\n    latency: { threshold: 500ms }",
+      "spec.slo.latency.objective: Required value",
     ],
   ])("rejects %s with a clear message", async (_what, spec, message) => {
     const result = await kubectl(["apply", "-f", "-"], mcpServer("bad", spec));

@@ -156,6 +156,16 @@ export function fullPathSuite(
       // An SSE server with no spec.server.path is probed on /sse, the legacy transport's endpoint.
       const forecast = pods.get("forecast")?.spec?.containers ?? [];
       expect(envOf(forecast[1])).toMatchObject({ MCP_UPSTREAM_TRANSPORT: "sse", MCP_UPSTREAM_PATH: "/sse" });
+      // spec.slo, and for the McpServers that declare none the chart's slo.defaults (through the operator).
+      const sloEnv = (container: V1Container | undefined) =>
+        Object.fromEntries(Object.entries(envOf(container)).filter(([k]) => k.startsWith("MCP_SLO_")));
+      expect(sloEnv(weather[1])).toEqual({
+        MCP_SLO_AVAILABILITY: "99.5",
+        MCP_SLO_LATENCY_THRESHOLD: "300ms",
+        MCP_SLO_LATENCY_OBJECTIVE: "99",
+      });
+      expect(sloEnv(forecast[1])).toEqual({ MCP_SLO_AVAILABILITY: "99.9" });
+      expect(sloEnv(notes[0])).toEqual({ MCP_SLO_AVAILABILITY: "99.9" });
     });
 
     it("injects the sidecar into the Pod of a team's own Deployment annotated mcpscope.dev/inject", async () => {
@@ -170,6 +180,10 @@ export function fullPathSuite(
         MCP_UPSTREAM_URL: "http://127.0.0.1:3001",
         MCP_UPSTREAM_NAME: "inventory",
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://mcpscope-collector.mcpscope-system.svc:4318",
+        // Its annotated latency objective, and the chart's default availability one.
+        MCP_SLO_AVAILABILITY: "99.9",
+        MCP_SLO_LATENCY_THRESHOLD: "1s",
+        MCP_SLO_LATENCY_OBJECTIVE: "95",
       });
     });
 
@@ -243,6 +257,71 @@ export function fullPathSuite(
       // window — the injected one, after its single round — has 0/0 = NaN).
       for (const series of errorRate.filter((r) => observedServers.includes(r.metric.server_name as ServerName)))
         expect(series.value).toBeLessThan(1);
+    });
+
+    it("puts every server's objectives in Prometheus, which loads the SLO rules and records each server's burn rates", async () => {
+      const objectives = await phases.time("objectives → collector → Prometheus", () =>
+        waitFor(
+          "every server's mcp_slo_objective_ratio in Prometheus",
+          async () => {
+            const series = await prometheusQuery("max by (server_name, slo, le) (mcp_slo_objective_ratio)");
+            return series.length === 6 ? series : undefined;
+          },
+          60_000,
+        ),
+      );
+      const byServer = objectives
+        .map((s) => [s.metric.server_name, s.metric.slo, s.metric.le, s.value])
+        .sort((a, b) => `${a[0]}/${a[1]}`.localeCompare(`${b[0]}/${b[1]}`));
+      expect(byServer).toEqual([
+        ["forecast", "availability", undefined, 0.999],
+        ["inventory", "availability", undefined, 0.999],
+        ["inventory", "latency", "1", 0.95],
+        ["notes-stdio", "availability", undefined, 0.999],
+        ["weather", "availability", undefined, 0.995],
+        ["weather", "latency", "0.3", 0.99],
+      ]);
+      // The threshold is a bucket of the latency histogram, with the same le text.
+      const thresholdBucket = await prometheusQuery(
+        'sum by (le) (mcp_request_duration_seconds_bucket{server_name="weather",le="0.3"})',
+      );
+      expect(thresholdBucket.map((s) => s.metric.le)).toEqual(["0.3"]);
+
+      const response = await fetch(`${cluster.prometheusUrl()}/api/v1/rules`);
+      const { data } = (await response.json()) as {
+        data: { groups: Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string }> }> };
+      };
+      const slo = data.groups.filter((g) => g.name.startsWith("mcpscope-slo"));
+      expect(slo.map((g) => g.name)).toEqual([
+        "mcpscope-slo-objectives",
+        "mcpscope-slo-availability",
+        "mcpscope-slo-latency",
+      ]);
+      expect(slo.flatMap((g) => g.rules).filter((r) => r.health !== "ok" && r.health !== "unknown")).toEqual([]);
+      expect(slo.flatMap((g) => g.rules.map((r) => r.name))).toEqual(
+        expect.arrayContaining(["slo:mcp_error_budget_burn:rate1h", "McpErrorBudgetBurn", "McpLatencyBudgetBurn"]),
+      );
+      // The rules select each server's own threshold bucket: weather's latency burn rate is recorded,
+      // beside every observed server's availability one.
+      const burn = await phases.time("SLO rules → burn rates", () =>
+        waitFor(
+          "the recorded 1h burn rates of every observed server's objectives",
+          async () => {
+            const series = await prometheusQuery(
+              `slo:mcp_error_budget_burn:rate1h{server_name=~"${observedServers.join("|")}"}`,
+            );
+            return series.length === observedServers.length + 1 ? series : undefined;
+          },
+          60_000,
+        ),
+      );
+      expect(burn.map((s) => `${s.metric.server_name}/${s.metric.slo}`).sort()).toEqual([
+        "forecast/availability",
+        "notes-stdio/availability",
+        "weather/availability",
+        "weather/latency",
+      ]);
+      for (const series of burn) expect(Number.isFinite(series.value) && series.value >= 0).toBe(true);
     });
 
     it("sends every McpServer's spans through the chart's collector to its Jaeger, found by the query API", async () => {

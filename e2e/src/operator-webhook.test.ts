@@ -19,6 +19,7 @@ import { freePort } from "@mcpscope/sidecar/testing";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+import { kubectlWith } from "./harness/programs.js";
 
 const webhookName = "mcpscope-webhook";
 let cp: ControlPlane;
@@ -77,7 +78,12 @@ beforeAll(async () => {
     host: "127.0.0.1",
     port,
     tls: certificate.serving,
-    settings: { sidecarImage: "ghcr.io/mcpscope/sidecar:test", nativeSidecars: true },
+    // As the chart's slo.defaults reach the operator (SLO_DEFAULT_AVAILABILITY).
+    settings: {
+      sidecarImage: "ghcr.io/mcpscope/sidecar:test",
+      nativeSidecars: true,
+      sloDefaults: { availability: "99.9" },
+    },
     namespaceLabels: async (ns) => (await core.readNamespace({ name: ns })).metadata?.labels ?? {},
     onInjectionFailed: (_pod, namespace, message) => injectionFailures.push({ namespace, message }),
     onAdmission: (result) => admissions.push(result),
@@ -339,6 +345,69 @@ describe("the injection webhook behind a real kube-apiserver", () => {
     // The webhook was called (and counted) but, for a dry run, asked for no Event: it declares sideEffects None.
     expect(admissions.slice(admittedBefore)).toEqual(["failed"]);
     expect(injectionFailures.length).toBe(before);
+  });
+
+  it("gives the injected sidecar the pod's mcpscope.dev/slo-* objectives, and the installation's default for the rest", async () => {
+    const sloEnvOf = (pod: V1Pod) =>
+      Object.fromEntries(
+        (pod.spec?.initContainers?.find((c) => c.name === "mcpscope-sidecar")?.env ?? [])
+          .filter((e) => e.name.startsWith("MCP_SLO_"))
+          .map((e) => [e.name, e.value]),
+      );
+    const annotated = await core.createNamespacedPod({
+      namespace: "default",
+      body: podBody("slo-annotated", {
+        "mcpscope.dev/inject": "true",
+        "mcpscope.dev/slo-availability": "99.5",
+        "mcpscope.dev/slo-latency-threshold": "300ms",
+        "mcpscope.dev/slo-latency-objective": "99",
+      }),
+    });
+    expect(sloEnvOf(annotated)).toEqual({
+      MCP_SLO_AVAILABILITY: "99.5",
+      MCP_SLO_LATENCY_THRESHOLD: "300ms",
+      MCP_SLO_LATENCY_OBJECTIVE: "99",
+    });
+    const latencyOnly = await core.createNamespacedPod({
+      namespace: "default",
+      body: podBody("slo-latency-only", {
+        "mcpscope.dev/inject": "true",
+        "mcpscope.dev/slo-latency-threshold": "1s",
+        "mcpscope.dev/slo-latency-objective": "95",
+      }),
+    });
+    expect(sloEnvOf(latencyOnly)).toEqual({
+      MCP_SLO_AVAILABILITY: "99.9",
+      MCP_SLO_LATENCY_THRESHOLD: "1s",
+      MCP_SLO_LATENCY_OBJECTIVE: "95",
+    });
+  });
+
+  it("admits a pod with a bad SLO annotation without the sidecar, with a warning kubectl prints and an Event", async () => {
+    const kubectl = kubectlWith(
+      () => inject("tools").KUBECTL,
+      () => cp.kubeconfigPath,
+    );
+    const before = injectionFailures.length;
+    const message =
+      'mcpscope: sidecar not injected: mcpscope.dev/slo-availability must be a percent strictly between 0 and 100, such as "99.9", got "100%"';
+    const created = await kubectl(
+      ["create", "-f", "-", "-o", "json"],
+      JSON.stringify({
+        apiVersion: "v1",
+        kind: "Pod",
+        spec: podBody("slo-bad").spec,
+        metadata: {
+          name: "slo-bad",
+          namespace: "default",
+          annotations: { "mcpscope.dev/inject": "true", "mcpscope.dev/slo-availability": "100%" },
+        },
+      }),
+    );
+    expect(created.code).toBe(0);
+    expect(created.stderr).toContain(`Warning: ${message}`);
+    expect((JSON.parse(created.stdout) as V1Pod).spec?.initContainers).toBeUndefined();
+    expect(injectionFailures.slice(before)).toEqual([{ namespace: "default", message }]);
   });
 
   it("admits a pod with a bad annotation without the sidecar", async () => {

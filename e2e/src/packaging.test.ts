@@ -4,7 +4,13 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildOperatorRbac, buildSidecarContainer, operatorNodeFlags } from "@mcpscope/operator";
 import { buildWebhookConfiguration } from "@mcpscope/operator/webhook";
-import { callerMistakeErrorTypes, sidecarImageUid, sidecarNodeFlags } from "@mcpscope/sidecar/constants";
+import {
+  callerMistakeErrorTypes,
+  sidecarImageUid,
+  sidecarNodeFlags,
+  sloCallerMistakeErrorTypes,
+  sloNeutralErrorTypes,
+} from "@mcpscope/sidecar/constants";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { runAsNonRootRefusal, userOf } from "./cluster/dockerfile.js";
@@ -191,6 +197,23 @@ describe("the Helm chart", () => {
     expect([...excluded].sort()).toEqual([...callerMistakeErrorTypes].sort());
   });
 
+  it("counts availability SLO bad events as the sidecar classifies them: caller mistakes and HTTP 4xx are not faults, URL elicitations neither good nor bad", async () => {
+    const rules = load(await readFile(join(filesDir, "slo-rules.yml"), "utf8")) as {
+      groups: Array<{ rules: Array<{ record?: string; labels?: Record<string, string>; expr: string }> }>;
+    };
+    const availability = rules.groups
+      .flatMap((g) => g.rules)
+      .filter((r) => r.record?.startsWith("slo:mcp_bad_events:") && r.labels?.slo === "availability");
+    expect(availability.map((r) => r.record)).toEqual(
+      ["5m", "30m", "1h", "2h", "6h", "1d", "3d"].map((w) => `slo:mcp_bad_events:ratio_rate${w}`),
+    );
+    for (const rule of availability) {
+      const [bad, valid] = [...rule.expr.matchAll(/error_type!~"([^"]+)"/g)].map((m) => m[1]?.split("|"));
+      expect(bad).toEqual([...sloCallerMistakeErrorTypes, "4[0-9][0-9]", ...sloNeutralErrorTypes]);
+      expect(valid).toEqual([...sloNeutralErrorTypes]);
+    }
+  });
+
   it("renders the MutatingWebhookConfiguration the operator's tests build (operator/src/webhook/configuration.ts)", async () => {
     const objects = parseObjects((await helmTemplate(inject("tools").HELM)).stdout);
     const chart = findObject(objects, "MutatingWebhookConfiguration", "mcpscope-webhook") as KubeObject & {
@@ -214,6 +237,15 @@ describe("the Helm chart", () => {
       data: Record<string, string>;
     };
     expect(configMap.data["alerts.yml"]).toBe(await readFile(join(filesDir, "alerts.yml"), "utf8"));
+    // The SLO rules likewise, in a PrometheusRule of their own and beside alerts.yml in the ConfigMap.
+    const sloRules = load(await readFile(join(filesDir, "slo-rules.yml"), "utf8"));
+    expect((findObject(objects, "PrometheusRule", "mcpscope-slo") as KubeObject & { spec: unknown }).spec).toEqual(
+      sloRules,
+    );
+    expect(configMap.data["slo-rules.yml"]).toBe(await readFile(join(filesDir, "slo-rules.yml"), "utf8"));
+    expect(configMap.data["prometheus.yml"]).toContain(
+      "rule_files: [/etc/prometheus/alerts.yml, /etc/prometheus/slo-rules.yml]",
+    );
     expect(findObject(objects, "ServiceMonitor").metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
     expect(findObject(objects, "PodMonitor").kind).toBe("PodMonitor");
     expect(findObject(objects, "Certificate").kind).toBe("Certificate");
@@ -300,13 +332,31 @@ describe("alert rules", () => {
   });
 });
 
+describe("SLO rules", () => {
+  it("pass promtool check rules: a bad-event ratio and a burn rate per window and objective, two alerts each", async () => {
+    const check = await runProgram(inject("tools").PROMTOOL, ["check", "rules", join(filesDir, "slo-rules.yml")]);
+    // 1 objective + 2 objectives × (7 ratios + 7 burn rates + 2 alerts)
+    expect(check.stdout + check.stderr).toContain("SUCCESS: 33 rules found");
+    expect(check.code).toBe(0);
+  });
+
+  it("pass their unit tests: every window pair fires at its burn rate and not just below, caller mistakes and input_required/cancelled never page (promtool test rules slo-rules_test.yml)", async () => {
+    const test = await runProgram(inject("tools").PROMTOOL, ["test", "rules", "slo-rules_test.yml"], {
+      cwd: filesDir,
+    });
+    expect(test.stdout + test.stderr).toContain("SUCCESS");
+    expect(test.code).toBe(0);
+  }, 300_000);
+});
+
 describe("Prometheus configurations", () => {
   /** `promtool check config` on this config with the alert rules beside it, in a temp dir. */
-  async function checkConfig(config: string, alerts: string) {
+  async function checkConfig(config: string, alerts: string, sloRules: string) {
     const dir = await mkdtemp(join(tmpdir(), "mcpscope-promconfig-"));
     try {
       await writeFile(join(dir, "prometheus.yml"), config);
       await writeFile(join(dir, "alerts.yml"), alerts);
+      await writeFile(join(dir, "slo-rules.yml"), sloRules);
       return await runProgram(inject("tools").PROMTOOL, ["check", "config", join(dir, "prometheus.yml")]);
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -317,8 +367,9 @@ describe("Prometheus configurations", () => {
     const check = await checkConfig(
       await readFile(repo("compose/prometheus.yml"), "utf8"),
       await readFile(join(filesDir, "alerts.yml"), "utf8"),
+      await readFile(join(filesDir, "slo-rules.yml"), "utf8"),
     );
-    expect(check.stdout + check.stderr).toContain("SUCCESS: 1 rule files found");
+    expect(check.stdout + check.stderr).toContain("SUCCESS: 2 rule files found");
     expect(check.code).toBe(0);
   });
 
@@ -330,9 +381,9 @@ describe("Prometheus configurations", () => {
       data: Record<string, string>;
     };
     // The pod mounts the ConfigMap at /etc/prometheus; here the rule file sits next to the config.
-    const config = (configMap.data["prometheus.yml"] ?? "").replace("/etc/prometheus/alerts.yml", "alerts.yml");
-    const check = await checkConfig(config, configMap.data["alerts.yml"] ?? "");
-    expect(check.stdout + check.stderr).toContain("SUCCESS: 1 rule files found");
+    const config = (configMap.data["prometheus.yml"] ?? "").replaceAll("/etc/prometheus/", "");
+    const check = await checkConfig(config, configMap.data["alerts.yml"] ?? "", configMap.data["slo-rules.yml"] ?? "");
+    expect(check.stdout + check.stderr).toContain("SUCCESS: 2 rule files found");
     expect(check.code).toBe(0);
     expect(config).toContain("job_name: otelcol-sidecar");
   });

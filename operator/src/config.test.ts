@@ -39,4 +39,31 @@ describe("loadOperatorConfig", () => {
       'ConfigError: OTLP_ENDPOINT must be an http(s) URL with a host, got "http://"',
     );
   });
+
+  it("reads the chart's default objectives (slo.defaults), none when unset, and refuses what the sidecar would", () => {
+    expect(loadOperatorConfig({}).sloDefaults).toEqual({});
+    expect(
+      loadOperatorConfig({
+        SLO_DEFAULT_AVAILABILITY: "99.9",
+        SLO_DEFAULT_LATENCY_THRESHOLD: "1s",
+        SLO_DEFAULT_LATENCY_OBJECTIVE: "95",
+      }).sloDefaults,
+    ).toEqual({ availability: "99.9", latency: { threshold: "1s", objective: "95" } });
+    try {
+      loadOperatorConfig({ SLO_DEFAULT_AVAILABILITY: "101" });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as OperatorConfigError).problems).toEqual([
+        'SLO_DEFAULT_AVAILABILITY must be a percent strictly between 0 and 100, such as "99.9", got "101"',
+      ]);
+    }
+    try {
+      loadOperatorConfig({ SLO_DEFAULT_LATENCY_THRESHOLD: "1s" });
+      expect.unreachable();
+    } catch (error) {
+      expect((error as OperatorConfigError).problems).toEqual([
+        "SLO_DEFAULT_LATENCY_OBJECTIVE is required with SLO_DEFAULT_LATENCY_THRESHOLD",
+      ]);
+    }
+  });
 });

@@ -1,5 +1,13 @@
 import { hostname } from "node:os";
-import { httpUrlRule, isHttpUrl, mcpscopeVersion } from "@mcpscope/sidecar/constants";
+import {
+  httpUrlRule,
+  isHttpUrl,
+  mcpscopeVersion,
+  parseSloDurationSeconds,
+  parseSloPercent,
+  sloDurationRule,
+  sloPercentRule,
+} from "@mcpscope/sidecar/constants";
 import { z } from "zod";
 
 const bool = (fallback: boolean) =>
@@ -35,6 +43,13 @@ const jsonObject = <T>(message: string) =>
       ctx.addIssue({ code: "custom", message });
       return z.NEVER;
     });
+
+/** An objective kept as written (the sidecar parses it again), refused here if the sidecar would refuse it. */
+const sloString = (parse: (value: string) => number | undefined, rule: string) =>
+  z
+    .string()
+    .refine((v) => parse(v) !== undefined, rule)
+    .optional();
 
 const envSchema = z.object({
   SIDECAR_IMAGE: z.string().min(1).default(`ghcr.io/mcpscope/sidecar:${mcpscopeVersion}`),
@@ -79,6 +94,10 @@ const envSchema = z.object({
   ),
   /** The admin's pod spec fields for every McpServer pod (JSON object; chart operator.mcpServerPodDefaults). */
   MCPSERVER_POD_DEFAULTS: jsonObject<Record<string, unknown>>("must be a JSON object of pod spec fields"),
+  /** Objectives for servers that declare none (chart value slo.defaults); unset: none. */
+  SLO_DEFAULT_AVAILABILITY: sloString(parseSloPercent, sloPercentRule),
+  SLO_DEFAULT_LATENCY_THRESHOLD: sloString(parseSloDurationSeconds, sloDurationRule),
+  SLO_DEFAULT_LATENCY_OBJECTIVE: sloString(parseSloPercent, sloPercentRule),
   /** Read to decide whether the operator traces; the OpenTelemetry SDK reads the rest of OTEL_* itself. */
   OTEL_SDK_DISABLED: z.string().optional(),
   OTEL_TRACES_EXPORTER: z.string().optional(),
@@ -90,6 +109,21 @@ const envSchema = z.object({
 });
 
 export type OperatorConfig = ReturnType<typeof loadOperatorConfig>;
+
+/** The default objectives as the sidecar spec takes them; a latency threshold needs its percent and back. */
+function sloDefaultsOf(e: z.output<typeof envSchema>) {
+  const availability = e.SLO_DEFAULT_AVAILABILITY;
+  const threshold = e.SLO_DEFAULT_LATENCY_THRESHOLD;
+  const objective = e.SLO_DEFAULT_LATENCY_OBJECTIVE;
+  if (threshold === undefined && objective !== undefined)
+    throw new OperatorConfigError(["SLO_DEFAULT_LATENCY_THRESHOLD is required with SLO_DEFAULT_LATENCY_OBJECTIVE"]);
+  if (threshold !== undefined && objective === undefined)
+    throw new OperatorConfigError(["SLO_DEFAULT_LATENCY_OBJECTIVE is required with SLO_DEFAULT_LATENCY_THRESHOLD"]);
+  return {
+    ...(availability !== undefined ? { availability } : {}),
+    ...(threshold !== undefined && objective !== undefined ? { latency: { threshold, objective } } : {}),
+  };
+}
 
 export class OperatorConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -111,5 +145,5 @@ export function loadOperatorConfig(env: Record<string, string | undefined>) {
     );
   }
   const e = parsed.data;
-  return { ...e, identity: e.POD_NAME ?? `${hostname()}-${process.pid}` };
+  return { ...e, identity: e.POD_NAME ?? `${hostname()}-${process.pid}`, sloDefaults: sloDefaultsOf(e) };
 }

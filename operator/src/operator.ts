@@ -91,6 +91,7 @@ export async function startOperator(
       settings: {
         sidecarImage: config.SIDECAR_IMAGE,
         otlpEndpoint: config.OTLP_ENDPOINT,
+        sloDefaults: config.sloDefaults,
         nativeSidecars,
         sidecarResources: config.SIDECAR_RESOURCES,
       },
@@ -124,6 +125,7 @@ export async function startOperator(
       defaults: {
         sidecarImage: config.SIDECAR_IMAGE,
         otlpEndpoint: config.OTLP_ENDPOINT,
+        sloDefaults: config.sloDefaults,
         podDefaults: config.MCPSERVER_POD_DEFAULTS as Partial<V1PodSpec> | undefined,
       },
       logger,

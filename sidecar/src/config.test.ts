@@ -40,6 +40,19 @@ describe("loadConfig", () => {
     expect(config.logLevel).toBe("info");
   });
 
+  it("reads the objectives as ratios and seconds, none unless set", () => {
+    expect(loadConfig(minimal).slo).toEqual({});
+    expect(
+      loadConfig({
+        ...minimal,
+        MCP_SLO_AVAILABILITY: "99.9",
+        MCP_SLO_LATENCY_THRESHOLD: "500ms",
+        MCP_SLO_LATENCY_OBJECTIVE: "99",
+      }).slo,
+    ).toEqual({ availability: 0.999, latency: { thresholdSeconds: 0.5, objective: 0.99 } });
+    expect(loadConfig({ ...minimal, MCP_SLO_AVAILABILITY: "95" }).slo).toEqual({ availability: 0.95 });
+  });
+
   it("derives the OTLP metrics URL from OTEL_EXPORTER_OTLP_ENDPOINT as the OTel spec does", () => {
     const config = loadConfig({
       ...minimal,
@@ -180,6 +193,31 @@ describe("loadConfig", () => {
       "OTEL_METRIC_EXPORT_INTERVAL",
       { ...minimal, OTEL_METRIC_EXPORT_INTERVAL: "1m" },
       'OTEL_METRIC_EXPORT_INTERVAL must be a whole number, got "1m"',
+    ],
+    [
+      "MCP_SLO_AVAILABILITY",
+      { ...minimal, MCP_SLO_AVAILABILITY: "100" },
+      'MCP_SLO_AVAILABILITY must be a percent strictly between 0 and 100, such as "99.9", got "100"',
+    ],
+    [
+      "MCP_SLO_LATENCY_THRESHOLD",
+      { ...minimal, MCP_SLO_LATENCY_THRESHOLD: "500", MCP_SLO_LATENCY_OBJECTIVE: "99" },
+      'MCP_SLO_LATENCY_THRESHOLD must be a positive duration such as "500ms", "1.5s" or "2m", got "500"',
+    ],
+    [
+      "MCP_SLO_LATENCY_OBJECTIVE without a threshold",
+      { ...minimal, MCP_SLO_LATENCY_OBJECTIVE: "99" },
+      "MCP_SLO_LATENCY_THRESHOLD is required with MCP_SLO_LATENCY_OBJECTIVE: a latency objective is both",
+    ],
+    [
+      "MCP_SLO_LATENCY_THRESHOLD of zero",
+      { ...minimal, MCP_SLO_LATENCY_THRESHOLD: "0s", MCP_SLO_LATENCY_OBJECTIVE: "99" },
+      'MCP_SLO_LATENCY_THRESHOLD must be a positive duration such as "500ms", "1.5s" or "2m", got "0s"',
+    ],
+    [
+      "MCP_SLO_LATENCY_THRESHOLD without an objective",
+      { ...minimal, MCP_SLO_LATENCY_THRESHOLD: "1s" },
+      "MCP_SLO_LATENCY_OBJECTIVE is required with MCP_SLO_LATENCY_THRESHOLD: a latency objective is both",
     ],
     [
       "OTEL_RESOURCE_ATTRIBUTES",

@@ -10,6 +10,7 @@ import {
 } from "./contract.js";
 import { SidecarEnv as E } from "./env-names.js";
 import { ConfigError } from "./errors.js";
+import { parseSloDurationSeconds, parseSloPercent, sloDurationRule, sloPercentRule } from "./slo/objectives.js";
 import { tracingEnabled } from "./telemetry/trace-provider.js";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -30,6 +31,20 @@ const port = (fallback: number) => integer(1, 65535, fallback);
 
 /** Prometheus label values stay readable and bounded; Kubernetes names already fit this. */
 const serverName = z.string().trim().regex(serverNamePattern, serverNameRule);
+
+/** A string read by `parse`, refused with `rule` when it gives undefined. */
+const parsedBy = (parse: (value: string) => number | undefined, rule: string) =>
+  z
+    .string()
+    .trim()
+    .transform((value, ctx) => {
+      const parsed = parse(value);
+      if (parsed !== undefined) return parsed;
+      ctx.addIssue({ code: "custom", message: rule });
+      return z.NEVER;
+    });
+const sloPercent = parsedBy(parseSloPercent, sloPercentRule);
+const sloDuration = parsedBy(parseSloDurationSeconds, sloDurationRule);
 
 const resourceAttributes = z
   .string()
@@ -74,6 +89,9 @@ const envSchema = z
     [E.healthTimeoutMs]: integer(100, 60_000, 3_000),
     [E.healthIntervalMs]: integer(1_000, 3_600_000, 15_000),
     [E.shutdownGraceMs]: integer(0, 3_600_000, 10_000),
+    [E.sloAvailability]: sloPercent.optional(),
+    [E.sloLatencyThreshold]: sloDuration.optional(),
+    [E.sloLatencyObjective]: sloPercent.optional(),
     [E.host]: z.string().trim().min(1).optional().default("0.0.0.0"),
     [E.port]: port(defaultSidecarPorts.mcp),
     [E.metricsHost]: z.string().trim().min(1).optional().default("0.0.0.0"),
@@ -101,6 +119,15 @@ const envSchema = z
         message: hasUrl
           ? `cannot be set together with ${E.upstreamUrl}: give the upstream's URL or a stdio command, not both`
           : `is required (or set ${E.upstreamCommand} to run a stdio MCP server)`,
+      });
+    }
+    // A latency objective is a threshold and a share of requests under it: one without the other means nothing.
+    const hasThreshold = env[E.sloLatencyThreshold] !== undefined;
+    if (hasThreshold !== (env[E.sloLatencyObjective] !== undefined)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [hasThreshold ? E.sloLatencyObjective : E.sloLatencyThreshold],
+        message: `is required with ${hasThreshold ? E.sloLatencyThreshold : E.sloLatencyObjective}: a latency objective is both`,
       });
     }
     if (env[E.port] === env[E.metricsPort]) {
@@ -146,6 +173,7 @@ function toConfig(env: z.output<typeof envSchema>) {
       intervalMs: env[E.healthIntervalMs],
     },
     shutdownGraceMs: env[E.shutdownGraceMs],
+    slo: sloOf(env),
     logLevel: env[E.logLevel],
     otel: {
       serviceName: env[E.otelServiceName] ?? `mcp-sidecar-${name}`,
@@ -160,6 +188,24 @@ function toConfig(env: z.output<typeof envSchema>) {
         OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: env[E.otelTracesEndpoint],
       }),
     },
+  };
+}
+
+/** The objectives this server declares, as ratios and seconds; each is absent unless its env is set. */
+export interface SloConfig {
+  /** Share of requests that must not end in a server fault, e.g. 0.999. */
+  availability?: number;
+  /** Share of requests that must be answered within thresholdSeconds. */
+  latency?: { thresholdSeconds: number; objective: number };
+}
+
+function sloOf(env: z.output<typeof envSchema>): SloConfig {
+  const availability = env[E.sloAvailability];
+  const thresholdSeconds = env[E.sloLatencyThreshold];
+  const objective = env[E.sloLatencyObjective];
+  return {
+    ...(availability !== undefined ? { availability } : {}),
+    ...(thresholdSeconds !== undefined && objective !== undefined ? { latency: { thresholdSeconds, objective } } : {}),
   };
 }
 

@@ -3,5 +3,17 @@ export * from "./contract.js";
 export { SidecarEnv } from "./env-names.js";
 export { callerMistakeErrorTypes } from "./mcp/error-codes.js";
 export { sidecarImageUid, sidecarNodeFlags } from "./runtime-flags.js";
+export {
+  leLabelOf,
+  parseSloDurationSeconds,
+  parseSloPercent,
+  SloName,
+  sloCallerMistakeErrorTypes,
+  sloDurationPattern,
+  sloDurationRule,
+  sloNeutralErrorTypes,
+  sloPercentPattern,
+  sloPercentRule,
+} from "./slo/objectives.js";
 export { Attr, MetricName } from "./telemetry/semconv.js";
 export { mcpscopeVersion } from "./version.js";

@@ -17,6 +17,10 @@ export const SidecarEnv = {
   healthTimeoutMs: "MCP_HEALTH_TIMEOUT_MS",
   healthIntervalMs: "MCP_HEALTH_INTERVAL_MS",
   shutdownGraceMs: "MCP_SHUTDOWN_GRACE_MS",
+  /** Service level objectives: exported as mcp_slo_objective_ratio for the burn-rate rules. */
+  sloAvailability: "MCP_SLO_AVAILABILITY",
+  sloLatencyThreshold: "MCP_SLO_LATENCY_THRESHOLD",
+  sloLatencyObjective: "MCP_SLO_LATENCY_OBJECTIVE",
   host: "HOST",
   port: "PORT",
   metricsHost: "METRICS_HOST",

@@ -10,6 +10,7 @@ import type { StdioBridge } from "./stdio-bridge/bridge.js";
 import { createMcpInstruments } from "./telemetry/instruments.js";
 import { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
 import { SidecarErrorReason } from "./telemetry/semconv.js";
+import { observeSloObjectives, requestDurationBuckets } from "./telemetry/slo-instruments.js";
 import { createMcpTracer } from "./telemetry/spans.js";
 import { startTracing, type TracingPipeline } from "./telemetry/trace-provider.js";
 import { withoutCredentials } from "./upstream-label.js";
@@ -57,10 +58,9 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
         version: mcpscopeVersion,
       });
     }
-    const instruments = createMcpInstruments(
-      metrics.meterProvider.getMeter("mcpscope-sidecar", mcpscopeVersion),
-      config.serverName,
-    );
+    const meter = metrics.meterProvider.getMeter("mcpscope-sidecar", mcpscopeVersion);
+    const instruments = createMcpInstruments(meter, config.serverName, requestDurationBuckets(config.slo));
+    observeSloObjectives(meter, config.serverName, config.slo);
     const observer = new ExchangeObserver({
       instruments,
       now: () => performance.now(),

@@ -134,7 +134,10 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
         prometheus = await startPrometheus(
           tools.PROMETHEUS,
           seedPrometheusConfig(`127.0.0.1:${collector.prometheusPort}`),
-          { "alerts.yml": readFileSync(join(repoRoot, "charts/mcpscope/files/alerts.yml"), "utf8") },
+          {
+            "alerts.yml": readFileSync(join(repoRoot, "charts/mcpscope/files/alerts.yml"), "utf8"),
+            "slo-rules.yml": readFileSync(join(repoRoot, "charts/mcpscope/files/slo-rules.yml"), "utf8"),
+          },
         );
         ports.push(prometheus.port);
       });

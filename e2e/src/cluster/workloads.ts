@@ -26,6 +26,8 @@ export const weatherServer = {
     sidecar: { env: [...fastTelemetry, { name: "MCP_UPSTREAM_TIMEOUT_MS", value: "5000" }] },
     // On kind the test freezes the server process; as its container's PID 1 it could not be signalled.
     podTemplate: { spec: { shareProcessNamespace: true } },
+    // Its own objectives; the other McpServers get the chart's default (availability 99.9 %).
+    slo: { availability: "99.5", latency: { threshold: "300ms", objective: "99" } },
   },
 };
 
@@ -67,6 +69,9 @@ export const annotatedDeployment = {
           [Annotation.inject]: "true",
           [Annotation.upstreamPort]: "3001",
           [Annotation.serverName]: "inventory",
+          // A whole-second threshold: an existing bucket boundary, le="1".
+          [Annotation.sloLatencyThreshold]: "1s",
+          [Annotation.sloLatencyObjective]: "95",
         },
       },
       spec: {

@@ -2,8 +2,14 @@ import {
   defaultSidecarPorts,
   httpUrlPattern,
   httpUrlRule,
+  parseSloDurationSeconds,
+  parseSloPercent,
   serverNamePattern,
   serverNameRule,
+  sloDurationPattern,
+  sloDurationRule,
+  sloPercentPattern,
+  sloPercentRule,
   upstreamTransports,
 } from "@mcpscope/sidecar/constants";
 import { z } from "zod";
@@ -366,6 +372,61 @@ export const telemetrySpecSchema = z
   })
   .describe("Where the sidecar sends its OpenTelemetry data, and under which service name.");
 
+/**
+ * A percent such as "99.9", strictly between 0 and 100. A string, not a number, so "99.90" and "99.9"
+ * reach the sidecar as written and no float is rounded on the way. maxLength bounds the CEL cost.
+ */
+const sloPercent = z
+  .string()
+  .max(16)
+  .refine((v) => parseSloPercent(v) !== undefined, sloPercentRule)
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: `self.matches('${sloPercentPattern.source}') && double(self) > 0.0`,
+        message: sloPercentRule,
+      },
+    ],
+  });
+
+const sloDuration = z
+  .string()
+  .max(16)
+  .refine((v) => parseSloDurationSeconds(v) !== undefined, sloDurationRule)
+  .meta({
+    "x-kubernetes-validations": [
+      {
+        rule: `self.matches('${sloDurationPattern.source}') && duration(self) > duration('0s')`,
+        message: sloDurationRule,
+      },
+    ],
+  });
+
+export const sloSpecSchema = z
+  .object({
+    availability: sloPercent
+      .optional()
+      .describe(
+        'Availability objective: the percent of requests that must not end in a server fault, e.g. "99.9". Caller mistakes (invalid params, unknown method…) count as good; input_required and cancelled requests do not count. Default: the chart\'s slo.defaults.availability ("99.9").',
+      ),
+    latency: z
+      .object({
+        threshold: sloDuration.describe(
+          'A request is fast enough when answered within this duration: a number and ms, s or m, e.g. "500ms". Becomes a bucket boundary of mcp_request_duration_seconds.',
+        ),
+        objective: sloPercent.describe(
+          'The percent of requests that must be answered within the threshold, strictly between 0 and 100, e.g. "99".',
+        ),
+      })
+      .strict()
+      .optional()
+      .describe("Latency objective. Default: the chart's slo.defaults.latency (none unless set)."),
+  })
+  .strict()
+  .describe(
+    "Service level objectives: exported by the sidecar as mcp_slo_objective_ratio and watched by the McpErrorBudgetBurn and McpLatencyBudgetBurn burn-rate alerts. Each objective left out takes the installation's default (chart value slo.defaults).",
+  );
+
 export const mcpServerSpecSchema = z
   .object({
     server: serverSpecSchema,
@@ -389,6 +450,7 @@ export const mcpServerSpecSchema = z
     sidecar: sidecarSpecSchema.default({ port: defaultSidecarPorts.mcp, metricsPort: defaultSidecarPorts.metrics }),
     telemetry: telemetrySpecSchema.optional(),
     podTemplate: podTemplateOverridesSchema.optional(),
+    slo: sloSpecSchema.optional(),
   })
   .describe(
     "The MCP server to run: its container, the mcpscope sidecar in front of it, where telemetry goes and what is added to its pods.",
@@ -441,5 +503,6 @@ export const mcpServerStatusSchema = z
   .describe("What the operator observed: conditions, ready replicas and where the server is reached.");
 
 export type McpServerSpec = z.output<typeof mcpServerSpecSchema>;
+export type SloSpec = z.output<typeof sloSpecSchema>;
 export type McpServerStatus = z.output<typeof mcpServerStatusSchema>;
 export type Condition = z.output<typeof conditionSchema>;

@@ -22,6 +22,9 @@ export const Annotation = {
   sidecarMemoryRequest: `${apiGroup}/sidecar-memory-request`,
   sidecarCpuLimit: `${apiGroup}/sidecar-cpu-limit`,
   sidecarMemoryLimit: `${apiGroup}/sidecar-memory-limit`,
+  sloAvailability: `${apiGroup}/slo-availability`,
+  sloLatencyThreshold: `${apiGroup}/slo-latency-threshold`,
+  sloLatencyObjective: `${apiGroup}/slo-latency-objective`,
 } as const;
 
 /** Label keys set on everything the operator creates. */

@@ -136,4 +136,37 @@ describe("buildDesiredObjects", () => {
     });
     expect(pod?.containers[0]?.volumeMounts).toEqual([{ name: "mcpscope-tmp", mountPath: "/tmp" }]);
   });
+
+  it("gives the sidecar spec.slo as MCP_SLO_* env, each objective left out taking the installation's default", () => {
+    const sloEnv = (spec: unknown, sloDefaults?: { availability?: string }) => {
+      const desired = buildDesiredObjects(mcpServer("weather", spec), { sidecarImage: "s:1", sloDefaults });
+      const sidecar = desired.deployment.spec?.template.spec?.containers?.[1];
+      return Object.fromEntries(Object.entries(envOf(sidecar)).filter(([k]) => k.startsWith("MCP_SLO_")));
+    };
+    const server = { image: "weather:1" };
+    expect(
+      sloEnv(
+        { server, slo: { availability: "99.95", latency: { threshold: "500ms", objective: "99" } } },
+        { availability: "99.9" },
+      ),
+    ).toEqual({ MCP_SLO_AVAILABILITY: "99.95", MCP_SLO_LATENCY_THRESHOLD: "500ms", MCP_SLO_LATENCY_OBJECTIVE: "99" });
+    expect(
+      sloEnv({ server, slo: { latency: { threshold: "2s", objective: "90" } } }, { availability: "99.9" }),
+    ).toEqual({ MCP_SLO_AVAILABILITY: "99.9", MCP_SLO_LATENCY_THRESHOLD: "2s", MCP_SLO_LATENCY_OBJECTIVE: "90" });
+    expect(sloEnv({ server }, { availability: "99.9" })).toEqual({ MCP_SLO_AVAILABILITY: "99.9" });
+    expect(sloEnv({ server })).toEqual({});
+  });
+
+  it("refuses objectives the sidecar would refuse, with the sidecar's reasons", () => {
+    const problems = mcpServerSpecSchema
+      .safeParse({
+        server: { image: "x" },
+        slo: { availability: "100", latency: { threshold: "0ms", objective: "99" } },
+      })
+      .error?.issues.map((i) => `${i.path.join(".")}: ${i.message}`);
+    expect(problems).toEqual([
+      'slo.availability: must be a percent strictly between 0 and 100, such as "99.9"',
+      'slo.latency.threshold: must be a positive duration such as "500ms", "1.5s" or "2m"',
+    ]);
+  });
 });

@@ -11,6 +11,7 @@ import { defaultMcpPath, stdioBridgeMcpPath, type UpstreamTransport } from "@mcp
 import type { McpServerSpec } from "../api/mcpserver.js";
 import { groupVersion, kind, Label } from "../api/names.js";
 import { buildSidecarContainer } from "../sidecar-spec/sidecar-container.js";
+import { effectiveSlo, type SloObjectives } from "../sidecar-spec/slo-objectives.js";
 import { objectNameFor, shellJoin } from "./names.js";
 
 export interface McpServerObject {
@@ -30,6 +31,8 @@ export interface OperatorDefaults {
    * subset an McpServer may set itself (e.g. serviceAccountName, priorityClassName, runtimeClassName).
    */
   podDefaults?: Partial<V1PodSpec> | undefined;
+  /** Objectives for servers that declare none (chart value slo.defaults). */
+  sloDefaults?: SloObjectives | undefined;
 }
 
 /** The uid the server container runs as unless its spec names another (non-root, as restricted asks). */
@@ -101,6 +104,7 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
     serviceName: spec.telemetry?.serviceName,
     resources: resourceRequirements(sidecar.resources),
     extraEnv: sidecar.env as V1Container["env"],
+    slo: effectiveSlo(spec.slo, defaults.sloDefaults),
   } as const;
 
   const mounts = [tmpMount, ...((server.volumeMounts ?? []) as NonNullable<V1Container["volumeMounts"]>)];

@@ -6,6 +6,7 @@ import {
   sidecarRoutes,
   type UpstreamTransport,
 } from "@mcpscope/sidecar/constants";
+import { type SloObjectives, sloEnv } from "./slo-objectives.js";
 
 /** What the sidecar needs to know, whether it is built for an McpServer or injected into a pod. */
 export interface SidecarParams {
@@ -24,6 +25,8 @@ export interface SidecarParams {
   resources?: V1ResourceRequirements | undefined;
   extraEnv?: V1EnvVar[] | undefined;
   containerName?: string;
+  /** The objectives in force (declared, else the installation's defaults): MCP_SLO_* env. */
+  slo?: SloObjectives | undefined;
 }
 
 export const sidecarContainerName = "mcpscope-sidecar";
@@ -48,6 +51,7 @@ export function buildSidecarContainer(params: SidecarParams): V1Container {
     { name: SidecarEnv.metricsPort, value: String(params.metricsPort) },
     { name: SidecarEnv.otelServiceName, value: params.serviceName ?? `mcp-sidecar-${params.serverName}` },
     ...(params.otlpEndpoint ? [{ name: SidecarEnv.otelEndpoint, value: params.otlpEndpoint }] : []),
+    ...sloEnv(params.slo),
     { name: "NODE_OPTIONS", value: sidecarNodeFlags.join(" ") },
   ];
   // User-supplied env wins over ours for the same name.

@@ -55,6 +55,7 @@ describe("readSidecarAnnotations", () => {
       sidecarPort: 4000,
       metricsPort: 9464,
       resources: { requests: {}, limits: {} },
+      slo: {},
     });
   });
 
@@ -128,4 +129,70 @@ describe("injectSidecar and injectionPatch", () => {
     const patch = injectionPatch(original, mutated);
     expect(jsonPatch.applyPatch(structuredClone(original), patch).newDocument).toEqual(mutated);
   });
+});
+
+describe("SLO annotations (mcpscope.dev/slo-*)", () => {
+  const sidecarEnvOf = (p: V1Pod) =>
+    Object.fromEntries(
+      (p.spec?.initContainers?.find((c) => c.name === "mcpscope-sidecar")?.env ?? []).map((e) => [e.name, e.value]),
+    );
+  const sloKeys = (env: Record<string, string | undefined>) =>
+    Object.fromEntries(Object.entries(env).filter(([k]) => k.startsWith("MCP_SLO_")));
+
+  it("gives the sidecar the annotated objectives as its MCP_SLO_* env", () => {
+    const injected = injectSidecar(
+      pod({
+        "mcpscope.dev/inject": "true",
+        "mcpscope.dev/slo-availability": "99.5",
+        "mcpscope.dev/slo-latency-threshold": "300ms",
+        "mcpscope.dev/slo-latency-objective": "99",
+      }),
+      { ...settings, sloDefaults: { availability: "99.9" } },
+    );
+    expect(sloKeys(sidecarEnvOf(injected))).toEqual({
+      MCP_SLO_AVAILABILITY: "99.5",
+      MCP_SLO_LATENCY_THRESHOLD: "300ms",
+      MCP_SLO_LATENCY_OBJECTIVE: "99",
+    });
+  });
+
+  it("gives a pod that annotates none the installation's defaults, and one objective keeps the other's default", () => {
+    const defaults = { availability: "99.9", latency: { threshold: "1s", objective: "95" } };
+    const plain = injectSidecar(pod({ "mcpscope.dev/inject": "true" }), { ...settings, sloDefaults: defaults });
+    expect(sloKeys(sidecarEnvOf(plain))).toEqual({
+      MCP_SLO_AVAILABILITY: "99.9",
+      MCP_SLO_LATENCY_THRESHOLD: "1s",
+      MCP_SLO_LATENCY_OBJECTIVE: "95",
+    });
+    const own = injectSidecar(pod({ "mcpscope.dev/inject": "true", "mcpscope.dev/slo-availability": "90" }), {
+      ...settings,
+      sloDefaults: defaults,
+    });
+    expect(sloKeys(sidecarEnvOf(own))).toMatchObject({ MCP_SLO_AVAILABILITY: "90", MCP_SLO_LATENCY_THRESHOLD: "1s" });
+    expect(sloKeys(sidecarEnvOf(injectSidecar(pod({ "mcpscope.dev/inject": "true" }), settings)))).toEqual({});
+  });
+
+  it.each([
+    [
+      { "mcpscope.dev/slo-availability": "100" },
+      'mcpscope.dev/slo-availability must be a percent strictly between 0 and 100, such as "99.9", got "100"',
+    ],
+    [
+      { "mcpscope.dev/slo-latency-threshold": "fast", "mcpscope.dev/slo-latency-objective": "99" },
+      'mcpscope.dev/slo-latency-threshold must be a positive duration such as "500ms", "1.5s" or "2m", got "fast"',
+    ],
+    [
+      { "mcpscope.dev/slo-latency-threshold": "500ms", "mcpscope.dev/slo-latency-objective": "0" },
+      'mcpscope.dev/slo-latency-objective must be a percent strictly between 0 and 100, such as "99.9", got "0"',
+    ],
+    [
+      { "mcpscope.dev/slo-latency-objective": "99" },
+      "mcpscope.dev/slo-latency-objective needs mcpscope.dev/slo-latency-threshold too: a latency objective is a threshold and a percent",
+    ],
+  ])(
+    "refuses a bad value with a readable reason (the webhook then admits the pod untouched, with a warning and an Event): %j",
+    (annotations, message) => {
+      expect(() => injectSidecar(pod({ "mcpscope.dev/inject": "true", ...annotations }), settings)).toThrow(message);
+    },
+  );
 });

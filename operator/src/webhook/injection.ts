@@ -2,8 +2,12 @@ import type { V1Container, V1Pod, V1ResourceRequirements } from "@kubernetes/cli
 import {
   defaultMcpPath,
   defaultSidecarPorts,
+  parseSloDurationSeconds,
+  parseSloPercent,
   serverNamePattern,
   serverNameRule,
+  sloDurationRule,
+  sloPercentRule,
   type UpstreamTransport,
   upstreamTransports,
 } from "@mcpscope/sidecar/constants";
@@ -14,6 +18,7 @@ import {
   defaultSidecarResources,
   sidecarContainerName,
 } from "../sidecar-spec/sidecar-container.js";
+import { effectiveSlo, type SloObjectives } from "../sidecar-spec/slo-objectives.js";
 import { parseQuantity } from "./quantity.js";
 import { fitSidecarResources, type NamespaceResourcePolicy } from "./resource-fit.js";
 
@@ -26,6 +31,8 @@ export interface InjectionSettings {
   otlpEndpoint?: string | undefined;
   /** initContainers with restartPolicy: Always (Kubernetes ≥ 1.29) instead of a regular container. */
   nativeSidecars: boolean;
+  /** Objectives for pods that declare none by annotation (chart value slo.defaults). */
+  sloDefaults?: SloObjectives | undefined;
 }
 
 export type InjectionDecision = { inject: true } | { inject: false; reason: string; warning?: string };
@@ -64,6 +71,8 @@ export interface SidecarAnnotations {
   metricsPort: number;
   /** Set by the mcpscope.dev/sidecar-{cpu,memory}-{request,limit} annotations. */
   resources: { requests: Record<string, string>; limits: Record<string, string> };
+  /** Set by the mcpscope.dev/slo-* annotations; what is left out takes the installation's defaults. */
+  slo: SloObjectives;
 }
 
 function quantityAnnotation(value: string | undefined, name: string): string | undefined {
@@ -71,6 +80,30 @@ function quantityAnnotation(value: string | undefined, name: string): string | u
   if (parseQuantity(value) === undefined)
     throw new Error(`${name} must be a quantity such as 100m or 128Mi, got "${value}"`);
   return value;
+}
+
+/** The mcpscope.dev/slo-* annotations, checked with the sidecar's own parsers; throws a readable Error. Pure. */
+function sloAnnotations(a: Record<string, string>): SloObjectives {
+  const availability = a[Annotation.sloAvailability];
+  if (availability !== undefined && parseSloPercent(availability) === undefined)
+    throw new Error(`${Annotation.sloAvailability} ${sloPercentRule}, got "${availability}"`);
+  const threshold = a[Annotation.sloLatencyThreshold];
+  const objective = a[Annotation.sloLatencyObjective];
+  if (threshold !== undefined && parseSloDurationSeconds(threshold) === undefined)
+    throw new Error(`${Annotation.sloLatencyThreshold} ${sloDurationRule}, got "${threshold}"`);
+  if (objective !== undefined && parseSloPercent(objective) === undefined)
+    throw new Error(`${Annotation.sloLatencyObjective} ${sloPercentRule}, got "${objective}"`);
+  if ((threshold === undefined) !== (objective === undefined)) {
+    const [given, missing] =
+      threshold === undefined
+        ? [Annotation.sloLatencyObjective, Annotation.sloLatencyThreshold]
+        : [Annotation.sloLatencyThreshold, Annotation.sloLatencyObjective];
+    throw new Error(`${given} needs ${missing} too: a latency objective is a threshold and a percent`);
+  }
+  return {
+    ...(availability !== undefined ? { availability } : {}),
+    ...(threshold !== undefined && objective !== undefined ? { latency: { threshold, objective } } : {}),
+  };
 }
 
 function port(value: string | undefined, name: string, fallback: number | undefined): number {
@@ -120,6 +153,7 @@ export function readSidecarAnnotations(pod: V1Pod): SidecarAnnotations {
     );
   const pick = (entries: Array<[string, string | undefined]>) =>
     Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== undefined));
+  const slo = sloAnnotations(a);
   return {
     upstreamPort,
     upstreamPath: path,
@@ -137,6 +171,7 @@ export function readSidecarAnnotations(pod: V1Pod): SidecarAnnotations {
         ["memory", quantityAnnotation(a[Annotation.sidecarMemoryLimit], Annotation.sidecarMemoryLimit)],
       ]),
     },
+    slo,
   };
 }
 
@@ -179,6 +214,7 @@ export function injectSidecar(
     metricsPort: params.metricsPort,
     otlpEndpoint: settings.otlpEndpoint,
     resources: fit.resources,
+    slo: effectiveSlo(params.slo, settings.sloDefaults),
   });
   const copy = structuredClone(pod) as V1Pod;
   copy.metadata ??= {};

@@ -37,7 +37,12 @@ export interface McpInstruments {
 }
 
 /** Every instrument the sidecar records, created from an injected Meter so tests can read an in-memory reader. */
-export function createMcpInstruments(meter: Meter, serverName: string): McpInstruments {
+export function createMcpInstruments(
+  meter: Meter,
+  serverName: string,
+  /** mcp_request_duration_seconds' boundaries: the defaults plus any latency-objective threshold (slo-instruments.ts). */
+  requestBucketsSeconds: number[] = durationBucketsSeconds,
+): McpInstruments {
   const requests = meter.createCounter(MetricName.requests, {
     description: "MCP JSON-RPC requests and notifications received from clients, by method, outcome and error type",
   });
@@ -47,7 +52,7 @@ export function createMcpInstruments(meter: Meter, serverName: string): McpInstr
   const requestDuration = meter.createHistogram(MetricName.requestDuration, {
     description: "Time from a request reaching the sidecar to its JSON-RPC response being seen",
     unit: "s",
-    advice: { explicitBucketBoundaries: durationBucketsSeconds },
+    advice: { explicitBucketBoundaries: requestBucketsSeconds },
   });
   const operationDuration = meter.createHistogram(MetricName.serverOperationDuration, {
     description: "MCP request duration as seen at the server (OTel MCP semantic conventions)",
