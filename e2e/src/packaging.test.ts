@@ -4,7 +4,12 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildOperatorRbac, buildSidecarContainer, operatorNodeFlags } from "@mcpscope/operator";
 import { buildWebhookConfiguration } from "@mcpscope/operator/webhook";
-import { callerMistakeErrorTypes, sidecarImageUid, sidecarNodeFlags } from "@mcpscope/sidecar/constants";
+import {
+  callerMistakeErrorTypes,
+  resultTokenBuckets,
+  sidecarImageUid,
+  sidecarNodeFlags,
+} from "@mcpscope/sidecar/constants";
 import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { runAsNonRootRefusal, userOf } from "./cluster/dockerfile.js";
@@ -217,6 +222,41 @@ describe("the Helm chart", () => {
     expect(findObject(objects, "ServiceMonitor").metadata.labels).toMatchObject({ release: "kube-prometheus-stack" });
     expect(findObject(objects, "PodMonitor").kind).toBe("PodMonitor");
     expect(findObject(objects, "Certificate").kind).toBe("Certificate");
+  });
+
+  it("writes the chart's context-cost budgets over every default of alerts.yml, in the ConfigMap and the PrometheusRule alike", async () => {
+    const shipped = await readFile(join(filesDir, "alerts.yml"), "utf8");
+    const defaults = [
+      ['le="25000"', 'le="50000"'],
+      ["result budget of 25000 tokens", "result budget of 50000 tokens"],
+      ["(mcp_tools_list_tokens) > 20000", "(mcp_tools_list_tokens) > 40000"],
+      ["catalogue budget of 20000 tokens", "catalogue budget of 40000 tokens"],
+    ];
+    // Each default stands once in the file: the chart's replace finds it, and nothing else.
+    for (const [written] of defaults) expect(shipped.split(written ?? "")).toHaveLength(2);
+    const rendered = await helmTemplate(inject("tools").HELM, {
+      valuesFiles: [allOnValues],
+      set: { "contextCost.toolResultTokenBudget": "50000", "contextCost.toolCatalogueTokenBudget": "40000" },
+    });
+    expect(rendered.code).toBe(0);
+    const expected = defaults.reduce((text, [from, to]) => text.replace(from ?? "", to ?? ""), shipped);
+    const objects = parseObjects(rendered.stdout);
+    const configMap = findObject(objects, "ConfigMap", "mcpscope-prometheus") as KubeObject & {
+      data: Record<string, string>;
+    };
+    expect(configMap.data["alerts.yml"]).toBe(expected);
+    expect((findObject(objects, "PrometheusRule") as KubeObject & { spec: unknown }).spec).toEqual(load(expected));
+    // A result budget must be a bucket bound of mcp_tool_result_tokens for its count to be exact.
+    const notBound = await helmTemplate(inject("tools").HELM, {
+      set: { "contextCost.toolResultTokenBudget": "30000" },
+    });
+    expect(notBound.code).not.toBe(0);
+    const schema = JSON.parse(await readFile(join(chartDir, "values.schema.json"), "utf8")) as {
+      properties: { contextCost: { properties: { toolResultTokenBudget: { enum: number[] } } } };
+    };
+    for (const budget of schema.properties.contextCost.properties.toolResultTokenBudget.enum) {
+      expect(resultTokenBuckets).toContain(budget);
+    }
   });
 
   describe("on a real kube-apiserver (server-side dry-run validates against its schemas)", () => {

@@ -3,4 +3,4 @@ export * from "./contract.js";
 export { SidecarEnv } from "./env-names.js";
 export { callerMistakeErrorTypes } from "./mcp/error-codes.js";
 export { sidecarImageUid, sidecarNodeFlags } from "./runtime-flags.js";
-export { Attr, MetricName } from "./telemetry/semconv.js";
+export { Attr, ContextMetricName, MetricName, resultTokenBuckets } from "./telemetry/semconv.js";
