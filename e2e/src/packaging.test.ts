@@ -14,6 +14,7 @@ import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { runAsNonRootRefusal, userOf } from "./cluster/dockerfile.js";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+import { type DashboardVariable, withVariableDefaults } from "./harness/dashboard.js";
 import { chartDir, findObject, helmTemplate, type KubeObject, parseObjects } from "./harness/helm.js";
 import { kubectlWith, runProgram } from "./harness/programs.js";
 import { instantQuery, type RunningPrometheus, startPrometheus } from "./harness/prometheus.js";
@@ -449,11 +450,38 @@ describe("the Grafana dashboard", () => {
     expect(exprs.some((e) => e.startsWith("topk(10,"))).toBe(true);
   });
 
+  it("has a Context cost row: catalogue tokens, heaviest definitions, p95 result tokens, share over the budget", async () => {
+    const dashboard = await readDashboard();
+    expect(dashboard.panels.some((p) => p.type === "row" && p.title === "Context cost")).toBe(true);
+    const exprs = dashboardQueries(dashboard).map((q) => q.replaceAll(/\s+/g, ""));
+    for (const query of [
+      "maxby(server_name)(mcp_tools_list_tokens",
+      "topkby(server_name)(5,maxby(server_name,tool_name)(mcp_tool_definition_tokens",
+      "histogram_quantile(0.95,sumby(le,server_name,tool_name)(rate(mcp_tool_result_tokens_bucket",
+      'le="$result_token_budget"',
+    ]) {
+      expect(exprs.some((e) => e.includes(query))).toBe(true);
+    }
+    // The budget variable offers the histogram's bucket bounds, and starts at the chart's default budget.
+    const budget = dashboard.templating.list.find((v) => v.name === "result_token_budget") as DashboardVariable & {
+      query: string;
+    };
+    expect(budget.query.split(",").map(Number)).toEqual(resultTokenBuckets.filter((b) => b >= 1000));
+    const values = load(await readFile(join(chartDir, "values.yaml"), "utf8")) as {
+      contextCost: { toolResultTokenBudget: number };
+    };
+    expect(budget.current?.value).toBe(String(values.contextCost.toolResultTokenBudget));
+  });
+
   it("every query parses and evaluates in a real Prometheus", async () => {
-    const queries = dashboardQueries(await readDashboard());
+    const dashboard = await readDashboard();
+    const queries = dashboardQueries(dashboard);
     expect(queries.length).toBeGreaterThanOrEqual(6);
     for (const query of queries) {
-      const answer = await instantQuery(prometheus.apiUrl, asPromQL(query));
+      const answer = await instantQuery(
+        prometheus.apiUrl,
+        withVariableDefaults(asPromQL(query), dashboard.templating.list),
+      );
       expect({ query, status: answer.status, error: answer.error }).toEqual({
         query,
         status: "success",
@@ -535,8 +563,8 @@ interface PodSpec {
 }
 
 interface Dashboard {
-  templating: { list: Array<{ name: string }> };
-  panels: Array<{ targets?: Array<{ expr?: string }> }>;
+  templating: { list: DashboardVariable[] };
+  panels: Array<{ type?: string; title?: string; targets?: Array<{ expr?: string }> }>;
 }
 
 async function readDashboard(): Promise<Dashboard> {
