@@ -233,3 +233,15 @@ describe("context cost: tool results", () => {
     await provider.shutdown();
   });
 });
+
+describe("context cost: off", () => {
+  it("records none of it with contextCost false, and still bounds tool names by tools/list", async () => {
+    const { metrics, observer } = setup({ contextCost: false });
+    exchange(observer, "initialize", {}, { instructions: "Use the weather tool." });
+    exchange(observer, "tools/list", {}, { tools: [tool("weather")] });
+    exchange(observer, "tools/call", { name: "weather" }, { content: [{ type: "text", text: "Sunny" }] });
+    const points = await metrics.collect();
+    expect(points.filter((p) => (Object.values(ContextMetricName) as string[]).includes(p.name))).toEqual([]);
+    expect(pointsOf(points, "mcp_tool_calls").map((p) => p.attributes.tool_name)).toEqual(["weather"]);
+  });
+});

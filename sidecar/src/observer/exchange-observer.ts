@@ -39,6 +39,8 @@ export interface ObserverOptions {
   /** Monotonic milliseconds (performance.now in production; a counter in tests). */
   now: () => number;
   maxToolNames: number;
+  /** Records the context-cost metrics (default true); off, tools/list still teaches tool names. */
+  contextCost?: boolean;
   /** The most response bytes buffered to read a JSON body; larger bodies are counted by HTTP status only. */
   maxObservedBytes: number;
   maxPendingRequests: number;
@@ -220,8 +222,9 @@ class ObserverCore {
   /** A request answered with a result: learns tool names and records what the result costs a model's context. */
   answered(entry: PendingRequest, outcome: Outcome, result: unknown): JsonCost | undefined {
     const contextCost = this.options.instruments.contextCost;
+    if (entry.method === "tools/list" && outcome.status === "ok") this.#toolNames.learn(toolNamesOfListResult(result));
+    if (this.options.contextCost === false) return undefined;
     if (entry.method === "tools/list" && outcome.status === "ok") {
-      this.#toolNames.learn(toolNamesOfListResult(result));
       const page = entry.toolsListPage;
       const catalogue = page && this.#catalogues.page(page.scope, page.cursor, result);
       if (catalogue) {
