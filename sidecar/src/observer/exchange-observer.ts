@@ -1,6 +1,5 @@
 import type { EventSourceMessage } from "eventsource-parser";
-import type { JsonCost } from "../context/json-cost.js";
-import { jsonCostOf } from "../context/json-cost.js";
+import { type JsonCost, jsonCostOf } from "../context/json-cost.js";
 import { estimateTokens } from "../context/token-estimate.js";
 import { ToolCatalogueAssembler } from "../context/tool-catalogue.js";
 import { errorTypeOfCode } from "../mcp/error-codes.js";
@@ -221,30 +220,39 @@ class ObserverCore {
 
   /** A request answered with a result: learns tool names and records what the result costs a model's context. */
   answered(entry: PendingRequest, outcome: Outcome, result: unknown): JsonCost | undefined {
-    const contextCost = this.options.instruments.contextCost;
-    if (entry.method === "tools/list" && outcome.status === "ok") this.#toolNames.learn(toolNamesOfListResult(result));
-    if (this.options.contextCost === false) return undefined;
+    const contextCost = this.options.contextCost !== false;
     if (entry.method === "tools/list" && outcome.status === "ok") {
-      const page = entry.toolsListPage;
-      const catalogue = page && this.#catalogues.page(page.scope, page.cursor, result);
-      if (catalogue) {
-        const definitionTokens = new Map<string, number>();
-        for (const tool of catalogue.tools) {
-          const name = this.#toolNames.toolNameOrOther(tool.name);
-          definitionTokens.set(name, (definitionTokens.get(name) ?? 0) + tool.tokens);
-        }
-        contextCost.catalogueListed({ ...catalogue, tools: catalogue.tools.length, definitionTokens });
-      }
+      this.#toolNames.learn(toolNamesOfListResult(result));
+      if (contextCost && entry.toolsListPage) this.#toolsListed(entry.toolsListPage, result);
+    } else if (!contextCost) {
+      return undefined;
     } else if ((entry.method === "initialize" || entry.method === "server/discover") && outcome.status === "ok") {
       const instructions = instructionsOfResult(result);
-      if (instructions !== undefined) contextCost.instructionsSeen(estimateTokens(instructions));
+      if (instructions !== undefined)
+        this.options.instruments.contextCost.instructionsSeen(estimateTokens(instructions));
     } else if (entry.method === "tools/call" && isToolResult(outcome)) {
       // What the client hands the model: a result, or a tool error (isError), not a JSON-RPC error.
       const cost = jsonCostOf(result);
-      contextCost.toolResult(this.#toolNames.toolNameOrOther(entry.toolName), cost.tokens);
+      this.options.instruments.contextCost.toolResult(this.#toolNames.toolNameOrOther(entry.toolName), cost.tokens);
       return cost;
     }
     return undefined;
+  }
+
+  /** One page of a tools/list: when it completes a catalogue, that catalogue replaces the server's figures. */
+  #toolsListed(page: NonNullable<PendingRequest["toolsListPage"]>, result: unknown): void {
+    const catalogue = this.#catalogues.page(page.scope, page.cursor, result);
+    if (!catalogue) return;
+    const definitionTokens = new Map<string, number>();
+    for (const tool of catalogue.tools) {
+      const name = this.#toolNames.toolNameOrOther(tool.name);
+      definitionTokens.set(name, (definitionTokens.get(name) ?? 0) + tool.tokens);
+    }
+    this.options.instruments.contextCost.catalogueListed({
+      ...catalogue,
+      tools: catalogue.tools.length,
+      definitionTokens,
+    });
   }
 
   /** notifications/tools/list_changed: lists in progress may mix old and new pages; the next complete one counts. */
