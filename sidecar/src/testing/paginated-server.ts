@@ -80,9 +80,24 @@ async function listen(handler: (req: IncomingMessage, res: ServerResponse) => vo
   return http;
 }
 
-async function closeHttp(http: HttpServer): Promise<void> {
-  http.closeAllConnections();
-  await new Promise<void>((resolve) => http.close(() => resolve()));
+/** The running fixture: its URL and catalogue; close() ends its MCP sessions, then its HTTP server. */
+function running(
+  http: HttpServer,
+  tools: PaginatedTool[],
+  pageSize: number,
+  closeMcp: () => Promise<void>,
+): RunningPaginatedServer {
+  return {
+    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    tools,
+    pageSize,
+    instructions,
+    async close() {
+      await closeMcp();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
 }
 
 /**
@@ -128,16 +143,9 @@ export async function startPaginatedServer(pageSize = 10): Promise<RunningPagina
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    tools,
-    pageSize,
-    instructions,
-    async close() {
-      await Promise.allSettled([...transports.values()].map((t) => t.close()));
-      await closeHttp(http);
-    },
-  };
+  return running(http, tools, pageSize, async () => {
+    await Promise.allSettled([...transports.values()].map((t) => t.close()));
+  });
 }
 
 /**
@@ -162,14 +170,5 @@ export async function startPaginatedModernServer(pageSize = 10): Promise<Running
   );
   const node = toNodeHandler(handler);
   const http = await listen((req, res) => void node(req, res));
-  return {
-    url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,
-    tools,
-    pageSize,
-    instructions,
-    async close() {
-      await handler.close();
-      await closeHttp(http);
-    },
-  };
+  return running(http, tools, pageSize, () => handler.close());
 }
