@@ -6,6 +6,7 @@ import { buildOperatorRbac, buildSidecarContainer, operatorNodeFlags } from "@mc
 import { buildWebhookConfiguration } from "@mcpscope/operator/webhook";
 import {
   callerMistakeErrorTypes,
+  resultTokenBuckets,
   sidecarImageUid,
   sidecarNodeFlags,
   sloCallerMistakeErrorTypes,
@@ -15,6 +16,7 @@ import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { runAsNonRootRefusal, userOf } from "./cluster/dockerfile.js";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
+import { type DashboardVariable, withVariableDefaults } from "./harness/dashboard.js";
 import { chartDir, findObject, helmTemplate, type KubeObject, parseObjects } from "./harness/helm.js";
 import { kubectlWith, runProgram } from "./harness/programs.js";
 import { instantQuery, type RunningPrometheus, startPrometheus } from "./harness/prometheus.js";
@@ -251,6 +253,41 @@ describe("the Helm chart", () => {
     expect(findObject(objects, "Certificate").kind).toBe("Certificate");
   });
 
+  it("writes the chart's context-cost budgets over every default of alerts.yml, in the ConfigMap and the PrometheusRule alike", async () => {
+    const shipped = await readFile(join(filesDir, "alerts.yml"), "utf8");
+    const defaults = [
+      ['le="25000"', 'le="50000"'],
+      ["result budget of 25000 tokens", "result budget of 50000 tokens"],
+      ["(mcp_tools_list_tokens) > 20000", "(mcp_tools_list_tokens) > 40000"],
+      ["catalogue budget of 20000 tokens", "catalogue budget of 40000 tokens"],
+    ];
+    // Each default stands once in the file: the chart's replace finds it, and nothing else.
+    for (const [written] of defaults) expect(shipped.split(written ?? "")).toHaveLength(2);
+    const rendered = await helmTemplate(inject("tools").HELM, {
+      valuesFiles: [allOnValues],
+      set: { "contextCost.toolResultTokenBudget": "50000", "contextCost.toolCatalogueTokenBudget": "40000" },
+    });
+    expect(rendered.code).toBe(0);
+    const expected = defaults.reduce((text, [from, to]) => text.replace(from ?? "", to ?? ""), shipped);
+    const objects = parseObjects(rendered.stdout);
+    const configMap = findObject(objects, "ConfigMap", "mcpscope-prometheus") as KubeObject & {
+      data: Record<string, string>;
+    };
+    expect(configMap.data["alerts.yml"]).toBe(expected);
+    expect((findObject(objects, "PrometheusRule") as KubeObject & { spec: unknown }).spec).toEqual(load(expected));
+    // A result budget must be a bucket bound of mcp_tool_result_tokens for its count to be exact.
+    const notBound = await helmTemplate(inject("tools").HELM, {
+      set: { "contextCost.toolResultTokenBudget": "30000" },
+    });
+    expect(notBound.code).not.toBe(0);
+    const schema = JSON.parse(await readFile(join(chartDir, "values.schema.json"), "utf8")) as {
+      properties: { contextCost: { properties: { toolResultTokenBudget: { enum: number[] } } } };
+    };
+    for (const budget of schema.properties.contextCost.properties.toolResultTokenBudget.enum) {
+      expect(resultTokenBuckets).toContain(budget);
+    }
+  });
+
   describe("on a real kube-apiserver (server-side dry-run validates against its schemas)", () => {
     let cp: ControlPlane;
     const kubectl = kubectlWith(
@@ -460,11 +497,38 @@ describe("the Grafana dashboard", () => {
     expect(exprs.some((e) => e.startsWith("topk(10,"))).toBe(true);
   });
 
+  it("has a Context cost row: catalogue tokens, heaviest definitions, p95 result tokens, share over the budget", async () => {
+    const dashboard = await readDashboard();
+    expect(dashboard.panels.some((p) => p.type === "row" && p.title === "Context cost")).toBe(true);
+    const exprs = dashboardQueries(dashboard).map((q) => q.replaceAll(/\s+/g, ""));
+    for (const query of [
+      "maxby(server_name)(mcp_tools_list_tokens",
+      "topkby(server_name)(5,maxby(server_name,tool_name)(mcp_tool_definition_tokens",
+      "histogram_quantile(0.95,sumby(le,server_name,tool_name)(rate(mcp_tool_result_tokens_bucket",
+      'le="$result_token_budget"',
+    ]) {
+      expect(exprs.some((e) => e.includes(query))).toBe(true);
+    }
+    // The budget variable offers the histogram's bucket bounds, and starts at the chart's default budget.
+    const budget = dashboard.templating.list.find((v) => v.name === "result_token_budget") as DashboardVariable & {
+      query: string;
+    };
+    expect(budget.query.split(",").map(Number)).toEqual(resultTokenBuckets.filter((b) => b >= 1000));
+    const values = load(await readFile(join(chartDir, "values.yaml"), "utf8")) as {
+      contextCost: { toolResultTokenBudget: number };
+    };
+    expect(budget.current?.value).toBe(String(values.contextCost.toolResultTokenBudget));
+  });
+
   it("every query parses and evaluates in a real Prometheus", async () => {
-    const queries = dashboardQueries(await readDashboard());
+    const dashboard = await readDashboard();
+    const queries = dashboardQueries(dashboard);
     expect(queries.length).toBeGreaterThanOrEqual(6);
     for (const query of queries) {
-      const answer = await instantQuery(prometheus.apiUrl, asPromQL(query));
+      const answer = await instantQuery(
+        prometheus.apiUrl,
+        withVariableDefaults(asPromQL(query), dashboard.templating.list),
+      );
       expect({ query, status: answer.status, error: answer.error }).toEqual({
         query,
         status: "success",
@@ -546,8 +610,8 @@ interface PodSpec {
 }
 
 interface Dashboard {
-  templating: { list: Array<{ name: string }> };
-  panels: Array<{ targets?: Array<{ expr?: string }> }>;
+  templating: { list: DashboardVariable[] };
+  panels: Array<{ type?: string; title?: string; targets?: Array<{ expr?: string }> }>;
 }
 
 async function readDashboard(): Promise<Dashboard> {

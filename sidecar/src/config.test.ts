@@ -94,6 +94,14 @@ describe("loadConfig", () => {
     });
   });
 
+  it("turns the context-cost metrics on by default, off with MCP_CONTEXT_COST=off, and refuses other values", () => {
+    expect(loadConfig(minimal).contextCost).toBe(true);
+    expect(loadConfig({ ...minimal, MCP_CONTEXT_COST: "off" }).contextCost).toBe(false);
+    expect(problemsOf({ ...minimal, MCP_CONTEXT_COST: "no" })).toEqual([
+      'MCP_CONTEXT_COST must be on or off, got "no"',
+    ]);
+  });
+
   it("treats empty variables as unset", () => {
     expect(loadConfig({ ...minimal, PORT: "", LOG_LEVEL: "" }).listen.port).toBe(4000);
   });

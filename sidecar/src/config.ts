@@ -81,6 +81,7 @@ const envSchema = z
     [E.connectTimeoutMs]: integer(100, 600_000, 5_000),
     [E.maxBodyBytes]: integer(1024, 1024 ** 3, 4 * 1024 * 1024),
     [E.maxToolNames]: integer(1, 10_000, 500),
+    [E.contextCost]: z.enum(["on", "off"], { error: "must be on or off" }).optional().default("on"),
     [E.sessionIdleTimeoutMs]: integer(1_000, 86_400_000, 3_600_000),
     [E.requestTimeoutMs]: integer(1_000, 3_600_000, 30_000),
     [E.stdioMaxSessions]: integer(1, 10_000, 64),
@@ -174,6 +175,8 @@ function toConfig(env: z.output<typeof envSchema>) {
     },
     shutdownGraceMs: env[E.shutdownGraceMs],
     slo: sloOf(env),
+    /** The context-cost metrics: what tool catalogues, instructions and results cost a model's context. */
+    contextCost: env[E.contextCost] === "on",
     logLevel: env[E.logLevel],
     otel: {
       serviceName: env[E.otelServiceName] ?? `mcp-sidecar-${name}`,

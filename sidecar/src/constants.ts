@@ -15,5 +15,5 @@ export {
   sloPercentPattern,
   sloPercentRule,
 } from "./slo/objectives.js";
-export { Attr, MetricName } from "./telemetry/semconv.js";
+export { Attr, ContextMetricName, MetricName, resultTokenBuckets } from "./telemetry/semconv.js";
 export { mcpscopeVersion } from "./version.js";

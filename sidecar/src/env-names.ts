@@ -9,6 +9,8 @@ export const SidecarEnv = {
   connectTimeoutMs: "MCP_CONNECT_TIMEOUT_MS",
   maxBodyBytes: "MCP_MAX_BODY_BYTES",
   maxToolNames: "MCP_MAX_TOOL_NAMES",
+  /** on (default) or off: the context-cost metrics (tool catalogue, instructions and result tokens). */
+  contextCost: "MCP_CONTEXT_COST",
   sessionIdleTimeoutMs: "MCP_SESSION_IDLE_TIMEOUT_MS",
   requestTimeoutMs: "MCP_REQUEST_TIMEOUT_MS",
   stdioMaxSessions: "MCP_STDIO_MAX_SESSIONS",

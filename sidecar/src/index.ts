@@ -1,4 +1,5 @@
 export { loadConfig, type SidecarConfig } from "./config.js";
+export { estimateTokens } from "./context/token-estimate.js";
 export { sidecarRoutes } from "./contract.js";
 export { SidecarEnv } from "./env-names.js";
 export { ConfigError, SidecarError, SidecarErrorCode } from "./errors.js";

@@ -65,6 +65,7 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       instruments,
       now: () => performance.now(),
       maxToolNames: config.limits.maxToolNames,
+      contextCost: config.contextCost,
       maxObservedBytes: config.limits.maxBodyBytes,
       maxPendingRequests,
       sessionIdleTimeoutMs: config.limits.sessionIdleTimeoutMs,

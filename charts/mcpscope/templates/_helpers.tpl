@@ -48,3 +48,20 @@ runAsNonRoot: true
 capabilities: { drop: [ALL] }
 seccompProfile: { type: RuntimeDefault }
 {{- end }}
+
+{{- /*
+alerts.yml with the chart's context-cost token budgets written over the defaults the file ships
+with (25000 for a result, 20000 for a catalogue), where each stands in an expression and in an
+annotation; compose and promtool use the file as written. e2e/src/packaging.test.ts renders other
+budgets and checks that every one was replaced.
+*/}}
+{{- define "mcpscope.alertRules" -}}
+{{- $result := int .Values.contextCost.toolResultTokenBudget -}}
+{{- $catalogue := int .Values.contextCost.toolCatalogueTokenBudget -}}
+{{- $rules := .Files.Get "files/alerts.yml" -}}
+{{- $rules = replace "le=\"25000\"" (printf "le=\"%d\"" $result) $rules -}}
+{{- $rules = replace "result budget of 25000 tokens" (printf "result budget of %d tokens" $result) $rules -}}
+{{- $rules = replace "(mcp_tools_list_tokens) > 20000" (printf "(mcp_tools_list_tokens) > %d" $catalogue) $rules -}}
+{{- $rules = replace "catalogue budget of 20000 tokens" (printf "catalogue budget of %d tokens" $catalogue) $rules -}}
+{{- $rules -}}
+{{- end }}

@@ -30,10 +30,16 @@ export interface TimedTarget {
   pool: Pool;
   path: string;
   headers: Record<string, string>;
+  /** The request body of call `id`; the short echo call when unset. */
+  body?: (id: number) => string;
 }
 
-export function echoCallBody(id: number): string {
-  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"message":"bench"}}}`;
+export function echoCallBody(id: number, message = "bench"): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"message":${JSON.stringify(message)}}}}`;
+}
+
+export function toolsListBody(id: number): string {
+  return `{"jsonrpc":"2.0","id":${id},"method":"tools/list"}`;
 }
 
 /** One tools/call, timed with process.hrtime from send to the last byte of the answer; µs. */
@@ -43,7 +49,7 @@ export async function timedCall(target: TimedTarget, id: number): Promise<number
     method: "POST",
     path: target.path,
     headers: target.headers,
-    body: echoCallBody(id),
+    body: target.body ? target.body(id) : echoCallBody(id),
   });
   const text = await response.body.text();
   const elapsed = Number(process.hrtime.bigint() - start) / 1000;

@@ -41,6 +41,8 @@ export function methodOrOther(method: string): string {
 export const listenMethod = "subscriptions/listen";
 /** The server's first message on a listen stream: the subscription is established. */
 export const listenAcknowledgedMethod = "notifications/subscriptions/acknowledged";
+/** The server's notice that its tool catalogue changed (on a GET, legacy SSE or listen stream). */
+export const toolsListChangedMethod = "notifications/tools/list_changed";
 /** _meta key on listen-stream notifications naming the listen request's id. */
 export const subscriptionIdMetaKey = "io.modelcontextprotocol/subscriptionId";
 

@@ -67,3 +67,13 @@ export function sessionIdOfEndpointEvent(data: string): string | undefined {
     return undefined;
   }
 }
+
+/** The cursor a tools/list (or other list) request sends for its next page; undefined for the first. */
+export function cursorOfListRequest(params: unknown): string | undefined {
+  return isRecord(params) && typeof params.cursor === "string" ? params.cursor : undefined;
+}
+
+/** The server's instructions in an initialize or server/discover result, when it has some. */
+export function instructionsOfResult(result: unknown): string | undefined {
+  return isRecord(result) && typeof result.instructions === "string" ? result.instructions : undefined;
+}

@@ -1,4 +1,7 @@
 import type { EventSourceMessage } from "eventsource-parser";
+import { type JsonCost, jsonCostOf } from "../context/json-cost.js";
+import { estimateTokens } from "../context/token-estimate.js";
+import { ToolCatalogueAssembler } from "../context/tool-catalogue.js";
 import { errorTypeOfCode } from "../mcp/error-codes.js";
 import { type JsonRpcMessage, parseJsonRpc } from "../mcp/jsonrpc.js";
 import {
@@ -8,13 +11,17 @@ import {
   methodOrOther,
   protocolVersionOrOther,
   subscriptionIdMetaKey,
+  toolsListChangedMethod,
 } from "../mcp/methods.js";
 import {
   cancelled,
+  cursorOfListRequest,
+  instructionsOfResult,
   type Outcome,
   outcomeOfHttpStatus,
   outcomeOfResponse,
   sessionIdOfEndpointEvent,
+  toolErrorType,
   toolNameOfCall,
   toolNamesOfListResult,
 } from "../mcp/results.js";
@@ -31,6 +38,8 @@ export interface ObserverOptions {
   /** Monotonic milliseconds (performance.now in production; a counter in tests). */
   now: () => number;
   maxToolNames: number;
+  /** Records the context-cost metrics (default true); off, tools/list still teaches tool names. */
+  contextCost?: boolean;
   /** The most response bytes buffered to read a JSON body; larger bodies are counted by HTTP status only. */
   maxObservedBytes: number;
   maxPendingRequests: number;
@@ -131,6 +140,7 @@ class ObserverCore {
   readonly pending: PendingRequests;
   readonly sessions = new SessionTracker();
   readonly #toolNames: ToolNameRegistry;
+  readonly #catalogues = new ToolCatalogueAssembler();
   /** Legacy SSE sessions stay open while their GET stream is; idle expiry must not end them. */
   readonly #openLegacyStreams = new Map<string, number>();
 
@@ -162,8 +172,8 @@ class ObserverCore {
     for (const evicted of this.pending.add(key, request)) this.recordUnanswered(evicted, SidecarErrorReason.noResponse);
   }
 
-  record(entry: PendingRequest, outcome: Outcome, endedAt: number): void {
-    entry.span?.end(outcome);
+  record(entry: PendingRequest, outcome: Outcome, endedAt: number, result?: JsonCost): void {
+    entry.span?.end(outcome, result);
     this.options.instruments.recordExchange({
       method: entry.method,
       toolName: entry.method === "tools/call" ? this.#toolNames.toolNameOrOther(entry.toolName) : undefined,
@@ -208,8 +218,46 @@ class ObserverCore {
     });
   }
 
-  learnTools(result: unknown): void {
-    this.#toolNames.learn(toolNamesOfListResult(result));
+  /** A request answered with a result: learns tool names and records what the result costs a model's context. */
+  answered(entry: PendingRequest, outcome: Outcome, result: unknown): JsonCost | undefined {
+    const contextCost = this.options.contextCost !== false;
+    if (entry.method === "tools/list" && outcome.status === "ok") {
+      this.#toolNames.learn(toolNamesOfListResult(result));
+      if (contextCost && entry.toolsListPage) this.#toolsListed(entry.toolsListPage, result);
+    } else if (!contextCost) {
+      return undefined;
+    } else if ((entry.method === "initialize" || entry.method === "server/discover") && outcome.status === "ok") {
+      const instructions = instructionsOfResult(result);
+      if (instructions !== undefined)
+        this.options.instruments.contextCost.instructionsSeen(estimateTokens(instructions));
+    } else if (entry.method === "tools/call" && isToolResult(outcome)) {
+      // What the client hands the model: a result, or a tool error (isError), not a JSON-RPC error.
+      const cost = jsonCostOf(result);
+      this.options.instruments.contextCost.toolResult(this.#toolNames.toolNameOrOther(entry.toolName), cost.tokens);
+      return cost;
+    }
+    return undefined;
+  }
+
+  /** One page of a tools/list: when it completes a catalogue, that catalogue replaces the server's figures. */
+  #toolsListed(page: NonNullable<PendingRequest["toolsListPage"]>, result: unknown): void {
+    const catalogue = this.#catalogues.page(page.scope, page.cursor, result);
+    if (!catalogue) return;
+    const definitionTokens = new Map<string, number>();
+    for (const tool of catalogue.tools) {
+      const name = this.#toolNames.toolNameOrOther(tool.name);
+      definitionTokens.set(name, (definitionTokens.get(name) ?? 0) + tool.tokens);
+    }
+    this.options.instruments.contextCost.catalogueListed({
+      ...catalogue,
+      tools: catalogue.tools.length,
+      definitionTokens,
+    });
+  }
+
+  /** notifications/tools/list_changed: lists in progress may mix old and new pages; the next complete one counts. */
+  toolsChanged(): void {
+    this.#catalogues.invalidate();
   }
 
   sessionSeen(id: string): void {
@@ -287,6 +335,13 @@ class Exchange implements ObservedExchange {
           startedAt: this.#startedAt,
           protocolVersion,
           span: this.#core.startSpan(message, method, toolName, protocolVersion, this.#start),
+          toolsListPage:
+            message.method === "tools/list"
+              ? {
+                  scope: this.#start.sessionId ?? this.#start.legacySessionId ?? "",
+                  cursor: cursorOfListRequest(message.params),
+                }
+              : undefined,
         });
       } else if (message.kind === "notification") {
         this.#notifications.push(methodOrOther(message.method));
@@ -470,6 +525,7 @@ class Exchange implements ObservedExchange {
       if (message.kind === "response" && message.id !== null) this.#resolve(message);
       else if (message.kind === "notification" && message.method === listenAcknowledgedMethod)
         this.#acknowledged(message);
+      else if (message.kind === "notification" && message.method === toolsListChangedMethod) this.#core.toolsChanged();
     }
   }
 
@@ -492,9 +548,14 @@ class Exchange implements ObservedExchange {
     const entry = this.#core.pending.take(PendingRequests.key(this.#scope, response.id));
     if (!entry) return;
     const outcome = outcomeOfResponse(response, entry.method);
-    if (entry.method === "tools/list" && outcome.status === "ok") this.#core.learnTools(response.result);
-    this.#core.record(entry, outcome, this.#core.now());
+    const resultCost = response.error ? undefined : this.#core.answered(entry, outcome, response.result);
+    this.#core.record(entry, outcome, this.#core.now(), resultCost);
   }
+}
+
+/** A tools/call answer the client passes to the model: a result, or a tool error (isError). */
+function isToolResult(outcome: Outcome): boolean {
+  return outcome.status === "ok" || (outcome.status === "error" && outcome.errorType === toolErrorType);
 }
 
 /** Why requests still waiting when their stream ended got no answer. */

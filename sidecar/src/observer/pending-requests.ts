@@ -10,6 +10,8 @@ export interface PendingRequest {
   protocolVersion: string | undefined;
   /** The request's span, when tracing is on. */
   span?: RequestSpan | undefined;
+  /** A tools/list request: the client scope its pages chain in, and the cursor it sent (none: page 1). */
+  toolsListPage?: { scope: string; cursor: string | undefined } | undefined;
 }
 
 interface Entry {

@@ -101,6 +101,21 @@ describe.each(transports)(
       expect(sampleValue(points, "mcp_tool_calls_total")).toBe(3);
     });
 
+    it("records the catalogue the client listed, its instructions, and each tool result's tokens", async () => {
+      const points = await readMetrics(sidecar.metricsUrl);
+      const labels = { server_name: "everything" };
+      expect(sampleValue(points, "mcp_tools_listed", labels)).toBe(proxied.tools.length);
+      expect(sampleValue(points, "mcp_tools_list_tokens", labels)).toBeGreaterThan(proxied.tools.length * 20);
+      expect(sampleValue(points, "mcp_instructions_tokens", labels)).toBeGreaterThan(0);
+      for (const tool of proxied.tools) {
+        expect(sampleValue(points, "mcp_tool_definition_tokens", { ...labels, tool_name: tool })).toBeGreaterThan(0);
+      }
+      // Results and tool errors alike: what the client hands the model.
+      for (const tool of ["echo", "trigger-long-running-operation", "get-sum"]) {
+        expect(sampleValue(points, "mcp_tool_result_tokens_count", { ...labels, tool_name: tool })).toBe(1);
+      }
+    });
+
     it("measures the long-running call's duration until its response event", async () => {
       const points = await readMetrics(sidecar.metricsUrl);
       const labels = { server_name: "everything", method: "tools/call" };

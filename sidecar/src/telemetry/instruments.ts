@@ -2,8 +2,10 @@ import type { Attributes, Meter } from "@opentelemetry/api";
 import type { Outcome } from "../mcp/results.js";
 import {
   Attr,
+  ContextMetricName,
   durationBucketsSeconds,
   MetricName,
+  resultTokenBuckets,
   type SidecarErrorReason,
   semconvErrorAttributes,
   sessionBucketsSeconds,
@@ -34,6 +36,8 @@ export interface McpInstruments {
   recordSidecarError(reason: SidecarErrorReason): void;
   /** mcp_upstream_up, read from `isUp` at each collection (undefined: no check has run yet). */
   observeUpstreamUp(isUp: () => boolean | undefined): void;
+  /** What the server's tools and results cost a model's context. */
+  readonly contextCost: ContextCostInstruments;
 }
 
 /** Every instrument the sidecar records, created from an injected Meter so tests can read an in-memory reader. */
@@ -84,6 +88,7 @@ export function createMcpInstruments(
 
   const base = { [Attr.serverName]: serverName };
   return {
+    contextCost: createContextCostInstruments(meter, serverName),
     recordExchange({ method, toolName, outcome, durationSeconds, protocolVersion, networkTransport }) {
       const status = outcome.status;
       const labels: Attributes = { ...base, [Attr.method]: method, [Attr.status]: status };
@@ -126,6 +131,91 @@ export function createMcpInstruments(
         const up = isUp();
         if (up !== undefined) result.observe(up ? 1 : 0, base);
       });
+    },
+  };
+}
+
+// --- Context cost -------------------------------------------------------------------------------
+
+/** A complete tool catalogue, tool names already bounded as mcp_tool_calls_total's. */
+export interface ListedCatalogue {
+  tools: number;
+  bytes: number;
+  tokens: number;
+  /** Estimated tokens by bounded tool name ("other" sums the tools past the bound). */
+  definitionTokens: ReadonlyMap<string, number>;
+}
+
+export interface ContextCostInstruments {
+  /** The server's latest complete catalogue: it replaces the previous one in every gauge (a tool gone reads 0). */
+  catalogueListed(catalogue: ListedCatalogue): void;
+  /** Estimated tokens of the server's instructions (initialize or server/discover). */
+  instructionsSeen(tokens: number): void;
+  /** Estimated tokens of one tools/call result; `toolName` already bounded. */
+  toolResult(toolName: string, tokens: number): void;
+}
+
+/**
+ * The context-cost instruments: gauges read the latest catalogue at each collection (a tool that is
+ * gone from it reads 0 in mcp_tool_definition_tokens), and a histogram of result tokens.
+ */
+export function createContextCostInstruments(meter: Meter, serverName: string): ContextCostInstruments {
+  const base = { [Attr.serverName]: serverName };
+  let catalogue: ListedCatalogue | undefined;
+  /** Every tool name a catalogue had (bounded by the tool-name registry): one gone from it now costs 0. */
+  const toolNamesSeen = new Set<string>();
+  let instructionsTokens: number | undefined;
+  const toolsListed = meter.createObservableGauge(ContextMetricName.toolsListed, {
+    description: "Tools in the server's latest complete tools/list (every page)",
+    unit: "{tool}",
+  });
+  const listBytes = meter.createObservableGauge(ContextMetricName.toolsListBytes, {
+    description: "UTF-8 bytes of the latest complete tools/list's tools array as compact JSON",
+    unit: "By",
+  });
+  const listTokens = meter.createObservableGauge(ContextMetricName.toolsListTokens, {
+    description: "Estimated tokens (o200k-like) of the latest complete tools/list's tools array as compact JSON",
+    unit: "{token}",
+  });
+  const definitionTokens = meter.createObservableGauge(ContextMetricName.toolDefinitionTokens, {
+    description: "Estimated tokens of each tool's definition in the latest complete tools/list",
+    unit: "{token}",
+  });
+  const instructions = meter.createObservableGauge(ContextMetricName.instructionsTokens, {
+    description: "Estimated tokens of the server's instructions (initialize or server/discover)",
+    unit: "{token}",
+  });
+  const resultTokens = meter.createHistogram(ContextMetricName.toolResultTokens, {
+    description: "Estimated tokens of each tools/call result as compact JSON, by tool",
+    unit: "{token}",
+    advice: { explicitBucketBoundaries: resultTokenBuckets },
+  });
+  meter.addBatchObservableCallback(
+    (result) => {
+      if (catalogue) {
+        result.observe(toolsListed, catalogue.tools, base);
+        result.observe(listBytes, catalogue.bytes, base);
+        result.observe(listTokens, catalogue.tokens, base);
+        // The SDK keeps reporting an attribute set a cumulative gauge no longer observes: say 0 instead.
+        for (const toolName of toolNamesSeen) {
+          const tokens = catalogue.definitionTokens.get(toolName) ?? 0;
+          result.observe(definitionTokens, tokens, { ...base, [Attr.toolName]: toolName });
+        }
+      }
+      if (instructionsTokens !== undefined) result.observe(instructions, instructionsTokens, base);
+    },
+    [toolsListed, listBytes, listTokens, definitionTokens, instructions],
+  );
+  return {
+    catalogueListed(listed) {
+      catalogue = listed;
+      for (const toolName of listed.definitionTokens.keys()) toolNamesSeen.add(toolName);
+    },
+    instructionsSeen(tokens) {
+      instructionsTokens = tokens;
+    },
+    toolResult(toolName, tokens) {
+      resultTokens.record(tokens, { ...base, [Attr.toolName]: toolName });
     },
   };
 }

@@ -48,6 +48,29 @@ export const durationBucketsSeconds = [
 /** Session and stream lifetimes: seconds to a day. */
 export const sessionBucketsSeconds = [1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600, 86400];
 
+/**
+ * Context cost: what a server's catalogue, instructions and results cost a model's context window.
+ * Prometheus names as exported (gauges and a histogram: no suffix is added to them); the collector's
+ * Prometheus exporter keeps them too (the `{…}` units are annotations, "By" is already "_bytes").
+ */
+export const ContextMetricName = {
+  toolsListed: "mcp_tools_listed",
+  toolsListBytes: "mcp_tools_list_bytes",
+  toolsListTokens: "mcp_tools_list_tokens",
+  toolDefinitionTokens: "mcp_tool_definition_tokens",
+  instructionsTokens: "mcp_instructions_tokens",
+  toolResultTokens: "mcp_tool_result_tokens",
+} as const;
+
+/** Span attributes of a tools/call result (the MCP conventions define none, hence mcpscope.*). */
+export const ContextSpanAttr = {
+  resultTokens: "mcpscope.tool.result.tokens",
+  resultBytes: "mcpscope.tool.result.bytes",
+} as const;
+
+/** Tool result tokens, 100 to 100,000; 25,000 is a bound so the default budget's share is exact. */
+export const resultTokenBuckets = [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000];
+
 /** Why the sidecar itself answered or failed, for `mcp_sidecar_errors_total{reason}`. */
 export const SidecarErrorReason = {
   upstreamUnreachable: "upstream_unreachable",

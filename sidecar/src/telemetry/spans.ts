@@ -8,8 +8,9 @@ import {
   type Tracer,
 } from "@opentelemetry/api";
 import { W3CTraceContextPropagator } from "@opentelemetry/core";
+import type { JsonCost } from "../context/json-cost.js";
 import type { Outcome } from "../mcp/results.js";
-import { Attr, semconvErrorAttributes } from "./semconv.js";
+import { Attr, ContextSpanAttr, semconvErrorAttributes } from "./semconv.js";
 
 /** W3C trace context: from the request's params._meta (MCP 2026-07-28) or the HTTP headers. */
 export interface TraceCarrier {
@@ -32,7 +33,8 @@ export interface RequestSpanStart {
 }
 
 export interface RequestSpan {
-  end(outcome: Outcome): void;
+  /** `result`: a tools/call result's cost, recorded as mcpscope.tool.result.{tokens,bytes}. */
+  end(outcome: Outcome, result?: JsonCost): void;
 }
 
 /** What the observer needs to trace requests; absent when tracing is off. */
@@ -47,7 +49,8 @@ const maxPromptNameLength = 64;
 /**
  * One SERVER span per JSON-RPC request, as the OTel MCP semantic conventions' `mcp.server` span:
  * name `{mcp.method.name} {target}`, the request's attributes, and status ERROR only for what the
- * conventions count as errors (not the caller's mistakes). Arguments and results are never recorded.
+ * conventions count as errors (not the caller's mistakes). Arguments and results are never recorded;
+ * a tools/call result's size is (its bytes and estimated tokens, under mcpscope.*).
  */
 export function createMcpTracer(tracer: Tracer, serverName: string): McpTracer {
   return {
@@ -74,14 +77,17 @@ export function createMcpTracer(tracer: Tracer, serverName: string): McpTracer {
         { kind: SpanKind.SERVER, attributes },
         parent,
       );
-      return { end: (outcome) => endSpan(span, outcome) };
+      return { end: (outcome, result) => endSpan(span, outcome, result) };
     },
   };
 }
 
-function endSpan(span: Span, outcome: Outcome): void {
+function endSpan(span: Span, outcome: Outcome, result: JsonCost | undefined): void {
   const errorAttributes = semconvErrorAttributes(outcome);
   span.setAttributes(errorAttributes);
+  if (result) {
+    span.setAttributes({ [ContextSpanAttr.resultTokens]: result.tokens, [ContextSpanAttr.resultBytes]: result.bytes });
+  }
   // Only what the conventions count as errors (error.type set) makes the span's status ERROR.
   if (outcome.status === "error" && errorAttributes[Attr.errorType] !== undefined) {
     span.setStatus({ code: SpanStatusCode.ERROR, message: outcome.message ?? outcome.errorType });

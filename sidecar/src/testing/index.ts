@@ -18,6 +18,12 @@ export {
 } from "./in-memory-metrics.js";
 export { initializeSession, mcpAccept, postInitialize } from "./mcp-http.js";
 export {
+  type PaginatedTool,
+  type RunningPaginatedServer,
+  startPaginatedModernServer,
+  startPaginatedServer,
+} from "./paginated-server.js";
+export {
   type MetricPoint,
   parsePrometheusText,
   readMetrics,
