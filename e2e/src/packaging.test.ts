@@ -423,6 +423,56 @@ describe("Prometheus configurations", () => {
     expect(check.stdout + check.stderr).toContain("SUCCESS: 2 rule files found");
     expect(check.code).toBe(0);
     expect(config).toContain("job_name: otelcol-sidecar");
+    expect(config).not.toContain("remote_write");
+  });
+
+  it("prometheus.remoteWrite renders into the chart's Prometheus config as given, and promtool accepts it", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "mcpscope-remote-write-"));
+    try {
+      const valuesFile = join(dir, "values.yaml");
+      const remoteWrite = [
+        { url: "http://mimir-distributor.mimir:8080/api/v1/push", headers: { "X-Scope-OrgID": "mcp" } },
+        {
+          url: "https://vm.example:8428/api/v1/write",
+          queue_config: { max_samples_per_send: 2000 },
+          write_relabel_configs: [{ source_labels: ["__name__"], regex: "mcp_.*", action: "keep" }],
+        },
+      ];
+      await writeFile(valuesFile, JSON.stringify({ prometheus: { remoteWrite } }));
+      const rendered = await helmTemplate(inject("tools").HELM, { valuesFiles: [valuesFile] });
+      expect(rendered.stderr).toBe("");
+      const objects = parseObjects(rendered.stdout);
+      const configMap = findObject(objects, "ConfigMap", "mcpscope-prometheus") as KubeObject & {
+        data: Record<string, string>;
+      };
+      const config = (configMap.data["prometheus.yml"] ?? "").replace("/etc/prometheus/alerts.yml", "alerts.yml");
+      expect((load(config) as { remote_write?: unknown }).remote_write).toEqual(remoteWrite);
+      const check = await checkConfig(config, configMap.data["alerts.yml"] ?? "");
+      expect(check.stdout + check.stderr).toContain("SUCCESS");
+      expect(check.code).toBe(0);
+      // A changed remoteWrite rolls the Prometheus pod (it reads its config at start).
+      const annotations = (d: KubeObject) =>
+        (d as { spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } }).spec?.template
+          ?.metadata?.annotations ?? {};
+      const withIt = annotations(findObject(objects, "Deployment", "mcpscope-prometheus"));
+      const without = annotations(
+        findObject(
+          parseObjects((await helmTemplate(inject("tools").HELM)).stdout),
+          "Deployment",
+          "mcpscope-prometheus",
+        ),
+      );
+      expect(withIt["checksum/remote-write"]).toBeDefined();
+      expect(withIt["checksum/remote-write"]).not.toBe(without["checksum/remote-write"]);
+
+      await writeFile(valuesFile, JSON.stringify({ prometheus: { remoteWrite: [{ headers: { a: "b" } }] } }));
+      const refused = await helmTemplate(inject("tools").HELM, { valuesFiles: [valuesFile] });
+      expect(refused.code).not.toBe(0);
+      expect(refused.stderr).toContain("/prometheus/remoteWrite/0");
+      expect(refused.stderr).toContain("url");
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
 

@@ -37,7 +37,7 @@ export async function startOperator(
   kubeConfig: KubeConfig,
   logger: Logger = createLogger(config.LOG_LEVEL, "mcpscope-operator"),
 ): Promise<RunningOperator> {
-  const metrics = startMetricsPipeline({
+  const metrics = await startMetricsPipeline({
     serviceName: "mcpscope-operator",
     resourceAttributes: {},
     prometheus: { host: "0.0.0.0", port: config.METRICS_PORT },

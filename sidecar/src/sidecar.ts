@@ -38,7 +38,7 @@ const maxPendingRequests = 50_000;
 /** Starts the whole sidecar: metrics pipeline, optional stdio bridge, health checker and proxy. */
 export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntime): Promise<RunningSidecar> {
   const logger = runtime.logger ?? createLogger(config.logLevel);
-  const metrics: MetricsPipeline = startMetricsPipeline({
+  const metrics: MetricsPipeline = await startMetricsPipeline({
     serviceName: config.otel.serviceName,
     resourceAttributes: { ...config.otel.resourceAttributes, "mcp.server.name": config.serverName },
     prometheus: config.metrics,

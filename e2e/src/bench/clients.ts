@@ -85,3 +85,30 @@ export async function streamEventDelays(
   if (delays.length !== events) throw new Error(`expected ${events} progress events, got ${delays.length}`);
   return delays;
 }
+
+/** Open-loop load at a fixed rate: latency counts from the scheduled send time (no coordinated omission). */
+export async function fixedRate(target: TimedTarget, ratePerSecond: number, seconds: number): Promise<number[]> {
+  const total = ratePerSecond * seconds;
+  const intervalNs = BigInt(Math.round(1e9 / ratePerSecond));
+  const start = process.hrtime.bigint();
+  const pending: Promise<number>[] = [];
+  for (let i = 0; i < total; i++) {
+    const due = start + BigInt(i) * intervalNs;
+    let now = process.hrtime.bigint();
+    while (now < due) {
+      const waitMs = Number(due - now) / 1e6;
+      if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs - 1));
+      else await new Promise((resolve) => setImmediate(resolve));
+      now = process.hrtime.bigint();
+    }
+    pending.push(
+      target.pool
+        .request({ method: "POST", path: target.path, headers: target.headers, body: echoCallBody(i) })
+        .then(async (response) => {
+          await response.body.text();
+          return Number(process.hrtime.bigint() - due) / 1000;
+        }),
+    );
+  }
+  return Promise.all(pending);
+}

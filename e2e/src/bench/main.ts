@@ -5,7 +5,7 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { sidecarNodeFlags } from "@mcpscope/sidecar";
+import { buildSidecarContainer } from "@mcpscope/operator";
 import { freePort, startEverythingServer, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
 import autocannon from "autocannon";
 import { Pool } from "undici";
@@ -15,6 +15,7 @@ import { startSidecarProcess } from "../harness/sidecar-process.js";
 import { setupTools } from "../harness/tools.js";
 import {
   echoCallBody,
+  fixedRate,
   mcpHeaders,
   openSession,
   streamEventDelays,
@@ -22,7 +23,14 @@ import {
   timedCall,
   toolsListBody,
 } from "./clients.js";
-import { cpuSecondsFromProcStat, median, percentile, rotated, rssMbFromProcStatus } from "./stats.js";
+import {
+  cpuSecondsFromProcStat,
+  median,
+  percentile,
+  rotated,
+  rssAnonMibFromProcStatus,
+  rssMbFromProcStatus,
+} from "./stats.js";
 
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
@@ -34,6 +42,31 @@ const ratio = (v: number) => `${(v * 100).toFixed(1)} %`;
 async function procRss(pid: number): Promise<number> {
   return rssMbFromProcStatus(await readFile(`/proc/${pid}/status`, "utf8"));
 }
+/** RSS (MB) and RssAnon (MiB): anonymous memory is what each pod pays alone. */
+async function procMemory(pid: number): Promise<{ rss: number; anon: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return { rss: rssMbFromProcStatus(status), anon: rssAnonMibFromProcStatus(status) };
+}
+const memoryText = (m: { rss: number; anon: number }) => `RSS ${m.rss.toFixed(1)} MB, anon ${m.anon.toFixed(1)} MiB`;
+
+/**
+ * The production flags: what the operator and the webhook give a sidecar container with the default
+ * resources (NODE_OPTIONS: the image's semi-space cap and an old space sized to the memory limit). Both
+ * the sidecar and the bare proxy run with them.
+ */
+const productionFlags = (
+  buildSidecarContainer({
+    image: "bench",
+    serverName: "bench",
+    upstreamUrl: "http://127.0.0.1:1",
+    transport: "streamable-http",
+    mcpPath: "/mcp",
+    port: 4000,
+    metricsPort: 9464,
+  }).env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? ""
+)
+  .split(" ")
+  .filter((flag) => flag !== "");
 async function procCpu(pid: number): Promise<number> {
   return cpuSecondsFromProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
 }
@@ -42,33 +75,6 @@ async function sequentialLatencies(target: TimedTarget, count: number): Promise<
   const samples: number[] = [];
   for (let i = 0; i < count; i++) samples.push(await timedCall(target, i));
   return samples;
-}
-
-/** Open-loop load at a fixed rate: latency counts from the scheduled send time (no coordinated omission). */
-async function fixedRate(target: TimedTarget, ratePerSecond: number, seconds: number): Promise<number[]> {
-  const total = ratePerSecond * seconds;
-  const intervalNs = BigInt(Math.round(1e9 / ratePerSecond));
-  const start = process.hrtime.bigint();
-  const pending: Promise<number>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = start + BigInt(i) * intervalNs;
-    let now = process.hrtime.bigint();
-    while (now < due) {
-      const waitMs = Number(due - now) / 1e6;
-      if (waitMs > 1) await new Promise((resolve) => setTimeout(resolve, waitMs - 1));
-      else await new Promise((resolve) => setImmediate(resolve));
-      now = process.hrtime.bigint();
-    }
-    pending.push(
-      target.pool
-        .request({ method: "POST", path: target.path, headers: target.headers, body: echoCallBody(i) })
-        .then(async (response) => {
-          await response.body.text();
-          return Number(process.hrtime.bigint() - due) / 1000;
-        }),
-    );
-  }
-  return Promise.all(pending);
 }
 
 function saturate(url: string, headers: Record<string, string>, seconds: number): Promise<autocannon.Result> {
@@ -88,7 +94,7 @@ interface BenchContext {
   jsonVia: TimedTarget;
   jsonBare: TimedTarget;
   pool: (origin: string, connections?: number) => Pool;
-  idle: { sidecar: number; bare: number };
+  idle: { sidecar: { rss: number; anon: number }; bare: { rss: number; anon: number } };
   everything: { url: string };
   benchUrl: string;
   sidecarEverything: { proxyUrl: string; child: { pid?: number | undefined } };
@@ -181,10 +187,14 @@ async function fixedRate1000(ctx: BenchContext): Promise<void> {
       `fixed 1,000 req/s tools/call (server-everything): direct p99 ${us(median(p99.direct))}, via p99 ${us(median(p99.via))}, added p99 ${us(median(added))} (target ≤ 1,000 µs); sidecar CPU ${median(cores.via).toFixed(3)} core per 1,000 req/s (target ≤ 0.15)`,
     );
     say(
-      `  same rounds, bare @fastify/http-proxy: added p99 ${us(median(bareAdded))}, CPU ${median(cores.bare).toFixed(3)} core per 1,000 req/s`,
+      `  same rounds, bare @fastify/http-proxy: added p99 ${us(median(bareAdded))}, CPU ${median(cores.bare).toFixed(3)} core per 1,000 req/s; sidecar/bare CPU ${(median(cores.via) / median(cores.bare)).toFixed(2)}× (goal ≤ 1.2×)`,
     );
+    const loaded = {
+      sidecar: await procMemory(sidecarEverything.child.pid ?? 0),
+      bare: await procMemory(bareEverything.child.pid ?? 0),
+    };
     say(
-      `RSS (node ${sidecarNodeFlags.join(" ")}): sidecar idle ${idle.sidecar.toFixed(1)} MB (goal ≤ 90), after the 1,000 req/s rounds ${(await procRss(sidecarEverything.child.pid ?? 0)).toFixed(1)} MB (goal ≤ 110); bare @fastify/http-proxy idle ${idle.bare.toFixed(1)} MB, after ${(await procRss(bareEverything.child.pid ?? 0)).toFixed(1)} MB`,
+      `memory (node ${productionFlags.join(" ")}), idle → after ${rounds}×${seconds} s at 1,000 req/s: sidecar ${memoryText(idle.sidecar)} → ${memoryText(loaded.sidecar)} (goals RSS ≤ 70 / 90 MB, anon ≤ 30 / 45 MiB); bare @fastify/http-proxy ${memoryText(idle.bare)} → ${memoryText(loaded.bare)}; sidecar/bare anon idle ${(idle.sidecar.anon / idle.bare.anon).toFixed(2)}×, loaded ${(loaded.sidecar.anon / loaded.bare.anon).toFixed(2)}×`,
     );
   }
 }
@@ -288,7 +298,12 @@ async function memory(ctx: BenchContext): Promise<void> {
  */
 async function tracingCost(benchUrl: string): Promise<void> {
   const collector = await startCollector(process.env.MCPSCOPE_OTELCOL ?? setupTools().OTELCOL);
-  const quiet = { LOG_LEVEL: "warn", MCP_UPSTREAM_URL: benchUrl, OTEL_BSP_SCHEDULE_DELAY: "1000" };
+  const quiet = {
+    LOG_LEVEL: "warn",
+    NODE_OPTIONS: productionFlags.join(" "),
+    MCP_UPSTREAM_URL: benchUrl,
+    OTEL_BSP_SCHEDULE_DELAY: "1000",
+  };
   const off = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_NAME: "tracing-off" });
   const on = await startSidecarProcess({
     ...quiet,
@@ -371,7 +386,7 @@ async function main(): Promise<void> {
   );
   await waitForOutput(benchUpstream, /listening/, 15_000, "bench upstream");
   const benchUrl = `http://127.0.0.1:${benchPort}`;
-  const quiet = { LOG_LEVEL: "warn" };
+  const quiet = { LOG_LEVEL: "warn", NODE_OPTIONS: productionFlags.join(" ") };
   const sidecarEverything = await startSidecarProcess({
     ...quiet,
     MCP_UPSTREAM_URL: everything.url,
@@ -383,7 +398,7 @@ async function main(): Promise<void> {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      [...sidecarNodeFlags, fileURLToPath(new URL("./bare-proxy.js", import.meta.url)), upstream, String(port)],
+      [...productionFlags, fileURLToPath(new URL("./bare-proxy.js", import.meta.url)), upstream, String(port)],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     await waitForOutput(child, /listening/, 15_000, "bare proxy");
@@ -412,11 +427,11 @@ async function main(): Promise<void> {
     // RSS idle: started, health probes running, no client traffic yet.
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const idle = {
-      sidecar: await procRss(sidecarEverything.child.pid ?? 0),
-      bare: await procRss(bareEverything.child.pid ?? 0),
+      sidecar: await procMemory(sidecarEverything.child.pid ?? 0),
+      bare: await procMemory(bareEverything.child.pid ?? 0),
     };
     say(
-      `mcpscope sidecar benchmark — node ${process.version} ${sidecarNodeFlags.join(" ")}, ${rounds} alternating rounds, Prometheus scraping every 1 s`,
+      `mcpscope sidecar benchmark — node ${process.version} ${productionFlags.join(" ")}, ${rounds} alternating rounds, Prometheus scraping every 1 s`,
     );
     const everythingSession = await openSession(pool(everything.url), "/mcp");
     const viaSession = await openSession(pool(sidecarEverything.proxyUrl), "/mcp");

@@ -1,5 +1,13 @@
 import { describe, expect, it } from "vitest";
-import { cpuSecondsFromProcStat, median, percentile, rotated, rssMbFromProcStatus } from "./stats.js";
+import {
+  cpuSecondsFromProcStat,
+  median,
+  percentile,
+  rotated,
+  rssAnonMibFromProcStatus,
+  rssMbFromProcStatus,
+  workingSetMib,
+} from "./stats.js";
 
 describe("bench statistics", () => {
   it("rotates the arms each round, so every arm runs first in turn", () => {
@@ -25,5 +33,17 @@ describe("bench statistics", () => {
 
   it("reads VmRSS from /proc/PID/status", () => {
     expect(rssMbFromProcStatus("Name:\tnode\nVmRSS:\t  102400 kB\nThreads:\t11\n")).toBe(100);
+  });
+
+  it("reads RssAnon from /proc/PID/status", () => {
+    expect(rssAnonMibFromProcStatus("VmRSS:\t  102400 kB\nRssAnon:\t   40960 kB\nRssFile:\t 61440 kB\n")).toBe(40);
+  });
+
+  it("counts a container's working set as usage less inactive file pages, on cgroup v2 and v1", () => {
+    const mib = 2 ** 20;
+    expect(workingSetMib(60 * mib, "anon 41943040\nfile 20971520\ninactive_file 10485760\nactive_file 0\n")).toBe(50);
+    // v1 lists the cgroup's own inactive_file and, with its children, total_inactive_file: the total counts.
+    expect(workingSetMib(60 * mib, "inactive_file 1048576\ntotal_inactive_file 20971520\n")).toBe(40);
+    expect(workingSetMib(mib, "total_inactive_file 4194304\n")).toBe(0);
   });
 });

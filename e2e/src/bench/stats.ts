@@ -25,6 +25,22 @@ export function rssMbFromProcStatus(status: string): number {
   return match ? Number(match[1]) / 1024 : Number.NaN;
 }
 
+/** RssAnon in MiB from /proc/PID/status: the anonymous memory a process pays alone (file pages are shared). */
+export function rssAnonMibFromProcStatus(status: string): number {
+  const match = /^RssAnon:\s+(\d+)\s+kB$/m.exec(status);
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+/**
+ * A container's working set in MiB as the kubelet counts it: memory usage less inactive file pages.
+ * cgroup v2: memory.current and memory.stat's inactive_file; v1: memory.usage_in_bytes and total_inactive_file.
+ */
+export function workingSetMib(usageBytes: number, memoryStat: string): number {
+  const inactive = /^total_inactive_file (\d+)$/m.exec(memoryStat) ?? /^inactive_file (\d+)$/m.exec(memoryStat);
+  const inactiveBytes = Number(inactive?.[1] ?? 0);
+  return Math.max(0, usageBytes - inactiveBytes) / 2 ** 20;
+}
+
 /** The arms rotated by one each round (two arms: alternated), so drift and warm-up hit all alike. */
 export function rotated<T>(round: number, arms: readonly T[]): T[] {
   return arms.map((_, i) => arms[(i + round) % arms.length] as T);

@@ -2,11 +2,12 @@ import type { V1Container, V1EnvVar, V1ResourceRequirements } from "@kubernetes/
 import {
   SidecarEnv,
   sidecarImageUid,
-  sidecarNodeFlags,
+  sidecarNodeFlagsForLimit,
   sidecarRoutes,
   type UpstreamTransport,
 } from "@mcpscope/sidecar/constants";
 import { type SloObjectives, sloEnv } from "./slo-objectives.js";
+import { parseQuantity } from "../webhook/quantity.js";
 
 /** What the sidecar needs to know, whether it is built for an McpServer or injected into a pod. */
 export interface SidecarParams {
@@ -40,6 +41,8 @@ export const defaultSidecarResources: V1ResourceRequirements = {
  * injected pods both call it, so the two can never disagree. Pure.
  */
 export function buildSidecarContainer(params: SidecarParams): V1Container {
+  const resources = params.resources ?? defaultSidecarResources;
+  const memoryLimit = parseQuantity(resources.limits?.memory);
   const env: V1EnvVar[] = [
     { name: SidecarEnv.upstreamName, value: params.serverName },
     params.upstreamCommand !== undefined
@@ -52,7 +55,8 @@ export function buildSidecarContainer(params: SidecarParams): V1Container {
     { name: SidecarEnv.otelServiceName, value: params.serviceName ?? `mcp-sidecar-${params.serverName}` },
     ...(params.otlpEndpoint ? [{ name: SidecarEnv.otelEndpoint, value: params.otlpEndpoint }] : []),
     ...sloEnv(params.slo),
-    { name: "NODE_OPTIONS", value: sidecarNodeFlags.join(" ") },
+    // The heap sized to the container's memory limit, so load cannot grow it into an OOM kill.
+    { name: "NODE_OPTIONS", value: sidecarNodeFlagsForLimit(memoryLimit).join(" ") },
   ];
   // User-supplied env wins over ours for the same name.
   const extra = params.extraEnv ?? [];
@@ -68,7 +72,7 @@ export function buildSidecarContainer(params: SidecarParams): V1Container {
     ],
     livenessProbe: { httpGet: { path: sidecarRoutes.liveness, port: "mcp" }, periodSeconds: 10, failureThreshold: 3 },
     readinessProbe: { httpGet: { path: sidecarRoutes.health, port: "mcp" }, periodSeconds: 10, failureThreshold: 3 },
-    resources: params.resources ?? defaultSidecarResources,
+    resources,
     securityContext: {
       allowPrivilegeEscalation: false,
       readOnlyRootFilesystem: true,

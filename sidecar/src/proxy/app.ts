@@ -13,6 +13,7 @@ import { sidecarRoutes } from "../contract.js";
 import type { UpstreamHealthReport } from "../health/upstream-health.js";
 import type { ExchangeObserver } from "../observer/exchange-observer.js";
 import { observedStream } from "./observed-stream.js";
+import { schemalessCompilers } from "./schemaless-compilers.js";
 import {
   answerForRefusedRequest,
   answerForUpstreamFailure,
@@ -76,6 +77,8 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
     keepAliveTimeout: 72_000,
     return503OnClosing: true,
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
+    // No route declares a schema: fastify then need not load ajv and fast-json-stringify.
+    schemaController: schemalessCompilers,
     // What Node's parser refuses (oversized headers, smuggling shapes, a body sent too slowly) is
     // answered and counted here, before any route runs.
     clientErrorHandler(error: Error & { code?: string }, socket) {

@@ -1,4 +1,3 @@
-import { OTLPMetricExporter } from "@opentelemetry/exporter-metrics-otlp-http";
 import { PrometheusExporter } from "@opentelemetry/exporter-prometheus";
 import { resourceFromAttributes } from "@opentelemetry/resources";
 import { MeterProvider, type MetricReader, PeriodicExportingMetricReader } from "@opentelemetry/sdk-metrics";
@@ -19,8 +18,17 @@ export interface MetricsPipeline {
   shutdown(): Promise<void>;
 }
 
-/** One MeterProvider, two readers: Prometheus pull on its own port and, optionally, OTLP/HTTP push. */
-export function startMetricsPipeline(options: MetricsExportOptions): MetricsPipeline {
+/**
+ * One MeterProvider, two readers: Prometheus pull on its own port and, optionally, OTLP/HTTP push.
+ * The OTLP exporter (with the protobuf/JSON transformer and the log and trace SDKs it brings) is
+ * loaded only when a push URL is configured: a pod without one does not pay its memory.
+ */
+export async function startMetricsPipeline(options: MetricsExportOptions): Promise<MetricsPipeline> {
+  const otlpExporter = options.otlpMetricsUrl
+    ? new (await import("@opentelemetry/exporter-metrics-otlp-http")).OTLPMetricExporter({
+        url: options.otlpMetricsUrl,
+      })
+    : undefined;
   let resolveReady: () => void = () => {};
   let rejectReady: (error: Error) => void = () => {};
   const ready = new Promise<void>((resolve, reject) => {
@@ -37,10 +45,10 @@ export function startMetricsPipeline(options: MetricsExportOptions): MetricsPipe
     (error) => (error ? rejectReady(error) : resolveReady()),
   );
   const readers: MetricReader[] = [prometheus];
-  if (options.otlpMetricsUrl) {
+  if (otlpExporter) {
     readers.push(
       new PeriodicExportingMetricReader({
-        exporter: new OTLPMetricExporter({ url: options.otlpMetricsUrl }),
+        exporter: otlpExporter,
         exportIntervalMillis: options.exportIntervalMs,
         exportTimeoutMillis: Math.min(options.exportIntervalMs, 10_000),
       }),

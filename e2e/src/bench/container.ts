@@ -1,0 +1,108 @@
+#!/usr/bin/env node
+// `npm run bench` (third part, under the Docker lock): the sidecar image as built by sidecar/Dockerfile,
+// run by the Docker engine with the memory limit and NODE_OPTIONS the operator gives a pod by default.
+// Reports the container's working set (cgroup usage − inactive file, what the kubelet counts against the
+// limit) idle and after 20 s at 1,000 req/s, its CPU per 1,000 req/s, the image's size over
+// node:24-slim, and whether the kernel OOM-killed it.
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { buildSidecarContainer } from "@mcpscope/operator";
+import { freePort, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
+import { Pool } from "undici";
+import { containerCpuSeconds, containerMemory } from "../harness/container-memory.js";
+import { docker, dockerBuild, dockerOut, imageSize, inspect } from "../harness/docker.js";
+import { fixedRate, mcpHeaders } from "./clients.js";
+import { percentile } from "./stats.js";
+
+const image = "mcpscope/sidecar:bench";
+const container = `mcpscope-bench-sidecar-${process.pid}`;
+const say = (line: string) => console.log(line);
+const mib = (v: number) => `${v.toFixed(1)} MiB`;
+
+async function main(): Promise<void> {
+  // The pod spec's own values: memory limit and NODE_OPTIONS of a sidecar with default resources.
+  const spec = buildSidecarContainer({
+    image,
+    serverName: "bench",
+    upstreamUrl: "http://127.0.0.1:1",
+    transport: "streamable-http",
+    mcpPath: "/mcp",
+    port: 4000,
+    metricsPort: 9464,
+  });
+  const limit = String(spec.resources?.limits?.memory ?? "256Mi").replace(/Mi$/, "m");
+  const nodeOptions = spec.env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? "";
+
+  await dockerBuild("sidecar/Dockerfile", image);
+  const added = (await imageSize(image)) - (await imageSize("node:24-slim"));
+
+  const upstreamPort = await freePort();
+  const upstream = spawn(
+    process.execPath,
+    [fileURLToPath(new URL("./bench-upstream.js", import.meta.url)), String(upstreamPort)],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  await waitForOutput(upstream, /listening/, 15_000, "bench upstream");
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const env = {
+    HOST: "127.0.0.1",
+    METRICS_HOST: "127.0.0.1",
+    PORT: String(port),
+    METRICS_PORT: String(metricsPort),
+    MCP_UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}`,
+    MCP_UPSTREAM_NAME: "bench",
+    LOG_LEVEL: "warn",
+    NODE_OPTIONS: nodeOptions,
+  };
+  const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1 });
+  try {
+    // Host network: the load reaches the sidecar without docker-proxy in between.
+    await dockerOut([
+      "run",
+      "-d",
+      "--name",
+      container,
+      "--network",
+      "host",
+      "--read-only",
+      "--cap-drop",
+      "ALL",
+      "--memory",
+      limit,
+      ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+      image,
+    ]);
+    for (let i = 0; ; i++) {
+      const live = await fetch(`http://127.0.0.1:${port}/livez`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (live) break;
+      if (i > 100) throw new Error("the sidecar container did not become live");
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 5_000));
+    const idle = await containerMemory(container);
+    const target = { name: "container", pool, path: "/json", headers: mcpHeaders };
+    await fixedRate(target, 200, 2); // warm-up
+    const cpuBefore = await containerCpuSeconds(container);
+    const started = performance.now();
+    const samples = await fixedRate(target, 1000, 20);
+    const elapsed = (performance.now() - started) / 1000;
+    const cores = ((await containerCpuSeconds(container)) - cpuBefore) / elapsed;
+    const loaded = await containerMemory(container);
+    const oomKilled = await inspect(container, "{{.State.OOMKilled}}");
+    say(
+      `sidecar image under Docker (--memory ${limit}, NODE_OPTIONS="${nodeOptions}"): image +${(added / 1e6).toFixed(1)} MB over node:24-slim (goal ≤ 20); working set idle ${mib(idle.workingSetMib)} (goal ≤ 35), after 20 s at 1,000 req/s ${mib(loaded.workingSetMib)} (goal ≤ 50; usage with file pages ${mib(loaded.usageMib)}); CPU ${cores.toFixed(3)} core per 1,000 req/s; p99 ${(percentile(samples, 99) / 1000).toFixed(2)} ms; OOM-killed: ${oomKilled}`,
+    );
+  } finally {
+    await pool.destroy();
+    await docker(["rm", "-f", container]);
+    await stopProcess(upstream);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from "vitest";
+import { buildSidecarContainer, defaultSidecarResources, type SidecarParams } from "./sidecar-container.js";
+
+const params: SidecarParams = {
+  image: "ghcr.io/mcpscope/sidecar:0.1.0",
+  serverName: "weather",
+  upstreamUrl: "http://127.0.0.1:3001",
+  transport: "streamable-http",
+  mcpPath: "/mcp",
+  port: 4000,
+  metricsPort: 9464,
+};
+const nodeOptions = (p: SidecarParams) => buildSidecarContainer(p).env?.find((e) => e.name === "NODE_OPTIONS")?.value;
+
+describe("buildSidecarContainer's memory", () => {
+  it("gives the sidecar a memory request and limit by default, and sizes its heap to that limit", () => {
+    const container = buildSidecarContainer(params);
+    expect(container.resources).toEqual(defaultSidecarResources);
+    expect(defaultSidecarResources.requests?.memory).toBe("96Mi");
+    expect(defaultSidecarResources.limits?.memory).toBe("256Mi");
+    expect(nodeOptions(params)).toBe("--max-semi-space-size=2 --max-old-space-size=128");
+  });
+
+  it("follows a limit given instead (an McpServer's or a pod annotation's, after namespace fitting)", () => {
+    expect(nodeOptions({ ...params, resources: { requests: { memory: "64Mi" }, limits: { memory: "1Gi" } } })).toBe(
+      "--max-semi-space-size=2 --max-old-space-size=512",
+    );
+  });
+
+  it("leaves the heap to Node when there is no memory limit", () => {
+    expect(nodeOptions({ ...params, resources: { requests: { memory: "96Mi" } } })).toBe("--max-semi-space-size=2");
+  });
+
+  it("lets a user's own NODE_OPTIONS win", () => {
+    const own = { name: "NODE_OPTIONS", value: "--max-old-space-size=300" };
+    expect(nodeOptions({ ...params, extraEnv: [own] })).toBe("--max-old-space-size=300");
+  });
+});

@@ -1,0 +1,79 @@
+import { spawn } from "node:child_process";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { stopProcess, waitForOutput } from "./testing/everything-server.js";
+import { freePort } from "./testing/free-port.js";
+
+// Each package a pod loads costs it anonymous memory (measured in README "The bill"): a configuration
+// loads only what it runs. The built entry point runs as the images run it, with a hook listing modules.
+const mainJs = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+const hookJs = fileURLToPath(new URL("../dist/testing/loaded-modules-hook.js", import.meta.url));
+
+let dir = "";
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), "mcpscope-modules-"));
+});
+afterAll(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Starts the sidecar with env, stops it once listening and returns the package directory of every module it loaded. */
+async function packagesLoaded(name: string, env: Record<string, string>): Promise<string[]> {
+  const listFile = join(dir, `${name}.txt`);
+  const child = spawn(process.execPath, ["--import", hookJs, mainJs], {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOST: "127.0.0.1",
+      METRICS_HOST: "127.0.0.1",
+      PORT: String(await freePort()),
+      METRICS_PORT: String(await freePort()),
+      MCP_UPSTREAM_NAME: name,
+      MCP_UPSTREAM_URL: "http://127.0.0.1:1",
+      MCPSCOPE_LOADED_MODULES: listFile,
+      ...env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  await waitForOutput(child, /mcpscope sidecar listening/, 15_000, "sidecar");
+  await stopProcess(child);
+  const urls = (await readFile(listFile, "utf8")).split("\n");
+  // file:///…/node_modules/@scope/name/lib/x.js → /…/node_modules/@scope/name
+  const packages = urls.flatMap((url) => {
+    const match = /^file:\/\/(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(url);
+    return match?.[1] ? [match[1]] : [];
+  });
+  return [...new Set(packages)];
+}
+
+const named = (packages: string[], name: string) => packages.filter((p) => p.endsWith(`/node_modules/${name}`));
+const neverInUrlMode = [
+  "ajv", // fastify's validator: no route has a schema
+  "@fastify/ajv-compiler",
+  "@opentelemetry/exporter-metrics-otlp-http", // OTLP push: no endpoint configured
+  "@opentelemetry/otlp-transformer",
+  "@opentelemetry/sdk-node", // tracing: off
+  "@opentelemetry/sdk-trace-base",
+  "@modelcontextprotocol/sdk", // stdio bridge and legacy SSE probe: neither in use
+];
+
+describe("what the sidecar loads", () => {
+  it("URL mode without OTLP or tracing loads no OTLP exporter, tracing SDK, MCP SDK or ajv, and one undici", async () => {
+    const packages = await packagesLoaded("plain", { OTEL_TRACES_EXPORTER: "none" });
+    expect(named(packages, "fastify")).toHaveLength(1);
+    for (const name of neverInUrlMode) expect(named(packages, name), name).toEqual([]);
+    // reply-from and the sidecar's own upstream pool share one copy.
+    expect(named(packages, "undici")).toHaveLength(1);
+  });
+
+  it("loads the OTLP metrics exporter once a metrics endpoint is configured, and still no tracing SDK", async () => {
+    const packages = await packagesLoaded("otlp", {
+      OTEL_TRACES_EXPORTER: "none",
+      OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://127.0.0.1:1/v1/metrics",
+    });
+    expect(named(packages, "@opentelemetry/exporter-metrics-otlp-http")).toHaveLength(1);
+    expect(named(packages, "@opentelemetry/sdk-node")).toEqual([]);
+  });
+});

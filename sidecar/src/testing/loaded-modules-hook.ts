@@ -1,0 +1,18 @@
+// Preloaded with `node --import` by the loaded-modules test: records every module the process resolves
+// (import and require alike) and writes their URLs, one a line, to $MCPSCOPE_LOADED_MODULES when told to
+// stop (SIGTERM: a sidecar still flushing to an unreachable OTLP endpoint may be killed before it exits).
+import { writeFileSync } from "node:fs";
+import { registerHooks } from "node:module";
+
+const listFile = process.env.MCPSCOPE_LOADED_MODULES;
+if (listFile) {
+  const loaded = new Set<string>();
+  registerHooks({
+    resolve(specifier, context, nextResolve) {
+      const resolved = nextResolve(specifier, context);
+      loaded.add(resolved.url);
+      return resolved;
+    },
+  });
+  process.prependListener("SIGTERM", () => writeFileSync(listFile, [...loaded].join("\n")));
+}
