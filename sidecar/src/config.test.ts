@@ -81,6 +81,16 @@ describe("loadConfig", () => {
     });
   });
 
+  it("turns session routing between replicas on with a pod IP and peers, in canonical form", () => {
+    expect(loadConfig(minimal).replicas).toBeUndefined();
+    expect(
+      loadConfig({ ...minimal, MCP_POD_IP: "fd00::0a", MCP_REPLICA_PEERS: "mcp-peers.default.svc" }).replicas,
+    ).toEqual({
+      podIp: "fd00::a",
+      peers: "mcp-peers.default.svc",
+    });
+  });
+
   it("treats empty variables as unset", () => {
     expect(loadConfig({ ...minimal, PORT: "", LOG_LEVEL: "" }).listen.port).toBe(4000);
   });
@@ -180,6 +190,16 @@ describe("loadConfig", () => {
       "OTEL_METRIC_EXPORT_INTERVAL",
       { ...minimal, OTEL_METRIC_EXPORT_INTERVAL: "1m" },
       'OTEL_METRIC_EXPORT_INTERVAL must be a whole number, got "1m"',
+    ],
+    [
+      "MCP_POD_IP",
+      { ...minimal, MCP_POD_IP: "pod-a", MCP_REPLICA_PEERS: "mcp-peers" },
+      'MCP_POD_IP must be an IPv4 or IPv6 address, got "pod-a"',
+    ],
+    [
+      "MCP_REPLICA_PEERS",
+      { ...minimal, MCP_POD_IP: "10.0.0.1" },
+      "MCP_REPLICA_PEERS is required when MCP_POD_IP is set: session routing between replicas needs both",
     ],
     [
       "OTEL_RESOURCE_ATTRIBUTES",

@@ -38,5 +38,11 @@ export function isHttpUrl(value: string): boolean {
  */
 export const healthProbeHeader = "x-mcpscope-health-probe";
 
+/**
+ * Marks a request one replica's sidecar forwarded to another (the one holding its session); its value
+ * is the sender's pod IP. A request carrying it is never forwarded again, and it never reaches an upstream.
+ */
+export const replicaHopHeader = "x-mcpscope-replica-hop";
+
 /** Routes the sidecar answers itself on its proxy port; everything else goes to the upstream. */
 export const sidecarRoutes = { health: "/health", liveness: "/livez" } as const;

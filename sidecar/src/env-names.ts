@@ -17,6 +17,10 @@ export const SidecarEnv = {
   healthTimeoutMs: "MCP_HEALTH_TIMEOUT_MS",
   healthIntervalMs: "MCP_HEALTH_INTERVAL_MS",
   shutdownGraceMs: "MCP_SHUTDOWN_GRACE_MS",
+  /** This replica's pod IP (the downward API's status.podIP): session ids name it. */
+  podIp: "MCP_POD_IP",
+  /** The live replicas: the headless peer Service's DNS name, or a comma-separated list of IPs. */
+  replicaPeers: "MCP_REPLICA_PEERS",
   host: "HOST",
   port: "PORT",
   metricsHost: "METRICS_HOST",

@@ -6,6 +6,8 @@ import { type BridgeLoad, UpstreamHealth, upstreamEndpoint } from "./health/upst
 import { createLogger, type Logger } from "./logger.js";
 import { ExchangeObserver } from "./observer/exchange-observer.js";
 import { buildProxyApp } from "./proxy/app.js";
+import { replicaPeers } from "./replicas/peers.js";
+import { replicaTagOf } from "./replicas/session-id.js";
 import type { StdioBridge } from "./stdio-bridge/bridge.js";
 import { createMcpInstruments } from "./telemetry/instruments.js";
 import { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
@@ -115,7 +117,18 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
         connectTimeoutMs: config.upstream.connectTimeoutMs,
         requestTimeoutMs: config.limits.requestTimeoutMs,
       },
-      { observer, health, logger },
+      {
+        observer,
+        health,
+        logger,
+        replicas: config.replicas && {
+          selfIp: config.replicas.podIp,
+          tag: replicaTagOf(config.replicas.podIp),
+          port: config.listen.port,
+          peers: replicaPeers({ source: config.replicas.peers }),
+          forwarded: () => instruments.replicaForwarded(),
+        },
+      },
     );
     await app.listen({ host: config.listen.host, port: config.listen.port });
     // A background probe feeds mcp_upstream_up, so "upstream down" alerts need no prober of their own.
