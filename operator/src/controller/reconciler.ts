@@ -1,4 +1,5 @@
 import {
+  AutoscalingV2Api,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
@@ -46,12 +47,14 @@ export class Reconciler {
   readonly #objects: KubernetesObjectApi;
   readonly #core: CoreV1Api;
   readonly #custom: CustomObjectsApi;
+  readonly #autoscaling: AutoscalingV2Api;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
     this.#objects = KubernetesObjectApi.makeApiClient(deps.kubeConfig);
     this.#core = deps.kubeConfig.makeApiClient(CoreV1Api);
     this.#custom = deps.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#autoscaling = deps.kubeConfig.makeApiClient(AutoscalingV2Api);
   }
 
   /** Throws on transient failures (the queue retries with backoff); records permanent ones in status. */
@@ -84,6 +87,14 @@ export class Reconciler {
           true,
           PatchStrategy.ServerSideApply,
         );
+        await this.#objects.patch(
+          desired.peerService,
+          undefined,
+          undefined,
+          fieldManager,
+          true,
+          PatchStrategy.ServerSideApply,
+        );
         const deployment = (await this.#objects.patch(
           desired.deployment,
           undefined,
@@ -92,6 +103,18 @@ export class Reconciler {
           true,
           PatchStrategy.ServerSideApply,
         )) as V1Deployment;
+        if (desired.autoscaler) {
+          await this.#objects.patch(
+            desired.autoscaler,
+            undefined,
+            undefined,
+            fieldManager,
+            true,
+            PatchStrategy.ServerSideApply,
+          );
+        } else {
+          await this.#removeOwnedAutoscaler(desired.deployment.metadata?.name ?? name, namespace, mcp.metadata.uid);
+        }
         outcome = { kind: "applied", deployment, serverName: desired.serverName, url: desired.url };
       } catch (error) {
         const code = (error as { code?: number }).code;
@@ -118,6 +141,23 @@ export class Reconciler {
       );
     }
     if (retry !== undefined) throw retry;
+  }
+
+  /** spec.autoscaling was removed: the autoscaler this McpServer owns goes (one a user made stays). */
+  async #removeOwnedAutoscaler(name: string, namespace: string, ownerUid: string): Promise<void> {
+    let existing: Awaited<ReturnType<AutoscalingV2Api["readNamespacedHorizontalPodAutoscaler"]>>;
+    try {
+      existing = await this.#autoscaling.readNamespacedHorizontalPodAutoscaler({ name, namespace });
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return;
+      throw error;
+    }
+    if (!existing.metadata?.ownerReferences?.some((o) => o.uid === ownerUid && o.controller)) return;
+    try {
+      await this.#autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name, namespace });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 404) throw error;
+    }
   }
 
   /** A Warning Event on the McpServer; failing to record one never fails the reconcile. */

@@ -24,6 +24,11 @@ export interface SidecarParams {
   resources?: V1ResourceRequirements | undefined;
   extraEnv?: V1EnvVar[] | undefined;
   containerName?: string;
+  /**
+   * McpServers only: the headless peer Service's DNS name. The sidecar then routes each session to
+   * the replica holding it (it learns its own pod IP from the downward API).
+   */
+  replicaPeers?: string | undefined;
 }
 
 export const sidecarContainerName = "mcpscope-sidecar";
@@ -48,6 +53,12 @@ export function buildSidecarContainer(params: SidecarParams): V1Container {
     { name: SidecarEnv.metricsPort, value: String(params.metricsPort) },
     { name: SidecarEnv.otelServiceName, value: params.serviceName ?? `mcp-sidecar-${params.serverName}` },
     ...(params.otlpEndpoint ? [{ name: SidecarEnv.otelEndpoint, value: params.otlpEndpoint }] : []),
+    ...(params.replicaPeers
+      ? [
+          { name: SidecarEnv.podIp, valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+          { name: SidecarEnv.replicaPeers, value: params.replicaPeers },
+        ]
+      : []),
     { name: "NODE_OPTIONS", value: sidecarNodeFlags.join(" ") },
   ];
   // User-supplied env wins over ours for the same name.
