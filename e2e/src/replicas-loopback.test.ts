@@ -181,7 +181,7 @@ describe("three Streamable HTTP replicas behind a balancer without affinity", ()
       expect(sampleValue(points, "mcp_requests_total", { method: "tools/call" })).toBeGreaterThan(0);
   });
 
-  it("forwards a GET stream, DELETE and a request body byte-exact to the session's pod", async () => {
+  it("forwards POSTs, a GET stream and DELETE to the session's pod", async () => {
     const init = await undiciFetch(`${replicas.balancer.url}/mcp`, {
       method: "POST",
       dispatcher: perRequest,
@@ -231,13 +231,23 @@ describe("three Streamable HTTP replicas behind a balancer without affinity", ()
       headers,
     });
     expect(deleted.status).toBe(200);
+    // The pod's server no longer knows the session: it answers as it does for any unknown session.
     const afterDelete = await undiciFetch(`${replicas.balancer.url}/mcp`, {
       method: "POST",
       dispatcher: perRequest,
       headers,
       body,
     });
-    expect(afterDelete.status).toBe(404);
+    const pod = replicas.pods.find((p) => p.ip === unwrapSessionId(session)?.replicaIp) as Pod;
+    const unknownDirect = await undiciFetch(`${pod.server?.url}/mcp`, {
+      method: "POST",
+      headers: { ...headers, "mcp-session-id": unwrapSessionId(session)?.upstreamSessionId as string },
+      body,
+    });
+    expect({ status: afterDelete.status, body: await afterDelete.text() }).toEqual({
+      status: unknownDirect.status,
+      body: await unknownDirect.text(),
+    });
   });
 
   it("answers 404 at once for an id naming an address that is no replica, and connects nowhere", async () => {
@@ -291,12 +301,13 @@ describe("a replica deleted mid-session", () => {
           const result = await client.callTool({ name: "echo", arguments: { message: "after" } });
           return { pod, ok: result };
         } catch (error) {
-          return { pod, failed: String(error) };
+          return { pod, failed: (error as { code?: number }).code, message: String(error) };
         }
       }),
     );
     for (const outcome of outcomes) {
-      if (outcome.pod === doomed.ip) expect(outcome).toMatchObject({ failed: expect.stringMatching(/404/) });
+      if (outcome.pod === doomed.ip)
+        expect(outcome).toMatchObject({ failed: 404, message: expect.stringContaining("MCPSCOPE_REPLICA_GONE") });
       else expect(outcome).toEqual({ pod: outcome.pod, ok: { content: [{ type: "text", text: "Echo: after" }] } });
     }
     const lost = outcomes.filter((o) => o.pod === doomed.ip).length;
@@ -362,7 +373,10 @@ describe("three command-mode (stdio) replicas", () => {
     await client.connect(transport);
     const doomed = replicas.pods.find((p) => p.ip === unwrapSessionId(transport.sessionId as string)?.replicaIp) as Pod;
     await doomed.kill();
-    await expect(client.callTool({ name: "echo", arguments: { message: "after" } })).rejects.toThrow(/404/);
+    await expect(client.callTool({ name: "echo", arguments: { message: "after" } })).rejects.toMatchObject({
+      code: 404,
+      message: expect.stringContaining("MCPSCOPE_REPLICA_GONE"),
+    });
     await client.close().catch(() => {});
     // A new session lands on a live pod.
     const fresh = new Client({ name: "mcpscope-replicas", version: "1.0.0" });

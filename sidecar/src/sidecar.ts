@@ -155,7 +155,7 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     );
     return {
       proxyUrl: `http://${proxyHost === "0.0.0.0" || proxyHost === "[::]" ? "127.0.0.1" : proxyHost}:${address.port}`,
-      metricsUrl: `http://127.0.0.1:${config.metrics.port}/metrics`,
+      metricsUrl: `http://${reachableHost(config.metrics.host)}:${config.metrics.port}/metrics`,
       app: runningApp,
       observer,
       async close() {
@@ -179,6 +179,12 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     await metrics.shutdown().catch(() => {});
     throw error;
   }
+}
+
+/** Where a local client reaches a listener bound to `host` (a wildcard address is reached on loopback). */
+function reachableHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 function bridgeLoad(bridge: StdioBridge): () => BridgeLoad {
