@@ -96,7 +96,8 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
       headersTimeout: Math.min(60_000, options.requestTimeoutMs),
     },
     keepAliveTimeout: 72_000,
-    return503OnClosing: true,
+    // A replicated sidecar answers draining requests itself (below): sessions get 404, not 503.
+    return503OnClosing: deps.replicas === undefined,
     routerOptions: { ignoreTrailingSlash: false, caseSensitive: true },
     // What Node's parser refuses (oversized headers, smuggling shapes, a body sent too slowly) is
     // answered and counted here, before any route runs.
@@ -115,6 +116,27 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
       socket.destroy(error);
     },
   });
+
+  if (deps.replicas) {
+    // Draining (the pod is going away): its sessions end with it, so a request for one gets the
+    // protocol's unknown-session answer at once and its client starts anew on another replica. Other
+    // requests get fastify's 503, as without replicas, for the Service to send elsewhere.
+    let draining = false;
+    app.addHook("preClose", async () => {
+      draining = true;
+    });
+    const selfIp = deps.replicas.selfIp;
+    // preHandler: after the body is read, so the answer carries each request's id.
+    app.addHook("preHandler", async (request, reply) => {
+      if (!draining) return;
+      const sessionId = header(request.headers["mcp-session-id"]) ?? legacySessionIdOf(request.url);
+      if (sessionId === undefined) {
+        reply.code(503).header("content-type", "application/json").send(drainingAnswer);
+        return reply;
+      }
+      return answerReplicaGone(request, reply, Buffer.isBuffer(request.body) ? request.body : undefined, selfIp);
+    });
+  }
 
   // Bodies are kept as raw bytes: forwarded exactly as received, parsed only as a copy by the observer.
   app.removeAllContentTypeParsers();
@@ -393,6 +415,9 @@ interface LocalSession {
   /** The client's query named the session otherwise: send the upstream its own id. */
   legacyQueryChanged?: boolean;
 }
+
+/** What fastify answers a draining server's requests (return503OnClosing), for those without a session. */
+const drainingAnswer = '{"error":"Service Unavailable","message":"Service Unavailable","statusCode":503}';
 
 /** A connection to another replica taking longer than this means the replica is gone. */
 const peerConnectTimeoutMs = 2_000;

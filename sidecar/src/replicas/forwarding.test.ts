@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RunningSidecar } from "../sidecar.js";
@@ -108,5 +109,51 @@ describe("a request for another replica's session", () => {
       sampleValue(points, "mcp_requests_total", { method: "ping", status: "error", error_type: "replica_gone" }),
     ).toBe(1);
     expect(sampleValue(await readMetrics(b.metricsUrl), "mcp_replica_forwards_total")).toBe(1);
+  });
+});
+
+describe("a replica that is draining (its pod is going away)", () => {
+  it("answers a request for one of its sessions 404 at once, and one without a session 503", async () => {
+    const upstream = await startFakeScriptedUpstream();
+    const sidecar = await startTestSidecar({
+      MCP_UPSTREAM_URL: upstream.url,
+      MCP_POD_IP: "127.0.0.1",
+      MCP_REPLICA_PEERS: "127.0.0.1",
+    });
+    const { hostname, port } = new URL(sidecar.proxyUrl);
+    // Two requests whose bodies are still on their way when the drain begins.
+    const withSession = '{"jsonrpc":"2.0","id":4,"method":"tools/list"}';
+    const withoutSession = '{"jsonrpc":"2.0","id":5,"method":"initialize","params":{}}';
+    const sockets = [
+      { body: withSession, session: "mcp-session-id: mcps.7f000001.s-1\r\n" },
+      { body: withoutSession, session: "" },
+    ].map(({ body, session }) => {
+      const socket = connect(Number(port), hostname);
+      const answer = new Promise<string>((resolve) => {
+        let text = "";
+        socket.on("data", (chunk) => {
+          text += chunk.toString();
+        });
+        socket.on("close", () => resolve(text));
+      });
+      socket.write(
+        `POST /json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${session}content-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+      );
+      return { socket, answer, rest: body.slice(5) };
+    });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const closed = sidecar.close();
+    await new Promise((resolve) => setImmediate(resolve));
+    for (const { socket, rest } of sockets) socket.end(rest);
+    const [sessionAnswer, plainAnswer] = await Promise.all(sockets.map((s) => s.answer));
+    await closed;
+    await upstream.close();
+    expect(sessionAnswer).toMatch(/^HTTP\/1\.1 404 /);
+    expect(sessionAnswer).toContain('"id":4');
+    expect(sessionAnswer).toContain("MCPSCOPE_REPLICA_GONE");
+    expect(plainAnswer).toMatch(/^HTTP\/1\.1 503 /);
+    // Neither reached the upstream (what it did receive are the sidecar's own health probes).
+    expect(upstream.received.map(String)).not.toContain(withSession);
+    expect(upstream.received.map(String)).not.toContain(withoutSession);
   });
 });
