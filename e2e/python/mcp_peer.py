@@ -3,6 +3,8 @@
   mcp_peer.py serve PORT        Streamable HTTP server on 127.0.0.1:PORT/mcp (tools: echo, fail)
   mcp_peer.py converse URL MODE one conversation as a client; prints its results as one JSON line
                                 (MODE: auto = server/discover first, as the SDK does by default; legacy)
+  mcp_peer.py echoes URL MODE N tools/list, then N echo calls (any server with an echo tool, such as
+                                server-everything); prints the results as one JSON line
 """
 
 import asyncio
@@ -50,8 +52,20 @@ async def converse(url: str, mode: str) -> None:
         )
 
 
+async def echoes(url: str, mode: str, count: int) -> None:
+    async with Client(url, mode=mode) as client:
+        tools = sorted(tool.name for tool in (await client.list_tools()).tools)
+        replies = [
+            (await client.call_tool("echo", {"message": f"m{i}"})).model_dump(mode="json", exclude_none=True)
+            for i in range(count)
+        ]
+        print(json.dumps({"protocolVersion": client.protocol_version, "tools": tools, "echoes": replies}), flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(int(sys.argv[2]))
+    elif sys.argv[1] == "echoes":
+        asyncio.run(echoes(sys.argv[2], sys.argv[3], int(sys.argv[4])))
     else:
         asyncio.run(converse(sys.argv[2], sys.argv[3]))

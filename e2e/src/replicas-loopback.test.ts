@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { unwrapSessionId } from "@mcpscope/sidecar";
 import {
   everythingStdioCommand,
@@ -15,9 +16,12 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Agent, fetch as undiciFetch } from "undici";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { runProgram } from "./harness/programs.js";
 import { type SidecarProcess, startSidecarProcess } from "./harness/sidecar-process.js";
 import { startTestBalancer, type TestBalancer } from "./harness/test-balancer.js";
+
+const pythonPeer = fileURLToPath(new URL("../python/mcp_peer.py", import.meta.url));
 
 // Three "pods" on loopback, each a sidecar on a loopback address of its own (127.0.0.2-4, the pod IPs,
 // one sidecar port for all as in one pod template) in front of its own server, behind a test
@@ -179,6 +183,34 @@ describe("three Streamable HTTP replicas behind a balancer without affinity", ()
     expect(delta("mcp_replica_forwards_total")).toBeGreaterThan(100);
     for (const points of after)
       expect(sampleValue(points, "mcp_requests_total", { method: "tools/call" })).toBeGreaterThan(0);
+  });
+
+  it("completes every session of the Python SDK client (its own HTTP connections), counted once", async () => {
+    const before = await metricsOf(replicas.pods);
+    const sessions = await Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const result = await runProgram(inject("tools").PYTHON_MCP, [
+          pythonPeer,
+          "echoes",
+          `${replicas.balancer.url}/mcp`,
+          "legacy",
+          "5",
+        ]);
+        if (result.code !== 0) throw new Error(`python client failed (${result.code}):\n${result.stderr}`);
+        return JSON.parse(result.stdout) as { protocolVersion: string; tools: string[]; echoes: unknown[] };
+      }),
+    );
+    for (const session of sessions) {
+      expect(session.protocolVersion).toBe("2025-11-25");
+      expect(session.tools).toEqual(directTools);
+      expect(session.echoes).toEqual(expectedEchoes);
+    }
+    const after = await metricsOf(replicas.pods);
+    const delta = (name: string, labels: Record<string, string> = {}) =>
+      total(after, name, labels) - total(before, name, labels);
+    expect(delta("mcp_requests_total", { method: "initialize", status: "ok" })).toBe(10);
+    expect(delta("mcp_requests_total", { method: "tools/call", status: "ok" })).toBe(50);
+    expect(delta("mcp_requests_total", { status: "error" })).toBe(0);
   });
 
   it("forwards POSTs, a GET stream and DELETE to the session's pod", async () => {
