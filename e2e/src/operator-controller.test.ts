@@ -286,7 +286,8 @@ spec:
           (
             await core.listNamespacedService({
               namespace: "default",
-              labelSelector: "app.kubernetes.io/managed-by=mcpscope",
+              // The McpServers' own Services (each also owns a headless peer Service).
+              labelSelector: "app.kubernetes.io/managed-by=mcpscope,app.kubernetes.io/component!=replica-peers",
             })
           ).items.map((svc) => [svc.metadata?.name ?? "", svc.metadata?.ownerReferences?.[0]?.name ?? ""]),
         );
