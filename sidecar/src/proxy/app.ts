@@ -13,7 +13,7 @@ import { replicaHopHeader, sidecarRoutes } from "../contract.js";
 import { SidecarErrorCode } from "../errors.js";
 import type { UpstreamHealthReport } from "../health/upstream-health.js";
 import type { ExchangeObserver } from "../observer/exchange-observer.js";
-import { EndpointEventRewriter } from "../replicas/endpoint-event.js";
+import { EndpointEventRewriter, withLegacySessionId } from "../replicas/endpoint-event.js";
 import type { ReplicaPeers } from "../replicas/peers.js";
 import { otherReplicaOf, routeRequest } from "../replicas/route.js";
 import { wrapSessionId } from "../replicas/session-id.js";
@@ -438,14 +438,6 @@ function flushHeadersSoon(reply: { raw: unknown }): void {
   setImmediate(() => {
     if (!raw.headersSent && !raw.destroyed && raw.hasHeader("content-type")) raw.flushHeaders();
   });
-}
-
-/** The query with its sessionId value replaced (the rest byte-exact). Pure. */
-export function withLegacySessionId(query: string, sessionId: string): string {
-  return query.replace(
-    /(^|&)sessionId=[^&]*/,
-    (_all, lead: string) => `${lead}sessionId=${encodeURIComponent(sessionId)}`,
-  );
 }
 
 function isEventStream(contentType: string | string[] | undefined): boolean {

@@ -2,7 +2,7 @@ import { Readable } from "node:stream";
 import { buffer } from "node:stream/consumers";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
-import { EndpointEventRewriter, rewriteEndpointEvent } from "./endpoint-event.js";
+import { EndpointEventRewriter, rewriteEndpointEvent, withLegacySessionId } from "./endpoint-event.js";
 
 const wrap = (id: string) => `mcps.7f000002.${id}`;
 
@@ -50,5 +50,14 @@ describe("EndpointEventRewriter", () => {
   it("passes a stream without an endpoint event through unchanged, even an unfinished event", async () => {
     const bytes = Buffer.from('event: message\ndata: {"jsonrpc":"2.0"}\n\ndata: unfinished', "utf8");
     expect(await through([bytes.subarray(0, 7), bytes.subarray(7)])).toEqual(bytes);
+  });
+});
+
+describe("withLegacySessionId", () => {
+  it("replaces only the sessionId value of a legacy POST's query", () => {
+    expect(withLegacySessionId("sessionId=mcps.7f000002.abc&x=sessionId%3D1", "abc")).toBe(
+      "sessionId=abc&x=sessionId%3D1",
+    );
+    expect(withLegacySessionId("a=1&sessionId=mcps.7f000002.s%201", "s 1")).toBe("a=1&sessionId=s%201");
   });
 });

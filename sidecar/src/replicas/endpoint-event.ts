@@ -85,3 +85,14 @@ export class EndpointEventRewriter extends Transform {
     this.#pending = Buffer.alloc(0);
   }
 }
+
+/**
+ * A legacy POST's query with its sessionId value replaced by the upstream's own id (the rest
+ * byte-exact), for a request the replica holding the session serves. Pure.
+ */
+export function withLegacySessionId(query: string, sessionId: string): string {
+  return query.replace(
+    /(^|&)sessionId=[^&]*/,
+    (_all, lead: string) => `${lead}sessionId=${encodeURIComponent(sessionId)}`,
+  );
+}
