@@ -6,6 +6,8 @@
   mcp_peer.py catalogue URL MODE TOOL PARAGRAPHS...
                                 lists every page of tools/list, calls TOOL once per PARAGRAPHS value;
                                 prints what the client saw (tools, results, instructions) as one JSON line
+  mcp_peer.py echoes URL MODE N tools/list, then N echo calls (any server with an echo tool, such as
+                                server-everything); prints the results as one JSON line
 """
 
 import asyncio
@@ -84,10 +86,22 @@ async def catalogue(url: str, mode: str, tool: str, paragraphs: list[int]) -> No
         )
 
 
+async def echoes(url: str, mode: str, count: int) -> None:
+    async with Client(url, mode=mode) as client:
+        tools = sorted(tool.name for tool in (await client.list_tools()).tools)
+        replies = [
+            (await client.call_tool("echo", {"message": f"m{i}"})).model_dump(mode="json", exclude_none=True)
+            for i in range(count)
+        ]
+        print(json.dumps({"protocolVersion": client.protocol_version, "tools": tools, "echoes": replies}), flush=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "serve":
         serve(int(sys.argv[2]))
     elif sys.argv[1] == "catalogue":
         asyncio.run(catalogue(sys.argv[2], sys.argv[3], sys.argv[4], [int(n) for n in sys.argv[5:]]))
+    elif sys.argv[1] == "echoes":
+        asyncio.run(echoes(sys.argv[2], sys.argv[3], int(sys.argv[4])))
     else:
         asyncio.run(converse(sys.argv[2], sys.argv[3]))

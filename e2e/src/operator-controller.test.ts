@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import {
   AdmissionregistrationV1Api,
   AppsV1Api,
+  AutoscalingV2Api,
   CoreV1Api,
   CustomObjectsApi,
   PatchStrategy,
@@ -273,7 +274,8 @@ spec:
           (
             await core.listNamespacedService({
               namespace: "default",
-              labelSelector: "app.kubernetes.io/managed-by=mcpscope",
+              // The McpServers' own Services (each also owns a headless peer Service).
+              labelSelector: "app.kubernetes.io/managed-by=mcpscope,app.kubernetes.io/component!=replica-peers",
             })
           ).items.map((svc) => [svc.metadata?.name ?? "", svc.metadata?.ownerReferences?.[0]?.name ?? ""]),
         );
@@ -353,5 +355,97 @@ spec:
     } finally {
       await successor.stop();
     }
+  });
+});
+
+describe("replicas and autoscaling on a real API server", () => {
+  const scaler = (autoscaling: string) => `apiVersion: mcpscope.dev/v1alpha1
+kind: McpServer
+metadata: { name: scaler, namespace: default }
+spec:
+  replicas: 3
+${autoscaling}
+  server:
+    image: node:24-slim
+    command: ["npx", "-y", "@modelcontextprotocol/server-everything", "streamableHttp"]
+    port: 3001
+    resources: { requests: { cpu: 100m } }
+`;
+
+  it("renders spec.autoscaling as an autoscaling/v2 HPA owned by the McpServer, with a headless peer Service", async () => {
+    await apply(scaler("  autoscaling: { minReplicas: 2, maxReplicas: 5, targetCPUUtilizationPercentage: 60 }"));
+    const kubeConfig = cp.adminKubeConfig();
+    const autoscaling = kubeConfig.makeApiClient(AutoscalingV2Api);
+    const core = kubeConfig.makeApiClient(CoreV1Api);
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    const custom = kubeConfig.makeApiClient(CustomObjectsApi);
+    const readHpa = () => autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "scaler", namespace: "default" });
+    await expect
+      .poll(
+        () =>
+          readHpa().then(
+            () => true,
+            () => false,
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe(true);
+    const mcp = (await custom.getNamespacedCustomObject({
+      group: "mcpscope.dev",
+      version: "v1alpha1",
+      namespace: "default",
+      plural: "mcpservers",
+      name: "scaler",
+    })) as { metadata: { uid: string } };
+    const hpa = await readHpa();
+    expect(hpa.metadata?.ownerReferences).toEqual([
+      expect.objectContaining({ kind: "McpServer", name: "scaler", uid: mcp.metadata.uid, controller: true }),
+    ]);
+    expect(hpa.spec).toMatchObject({
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "scaler" },
+      minReplicas: 2,
+      maxReplicas: 5,
+      metrics: [
+        { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 60 } } },
+      ],
+    });
+    // The replica count is the autoscaler's: the operator applies none.
+    const deployment = await apps.readNamespacedDeployment({ name: "scaler", namespace: "default" });
+    const owners = (deployment.metadata?.managedFields ?? [])
+      .filter((f) => f.manager === "mcpscope")
+      .map((f) => JSON.stringify(f.fieldsV1));
+    expect(owners.some((fields) => fields.includes('"f:replicas"'))).toBe(false);
+    const sidecarEnv = deployment.spec?.template.spec?.containers?.[1]?.env ?? [];
+    const peersName = sidecarEnv.find((e) => e.name === "MCP_REPLICA_PEERS")?.value?.split(".")[0] ?? "";
+    expect(sidecarEnv.find((e) => e.name === "MCP_POD_IP")?.valueFrom?.fieldRef?.fieldPath).toBe("status.podIP");
+    const peers = await core.readNamespacedService({ name: peersName, namespace: "default" });
+    expect(peers.spec).toMatchObject({ clusterIP: "None", publishNotReadyAddresses: true });
+    expect(peers.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "McpServer", uid: mcp.metadata.uid });
+  });
+
+  it("removes its HPA when spec.autoscaling is removed, and applies spec.replicas again", async () => {
+    await apply(scaler(""));
+    const kubeConfig = cp.adminKubeConfig();
+    const autoscaling = kubeConfig.makeApiClient(AutoscalingV2Api);
+    const apps = kubeConfig.makeApiClient(AppsV1Api);
+    await expect
+      .poll(
+        () =>
+          autoscaling.readNamespacedHorizontalPodAutoscaler({ name: "scaler", namespace: "default" }).then(
+            () => "present",
+            (error: { code?: number }) => error.code,
+          ),
+        { timeout: 15_000 },
+      )
+      .toBe(404);
+    await expect
+      .poll(
+        async () => (await apps.readNamespacedDeployment({ name: "scaler", namespace: "default" })).spec?.replicas,
+        {
+          timeout: 15_000,
+        },
+      )
+      .toBe(3);
+    expect((await kubectl(["delete", "mcpserver/scaler"])).code).toBe(0);
   });
 });

@@ -8,6 +8,13 @@ export const operatorClusterRules: V1PolicyRule[] = [
   { apiGroups: [apiGroup], resources: [`${plural}/status`], verbs: ["patch"] },
   { apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "watch", "create", "patch", "update"] },
   { apiGroups: [""], resources: ["services"], verbs: ["get", "list", "watch", "create", "patch", "update"] },
+  // Autoscaling McpServers: the operator applies their HorizontalPodAutoscaler, and deletes it (its own
+  // only, checked by owner) when spec.autoscaling is removed — garbage collection cannot see that.
+  {
+    apiGroups: ["autoscaling"],
+    resources: ["horizontalpodautoscalers"],
+    verbs: ["get", "list", "watch", "create", "patch", "update", "delete"],
+  },
   { apiGroups: [""], resources: ["events"], verbs: ["create", "patch"] },
   // The webhook reads a pod's namespace labels (the namespace-wide opt-in), one namespace at a time,
   // and its LimitRanges and ResourceQuotas (kept by informers), so that an injected pod is still admitted.
@@ -40,7 +47,10 @@ export function operatorNamespaceRules(leaseName: string, secretName: string): V
   ];
 }
 
-/** Least-privilege RBAC for the operator (no delete anywhere: owned objects go by garbage collection). */
+/**
+ * Least-privilege RBAC for the operator (owned objects go by garbage collection; the one delete is of
+ * an autoscaler whose McpServer stopped asking for one).
+ */
 export function buildOperatorRbac(params: {
   name: string;
   namespace: string;

@@ -102,6 +102,16 @@ describe("loadConfig", () => {
     ]);
   });
 
+  it("turns session routing between replicas on with a pod IP and peers, in canonical form", () => {
+    expect(loadConfig(minimal).replicas).toBeUndefined();
+    expect(
+      loadConfig({ ...minimal, MCP_POD_IP: "fd00::0a", MCP_REPLICA_PEERS: "mcp-peers.default.svc" }).replicas,
+    ).toEqual({
+      podIp: "fd00::a",
+      peers: "mcp-peers.default.svc",
+    });
+  });
+
   it("treats empty variables as unset", () => {
     expect(loadConfig({ ...minimal, PORT: "", LOG_LEVEL: "" }).listen.port).toBe(4000);
   });
@@ -226,6 +236,16 @@ describe("loadConfig", () => {
       "MCP_SLO_LATENCY_THRESHOLD without an objective",
       { ...minimal, MCP_SLO_LATENCY_THRESHOLD: "1s" },
       "MCP_SLO_LATENCY_OBJECTIVE is required with MCP_SLO_LATENCY_THRESHOLD: a latency objective is both",
+    ],
+    [
+      "MCP_POD_IP",
+      { ...minimal, MCP_POD_IP: "pod-a", MCP_REPLICA_PEERS: "mcp-peers" },
+      'MCP_POD_IP must be an IPv4 or IPv6 address, got "pod-a"',
+    ],
+    [
+      "MCP_REPLICA_PEERS",
+      { ...minimal, MCP_POD_IP: "10.0.0.1" },
+      "MCP_REPLICA_PEERS is required when MCP_POD_IP is set: session routing between replicas needs both",
     ],
     [
       "OTEL_RESOURCE_ATTRIBUTES",

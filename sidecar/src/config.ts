@@ -11,6 +11,7 @@ import {
 import { SidecarEnv as E } from "./env-names.js";
 import { ConfigError } from "./errors.js";
 import { parseSloDurationSeconds, parseSloPercent, sloDurationRule, sloPercentRule } from "./slo/objectives.js";
+import { canonicalIp } from "./replicas/session-id.js";
 import { tracingEnabled } from "./telemetry/trace-provider.js";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;
@@ -93,6 +94,12 @@ const envSchema = z
     [E.sloAvailability]: sloPercent.optional(),
     [E.sloLatencyThreshold]: sloDuration.optional(),
     [E.sloLatencyObjective]: sloPercent.optional(),
+    [E.podIp]: z
+      .string()
+      .trim()
+      .refine((v) => canonicalIp(v) !== undefined, "must be an IPv4 or IPv6 address")
+      .optional(),
+    [E.replicaPeers]: z.string().trim().min(1, "must not be empty").optional(),
     [E.host]: z.string().trim().min(1).optional().default("0.0.0.0"),
     [E.port]: port(defaultSidecarPorts.mcp),
     [E.metricsHost]: z.string().trim().min(1).optional().default("0.0.0.0"),
@@ -131,6 +138,15 @@ const envSchema = z
         message: `is required with ${hasThreshold ? E.sloLatencyThreshold : E.sloLatencyObjective}: a latency objective is both`,
       });
     }
+    if ((env[E.podIp] === undefined) !== (env[E.replicaPeers] === undefined)) {
+      const missing = env[E.podIp] === undefined ? E.podIp : E.replicaPeers;
+      const other = missing === E.podIp ? E.replicaPeers : E.podIp;
+      ctx.addIssue({
+        code: "custom",
+        path: [missing],
+        message: `is required when ${other} is set: session routing between replicas needs both`,
+      });
+    }
     if (env[E.port] === env[E.metricsPort]) {
       ctx.addIssue({
         code: "custom",
@@ -145,6 +161,9 @@ export type SidecarConfig = ReturnType<typeof toConfig>;
 function toConfig(env: z.output<typeof envSchema>) {
   const transport = env[E.upstreamTransport] ?? "streamable-http";
   const name = env[E.upstreamName];
+  const givenPodIp = env[E.podIp];
+  const podIp = givenPodIp === undefined ? undefined : canonicalIp(givenPodIp);
+  const peers = env[E.replicaPeers];
   const otlpBase = env[E.otelEndpoint];
   return {
     upstream: {
@@ -160,6 +179,11 @@ function toConfig(env: z.output<typeof envSchema>) {
     /** Command mode: the stdio bridge's session slots and when an idle session's client counts as gone. */
     stdio: { maxSessions: env[E.stdioMaxSessions], sessionIdleMs: env[E.stdioSessionIdleMs] },
     serverName: name,
+    /**
+     * Session routing between replicas: on when both are set. Peers are reached on this sidecar's own
+     * port (every replica runs the same pod template).
+     */
+    replicas: podIp !== undefined && peers !== undefined ? { podIp, peers } : undefined,
     listen: { host: env[E.host], port: env[E.port] },
     metrics: { host: env[E.metricsHost], port: env[E.metricsPort] },
     limits: {

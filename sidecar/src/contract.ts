@@ -41,5 +41,11 @@ export const healthProbeHeader = "x-mcpscope-health-probe";
 /** The sidecar's ports unless configured: MCP (the proxy) and Prometheus metrics. */
 export const defaultSidecarPorts = { mcp: 4000, metrics: 9464 } as const;
 
+/**
+ * Marks a request one replica's sidecar forwarded to another (the one holding its session); its value
+ * is the sender's pod IP. A request carrying it is never forwarded again, and it never reaches an upstream.
+ */
+export const replicaHopHeader = "x-mcpscope-replica-hop";
+
 /** Routes the sidecar answers itself on its proxy port; everything else goes to the upstream. */
 export const sidecarRoutes = { health: "/health", liveness: "/livez" } as const;

@@ -23,6 +23,10 @@ export const SidecarEnv = {
   sloAvailability: "MCP_SLO_AVAILABILITY",
   sloLatencyThreshold: "MCP_SLO_LATENCY_THRESHOLD",
   sloLatencyObjective: "MCP_SLO_LATENCY_OBJECTIVE",
+  /** This replica's pod IP (the downward API's status.podIP): session ids name it. */
+  podIp: "MCP_POD_IP",
+  /** The live replicas: the headless peer Service's DNS name, or a comma-separated list of IPs. */
+  replicaPeers: "MCP_REPLICA_PEERS",
   host: "HOST",
   port: "PORT",
   metricsHost: "METRICS_HOST",

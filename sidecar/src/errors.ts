@@ -16,6 +16,8 @@ export const SidecarErrorCode = {
   stdioSpawn: "MCPSCOPE_STDIO_SPAWN",
   stdioExited: "MCPSCOPE_STDIO_EXITED",
   bridgeFull: "MCPSCOPE_BRIDGE_FULL",
+  /** The session's replica is gone (deleted, scaled down): the client starts a new session. */
+  replicaGone: "MCPSCOPE_REPLICA_GONE",
   /** Not an answer (nobody is left to answer): the code an abandoned upstream request is aborted with. */
   clientClosed: "MCPSCOPE_CLIENT_CLOSED",
 } as const;

@@ -4,6 +4,7 @@ export { sidecarRoutes } from "./contract.js";
 export { SidecarEnv } from "./env-names.js";
 export { ConfigError, SidecarError, SidecarErrorCode } from "./errors.js";
 export { createLogger } from "./logger.js";
+export { replicaTagOf, unwrapSessionId, wrapSessionId } from "./replicas/session-id.js";
 export { sidecarNodeFlags } from "./runtime-flags.js";
 export { type RunningSidecar, startSidecar } from "./sidecar.js";
 export { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";

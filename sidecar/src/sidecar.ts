@@ -6,6 +6,8 @@ import { type BridgeLoad, UpstreamHealth, upstreamEndpoint } from "./health/upst
 import { createLogger, type Logger } from "./logger.js";
 import { ExchangeObserver } from "./observer/exchange-observer.js";
 import { buildProxyApp } from "./proxy/app.js";
+import { replicaPeers } from "./replicas/peers.js";
+import { replicaTagOf } from "./replicas/session-id.js";
 import type { StdioBridge } from "./stdio-bridge/bridge.js";
 import { createMcpInstruments } from "./telemetry/instruments.js";
 import { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
@@ -116,7 +118,18 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
         connectTimeoutMs: config.upstream.connectTimeoutMs,
         requestTimeoutMs: config.limits.requestTimeoutMs,
       },
-      { observer, health, logger },
+      {
+        observer,
+        health,
+        logger,
+        replicas: config.replicas && {
+          selfIp: config.replicas.podIp,
+          tag: replicaTagOf(config.replicas.podIp),
+          port: config.listen.port,
+          peers: replicaPeers({ source: config.replicas.peers }),
+          forwarded: () => instruments.replicaForwarded(),
+        },
+      },
     );
     await app.listen({ host: config.listen.host, port: config.listen.port });
     // A background probe feeds mcp_upstream_up, so "upstream down" alerts need no prober of their own.
@@ -143,7 +156,7 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     );
     return {
       proxyUrl: `http://${proxyHost === "0.0.0.0" || proxyHost === "[::]" ? "127.0.0.1" : proxyHost}:${address.port}`,
-      metricsUrl: `http://127.0.0.1:${config.metrics.port}/metrics`,
+      metricsUrl: `http://${reachableHost(config.metrics.host)}:${config.metrics.port}/metrics`,
       app: runningApp,
       observer,
       async close() {
@@ -167,6 +180,12 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     await metrics.shutdown().catch(() => {});
     throw error;
   }
+}
+
+/** Where a local client reaches a listener bound to `host` (a wildcard address is reached on loopback). */
+function reachableHost(host: string): string {
+  if (host === "0.0.0.0" || host === "::") return "127.0.0.1";
+  return host.includes(":") ? `[${host}]` : host;
 }
 
 function bridgeLoad(bridge: StdioBridge): () => BridgeLoad {

@@ -27,15 +27,17 @@ async function portOrFree(preferred: number | undefined): Promise<number> {
 /** Runs `node sidecar/dist/main.js` with the given env on loopback; ports default to free ones. */
 export async function startSidecarProcess(
   env: Record<string, string>,
-  ports: { port?: number; metricsPort?: number } = {},
+  ports: { port?: number; metricsPort?: number; host?: string } = {},
 ): Promise<SidecarProcess> {
+  // A loopback address of its own (127.0.0.2, …) stands for a pod IP in replica tests.
+  const host = ports.host ?? "127.0.0.1";
   const port = await portOrFree(ports.port);
   const metricsPort = await portOrFree(ports.metricsPort);
   const child = spawn(process.execPath, [...sidecarNodeFlags, sidecarMainJs()], {
     env: {
       ...process.env,
-      HOST: "127.0.0.1",
-      METRICS_HOST: "127.0.0.1",
+      HOST: host,
+      METRICS_HOST: host,
       LOG_LEVEL: "info",
       ...env,
       PORT: String(port),
@@ -48,13 +50,13 @@ export async function startSidecarProcess(
     output = (output + chunk.toString()).slice(-256_000);
   });
   child.stderr?.pipe(process.stderr);
-  await untilLive(`http://127.0.0.1:${port}/livez`, child, 20_000);
+  await untilLive(`http://${host}:${port}/livez`, child, 20_000);
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://${host}:${port}`,
     port,
     child,
-    proxyUrl: `http://127.0.0.1:${port}`,
-    metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`,
+    proxyUrl: `http://${host}:${port}`,
+    metricsUrl: `http://${host}:${metricsPort}/metrics`,
     serverName: env.MCP_UPSTREAM_NAME ?? "",
     output: () => output,
     stop: () => stopProcess(child, 15_000),

@@ -427,6 +427,41 @@ export const sloSpecSchema = z
     "Service level objectives: exported by the sidecar as mcp_slo_objective_ratio and watched by the McpErrorBudgetBurn and McpLatencyBudgetBurn burn-rate alerts. Each objective left out takes the installation's default (chart value slo.defaults).",
   );
 
+export const autoscalingSpecSchema = z
+  .object({
+    minReplicas: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(1)
+      .describe("Fewest replicas the autoscaler keeps (1-1000); default 1."),
+    maxReplicas: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .describe("Most replicas the autoscaler may run (1-1000, at least minReplicas); required."),
+    targetCPUUtilizationPercentage: z
+      .number()
+      .int()
+      .min(1)
+      .max(1000)
+      .default(80)
+      .describe(
+        "Average CPU use the autoscaler aims for, in percent of the pods' CPU requests (1-1000); default 80. Every container needs a CPU request: set spec.server.resources.requests.cpu (the sidecar has one by default).",
+      ),
+  })
+  .strict()
+  .meta({
+    "x-kubernetes-validations": [
+      { rule: "self.minReplicas <= self.maxReplicas", message: "minReplicas must not exceed maxReplicas" },
+    ],
+  })
+  .describe(
+    "Scale with load: rendered as an autoscaling/v2 HorizontalPodAutoscaler of the McpServer's Deployment, which then owns the replica count (spec.replicas is ignored). Sessions stay with their replica (see the README's Replicas section); a replica removed by scale-down ends its sessions with 404.",
+  );
+
 export const mcpServerSpecSchema = z
   .object({
     server: serverSpecSchema,
@@ -445,8 +480,9 @@ export const mcpServerSpecSchema = z
       .max(1000)
       .default(1)
       .describe(
-        "Number of pods (server and sidecar) to run; 0-1000, default 1. 0 stops the server but keeps its Service.",
+        "Number of pods (server and sidecar) to run; 0-1000, default 1. 0 stops the server but keeps its Service. Ignored when spec.autoscaling is set.",
       ),
+    autoscaling: autoscalingSpecSchema.optional(),
     sidecar: sidecarSpecSchema.default({ port: defaultSidecarPorts.mcp, metricsPort: defaultSidecarPorts.metrics }),
     telemetry: telemetrySpecSchema.optional(),
     podTemplate: podTemplateOverridesSchema.optional(),
@@ -461,6 +497,11 @@ export const mcpServerSpecSchema = z
         rule: "self.server.transport == 'stdio' || (self.server.port != self.sidecar.port && self.server.port != self.sidecar.metricsPort)",
         message:
           "spec.server.port must differ from spec.sidecar.port and spec.sidecar.metricsPort: they share the pod's network",
+      },
+      {
+        // CPU utilisation is measured against requests: a container without one leaves the autoscaler blind.
+        rule: "!has(self.autoscaling) || self.server.transport == 'stdio' || (has(self.server.resources) && has(self.server.resources.requests) && 'cpu' in self.server.resources.requests)",
+        message: "spec.autoscaling needs spec.server.resources.requests.cpu: CPU utilisation is measured against it",
       },
     ],
   });

@@ -18,6 +18,10 @@ const cases: Record<string, unknown> = {
     podTemplate: { spec: { nodeSelector: { pool: "mcp" } } },
   },
   sse: { server: { image: "mcp/forecast:1", transport: "sse" } },
+  autoscaling: {
+    autoscaling: { minReplicas: 2, maxReplicas: 6, targetCPUUtilizationPercentage: 75 },
+    server: { image: "mcp/weather:1", port: 3001, resources: { requests: { cpu: "250m", memory: "128Mi" } } },
+  },
   stdio: {
     serverName: "notes-stdio",
     server: { image: "mcp/notes:1", command: ["notes-server", "--stdio"], transport: "stdio" },
@@ -35,12 +39,18 @@ function mcpServer(name: string, spec: unknown): McpServerObject {
 
 describe("desired objects, golden", () => {
   for (const [name, spec] of Object.entries(cases)) {
-    it(`builds the ${name} McpServer's Deployment and Service as in testdata/${name}.yaml`, async () => {
+    it(`builds the ${name} McpServer's objects as in testdata/${name}.yaml`, async () => {
       const desired = buildDesiredObjects(mcpServer(name, spec), {
         sidecarImage: "ghcr.io/mcpscope/sidecar:0.1.0",
         otlpEndpoint: "http://mcpscope-collector.mcpscope-system.svc:4318",
       });
-      const actual = { deployment: desired.deployment, service: desired.service, url: desired.url };
+      const actual = {
+        deployment: desired.deployment,
+        service: desired.service,
+        peerService: desired.peerService,
+        ...(desired.autoscaler ? { autoscaler: desired.autoscaler } : {}),
+        url: desired.url,
+      };
       const file = new URL(`./testdata/${name}.yaml`, import.meta.url);
       if (process.env.UPDATE_GOLDEN === "1") await writeFile(file, dump(actual, { lineWidth: 120, noRefs: true }));
       expect(JSON.parse(JSON.stringify(actual))).toEqual(load(await readFile(file, "utf8")));

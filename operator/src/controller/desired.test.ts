@@ -15,6 +15,67 @@ const envOf = (container: { env?: Array<{ name: string; value?: string }> } | un
   Object.fromEntries((container?.env ?? []).map((e) => [e.name, e.value]));
 
 describe("buildDesiredObjects", () => {
+  it("gives every McpServer a headless peer Service and its sidecars their pod IP and peers, for session routing", () => {
+    for (const server of [
+      { image: "weather:1", port: 3001 },
+      { image: "notes:1", command: ["notes"], transport: "stdio" },
+    ]) {
+      const desired = buildDesiredObjects(mcpServer("weather", { replicas: 3, server }), { sidecarImage: "s:1" });
+      const containers = desired.deployment.spec?.template.spec?.containers ?? [];
+      const sidecar = containers[containers.length - 1];
+      const peers = desired.peerService;
+      expect(peers.metadata?.name).toMatch(/^weather-peers-[0-9a-f]{10}$/);
+      expect(peers.metadata?.ownerReferences?.[0]).toMatchObject({ kind: "McpServer", uid: "uid-1", controller: true });
+      expect(peers.spec).toEqual({
+        clusterIP: "None",
+        publishNotReadyAddresses: true,
+        selector: desired.deployment.spec?.selector.matchLabels,
+        ports: [{ name: "mcp", port: 4000, targetPort: "mcp", protocol: "TCP" }],
+      });
+      expect(sidecar?.env).toEqual(
+        expect.arrayContaining([
+          { name: "MCP_POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+          { name: "MCP_REPLICA_PEERS", value: `${peers.metadata?.name}.team-a.svc` },
+        ]),
+      );
+      expect(desired.deployment.spec?.replicas).toBe(3);
+      expect(desired.autoscaler).toBeUndefined();
+    }
+  });
+
+  it("renders spec.autoscaling as an owned autoscaling/v2 HPA of the Deployment, which then owns the replica count", () => {
+    const desired = buildDesiredObjects(
+      mcpServer("weather", {
+        replicas: 2,
+        autoscaling: { minReplicas: 2, maxReplicas: 10, targetCPUUtilizationPercentage: 70 },
+        server: { image: "weather:1", port: 3001, resources: { requests: { cpu: "100m" } } },
+      }),
+      { sidecarImage: "s:1" },
+    );
+    expect(desired.deployment.spec).not.toHaveProperty("replicas");
+    expect(desired.autoscaler).toEqual({
+      apiVersion: "autoscaling/v2",
+      kind: "HorizontalPodAutoscaler",
+      metadata: desired.deployment.metadata,
+      spec: {
+        scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "weather" },
+        minReplicas: 2,
+        maxReplicas: 10,
+        metrics: [
+          { type: "Resource", resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } } },
+        ],
+      },
+    });
+  });
+
+  it("defaults autoscaling to 1 replica at least and 80 % CPU", () => {
+    const spec = mcpServerSpecSchema.parse({ autoscaling: { maxReplicas: 4 }, server: { image: "w:1" } });
+    expect(spec.autoscaling).toEqual({ minReplicas: 1, maxReplicas: 4, targetCPUUtilizationPercentage: 80 });
+    expect(
+      mcpServerSpecSchema.safeParse({ autoscaling: { maxReplicas: 4, min: 1 }, server: { image: "w:1" } }).success,
+    ).toBe(false);
+  });
+
   it("runs an HTTP server beside the sidecar, which forwards to it over the pod's loopback", () => {
     const desired = buildDesiredObjects(mcpServer("weather", { server: { image: "weather:1", port: 3001 } }), {
       sidecarImage: "mcpscope/sidecar:1",

@@ -6,13 +6,14 @@ import type {
   V1PodSpec,
   V1ResourceRequirements,
   V1Service,
+  V2HorizontalPodAutoscaler,
 } from "@kubernetes/client-node";
 import { defaultMcpPath, stdioBridgeMcpPath, type UpstreamTransport } from "@mcpscope/sidecar/constants";
 import type { McpServerSpec } from "../api/mcpserver.js";
 import { groupVersion, kind, Label } from "../api/names.js";
 import { buildSidecarContainer } from "../sidecar-spec/sidecar-container.js";
 import { effectiveSlo, type SloObjectives } from "../sidecar-spec/slo-objectives.js";
-import { objectNameFor, shellJoin } from "./names.js";
+import { objectNameFor, peerServiceNameFor, shellJoin } from "./names.js";
 
 export interface McpServerObject {
   apiVersion: string;
@@ -45,6 +46,10 @@ const tmpMount = { name: tmpVolume.name, mountPath: "/tmp" };
 export interface DesiredObjects {
   deployment: V1Deployment;
   service: V1Service;
+  /** Headless: its DNS answer is the live replicas, the only addresses sidecars forward sessions to. */
+  peerService: V1Service;
+  /** Set when spec.autoscaling is; otherwise an autoscaler this McpServer owns is removed. */
+  autoscaler: V2HorizontalPodAutoscaler | undefined;
   serverName: string;
   url: string;
 }
@@ -89,6 +94,7 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
   // Label values are limited as names are: every name and label derives from one function.
   const labels = { ...selectorLabels(name), [Label.managedBy]: "mcpscope" };
   const meta = { name, namespace: metadata.namespace, labels, ownerReferences: [ownerReference(mcp)] };
+  const peerServiceName = peerServiceNameFor(metadata.name);
   const { server, sidecar } = spec;
   // stdio servers are served by the sidecar's bridge as Streamable HTTP.
   const transport: UpstreamTransport = server.transport === "stdio" ? "streamable-http" : server.transport;
@@ -105,6 +111,8 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
     resources: resourceRequirements(sidecar.resources),
     extraEnv: sidecar.env as V1Container["env"],
     slo: effectiveSlo(spec.slo, defaults.sloDefaults),
+    // Every McpServer routes sessions among its replicas, so scaling later (or an autoscaler) keeps them.
+    replicaPeers: `${peerServiceName}.${metadata.namespace}.svc`,
   } as const;
 
   const mounts = [tmpMount, ...((server.volumeMounts ?? []) as NonNullable<V1Container["volumeMounts"]>)];
@@ -167,7 +175,8 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
     kind: "Deployment",
     metadata: meta,
     spec: {
-      replicas: spec.replicas,
+      // An autoscaler owns the count when there is one: applying ours would fight it.
+      ...(spec.autoscaling ? {} : { replicas: spec.replicas }),
       selector: { matchLabels: selectorLabels(name) },
       template: {
         metadata: {
@@ -195,7 +204,46 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
       ],
     },
   };
-  return { deployment, service, serverName, url: `http://${name}.${metadata.namespace}.svc:${sidecar.port}${mcpPath}` };
+  const peerService: V1Service = {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { ...meta, name: peerServiceName, labels: { ...labels, [Label.component]: "replica-peers" } },
+    spec: {
+      clusterIP: "None",
+      // A replica whose readiness flaps (a full stdio bridge answers /health 503) still holds its sessions.
+      publishNotReadyAddresses: true,
+      selector: selectorLabels(name),
+      ports: [{ name: "mcp", port: sidecar.port, targetPort: "mcp", protocol: "TCP" }],
+    },
+  };
+  const autoscaling = spec.autoscaling;
+  const autoscaler: V2HorizontalPodAutoscaler | undefined = autoscaling && {
+    apiVersion: "autoscaling/v2",
+    kind: "HorizontalPodAutoscaler",
+    metadata: meta,
+    spec: {
+      scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name },
+      minReplicas: autoscaling.minReplicas,
+      maxReplicas: autoscaling.maxReplicas,
+      metrics: [
+        {
+          type: "Resource",
+          resource: {
+            name: "cpu",
+            target: { type: "Utilization", averageUtilization: autoscaling.targetCPUUtilizationPercentage },
+          },
+        },
+      ],
+    },
+  };
+  return {
+    deployment,
+    service,
+    peerService,
+    autoscaler,
+    serverName,
+    url: `http://${name}.${metadata.namespace}.svc:${sidecar.port}${mcpPath}`,
+  };
 }
 
 /**

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { objectNameFor, shellJoin } from "./names.js";
+import { objectNameFor, peerServiceNameFor, shellJoin } from "./names.js";
 
 const dns1035Label = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
@@ -49,6 +49,30 @@ describe("objectNameFor", () => {
       seen.set(object, name);
       // Stable: the same McpServer always maps to the same objects.
       expect(objectNameFor(name)).toBe(object);
+    }
+  });
+});
+
+describe("peerServiceNameFor", () => {
+  it("names the peer Service readably, apart from every McpServer's own Service", () => {
+    expect(peerServiceNameFor("weather")).toMatch(/^weather-peers-[0-9a-f]{10}$/);
+    // An McpServer may itself be called "weather.peers" or "weather-peers": neither meets it.
+    expect(peerServiceNameFor("weather")).not.toBe(objectNameFor("weather.peers"));
+    expect(peerServiceNameFor("weather")).not.toBe(objectNameFor("weather-peers"));
+  });
+
+  it("is total and injective, and never one of the McpServers' object names, over 20,000 names", () => {
+    const objects = new Set<string>();
+    const peers = new Map<string, string>();
+    const names = [...validNames(20_000)];
+    for (const name of names) objects.add(objectNameFor(name));
+    for (const name of names) {
+      const peer = peerServiceNameFor(name);
+      expect({ name, valid: peer.length <= 63 && dns1035Label.test(peer) }).toEqual({ name, valid: true });
+      expect({ name, clash: objects.has(peer) }).toEqual({ name, clash: false });
+      const previous = peers.get(peer);
+      if (previous !== undefined) expect(previous).toBe(name);
+      peers.set(peer, name);
     }
   });
 });

@@ -22,6 +22,15 @@ export function objectNameFor(mcpServerName: string): string {
   return `${readable || "mcp"}-${hash}`;
 }
 
+/**
+ * The headless Service through which an McpServer's sidecars find each other (session routing among
+ * replicas). Built by objectNameFor from a key no McpServer can be named ("/" is not allowed in
+ * names), so it never meets another McpServer's Service: readable as "<name>-peers-<hash>". Pure.
+ */
+export function peerServiceNameFor(mcpServerName: string): string {
+  return objectNameFor(`${mcpServerName}/peers`);
+}
+
 /** Quotes words for /bin/sh -c, so a command array survives as a command line. */
 export function shellJoin(words: readonly string[]): string {
   return words.map((w) => (/^[A-Za-z0-9_@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, "'\\''")}'`)).join(" ");

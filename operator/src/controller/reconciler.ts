@@ -1,5 +1,6 @@
 import {
   AppsV1Api,
+  AutoscalingV2Api,
   CoreV1Api,
   CustomObjectsApi,
   type KubeConfig,
@@ -59,6 +60,7 @@ export class Reconciler {
    * can arrive before the McpServer's own), so the same status is not written twice.
    */
   readonly #written = new Map<string, { basedOn: string | undefined; status: McpServerStatus | undefined }>();
+  readonly #autoscaling: AutoscalingV2Api;
 
   constructor(deps: ReconcilerDeps) {
     this.#deps = deps;
@@ -66,6 +68,7 @@ export class Reconciler {
     this.#core = deps.kubeConfig.makeApiClient(CoreV1Api);
     this.#apps = deps.kubeConfig.makeApiClient(AppsV1Api);
     this.#custom = deps.kubeConfig.makeApiClient(CustomObjectsApi);
+    this.#autoscaling = deps.kubeConfig.makeApiClient(AutoscalingV2Api);
   }
 
   /** Throws on transient failures (the queue retries with backoff); records permanent ones in status. */
@@ -105,6 +108,14 @@ export class Reconciler {
           true,
           PatchStrategy.ServerSideApply,
         )) as V1Service;
+        await this.#objects.patch(
+          desired.peerService,
+          undefined,
+          undefined,
+          fieldManager,
+          true,
+          PatchStrategy.ServerSideApply,
+        );
         let deployment = (await this.#objects.patch(
           desired.deployment,
           undefined,
@@ -127,6 +138,18 @@ export class Reconciler {
               jsonPatch,
             ),
           )) ?? deployment;
+        if (desired.autoscaler) {
+          await this.#objects.patch(
+            desired.autoscaler,
+            undefined,
+            undefined,
+            fieldManager,
+            true,
+            PatchStrategy.ServerSideApply,
+          );
+        } else {
+          await this.#removeOwnedAutoscaler(desired.deployment.metadata?.name ?? name, namespace, mcp.metadata.uid);
+        }
         outcome = { kind: "applied", deployment, serverName: desired.serverName, url: desired.url };
       } catch (error) {
         const code = (error as { code?: number }).code;
@@ -172,6 +195,23 @@ export class Reconciler {
       throw new Error(`could not remove fields other managers added to ${live.kind} ${live.metadata?.name}`, {
         cause: error,
       });
+    }
+  }
+
+  /** spec.autoscaling was removed: the autoscaler this McpServer owns goes (one a user made stays). */
+  async #removeOwnedAutoscaler(name: string, namespace: string, ownerUid: string): Promise<void> {
+    let existing: Awaited<ReturnType<AutoscalingV2Api["readNamespacedHorizontalPodAutoscaler"]>>;
+    try {
+      existing = await this.#autoscaling.readNamespacedHorizontalPodAutoscaler({ name, namespace });
+    } catch (error) {
+      if ((error as { code?: number }).code === 404) return;
+      throw error;
+    }
+    if (!existing.metadata?.ownerReferences?.some((o) => o.uid === ownerUid && o.controller)) return;
+    try {
+      await this.#autoscaling.deleteNamespacedHorizontalPodAutoscaler({ name, namespace });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 404) throw error;
     }
   }
 

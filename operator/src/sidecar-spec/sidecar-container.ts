@@ -28,6 +28,11 @@ export interface SidecarParams {
   containerName?: string;
   /** The objectives in force (declared, else the installation's defaults): MCP_SLO_* env. */
   slo?: SloObjectives | undefined;
+  /**
+   * McpServers only: the headless peer Service's DNS name. The sidecar then routes each session to
+   * the replica holding it (it learns its own pod IP from the downward API).
+   */
+  replicaPeers?: string | undefined;
 }
 
 export const sidecarContainerName = "mcpscope-sidecar";
@@ -55,6 +60,12 @@ export function buildSidecarContainer(params: SidecarParams): V1Container {
     { name: SidecarEnv.otelServiceName, value: params.serviceName ?? `mcp-sidecar-${params.serverName}` },
     ...(params.otlpEndpoint ? [{ name: SidecarEnv.otelEndpoint, value: params.otlpEndpoint }] : []),
     ...sloEnv(params.slo),
+    ...(params.replicaPeers
+      ? [
+          { name: SidecarEnv.podIp, valueFrom: { fieldRef: { fieldPath: "status.podIP" } } },
+          { name: SidecarEnv.replicaPeers, value: params.replicaPeers },
+        ]
+      : []),
     // The heap sized to the container's memory limit, so load cannot grow it into an OOM kill.
     { name: "NODE_OPTIONS", value: sidecarNodeFlagsForLimit(memoryLimit).join(" ") },
   ];

@@ -77,6 +77,27 @@ export function answerForUpstreamFailure(
 }
 
 /**
+ * The reply for a request whose session lives on a replica that is gone: what an MCP server answers
+ * for an unknown session (404 with a JSON-RPC error, as the MCP SDK's servers write it), so the client
+ * starts a new session at once.
+ */
+export function answerForReplicaGone(requestBody: Uint8Array | undefined, replicaIp: string): SidecarAnswer {
+  return {
+    statusCode: 404,
+    code: SidecarErrorCode.replicaGone,
+    reason: SidecarErrorReason.replicaGone,
+    errorType: SidecarErrorReason.replicaGone,
+    body: jsonRpcErrorBody(
+      requestBody,
+      WireErrorCode.RequestTimeout,
+      "Session not found (mcpscope: the replica that held this session is gone; start a new session)",
+      `replica ${replicaIp}`,
+      SidecarErrorCode.replicaGone,
+    ),
+  };
+}
+
+/**
  * The reply for a request the sidecar refuses before forwarding it: over the size limit (413), sent
  * too slowly (408), malformed HTTP (other 4xx), or a failure of the sidecar's own (5xx).
  */

@@ -1,5 +1,5 @@
-import { type Dispatcher, Pool } from "undici";
-import { healthProbeHeader } from "../contract.js";
+import { Agent, type Dispatcher, Pool } from "undici";
+import { healthProbeHeader, replicaHopHeader } from "../contract.js";
 
 /**
  * @fastify/reply-from gives undici no AbortSignal, so a request whose client is gone stays open
@@ -10,16 +10,26 @@ import { healthProbeHeader } from "../contract.js";
 export const upstreamSignal = Symbol("mcpscope.upstreamSignal");
 
 /**
+ * Under this symbol key the proxy names another replica's sidecar (`http://<pod IP>:<port>`) to send
+ * a request to instead of the upstream; the request then carries the hop header, and only that.
+ */
+export const peerOrigin = Symbol("mcpscope.peerOrigin");
+
+/**
  * Hop-by-hop request headers (RFC 9110 §7.6.1) that undici refuses outright, so forwarding them
  * turned a valid exchange into a 502. A proxy consumes them: Node has already answered
  * `Expect: 100-continue` and holds the whole body, and keep-alive/upgrade concern this hop only.
  */
-const hopByHopHeaders = ["expect", "keep-alive", "upgrade", "proxy-connection", healthProbeHeader];
+const hopByHopHeaders = ["expect", "keep-alive", "upgrade", "proxy-connection", healthProbeHeader, replicaHopHeader];
 
 export interface UpstreamPoolOptions {
   connections: number;
   headersTimeoutMs: number;
   connectTimeoutMs: number;
+  /** Connect time-out to another replica's sidecar: one that does not answer is taken as gone. */
+  peerConnectTimeoutMs?: number;
+  /** This replica's IP, sent in the hop header of requests forwarded to peers. */
+  selfIp?: string;
 }
 
 export interface UpstreamPool {
@@ -41,17 +51,36 @@ export function createUpstreamPool(origin: string, options: UpstreamPoolOptions)
     bodyTimeout: 0,
     connect: { timeout: options.connectTimeoutMs },
   });
+  // Peers: created on first use (only replicated sidecars forward), one connection pool per peer.
+  let peers: Agent | undefined;
   return {
     request(requestOptions, callback) {
       const headers = { ...(requestOptions.headers as Record<string | symbol, unknown>) };
       const signal = headers[upstreamSignal] as AbortSignal | undefined;
+      const peer = headers[peerOrigin] as string | undefined;
       delete headers[upstreamSignal];
+      delete headers[peerOrigin];
       for (const name of hopByHopHeaders) delete headers[name];
-      pool.request(
-        { ...requestOptions, headers: headers as Record<string, string>, ...(signal ? { signal } : {}) },
+      const withSignal = signal ? { signal } : {};
+      if (peer === undefined) {
+        pool.request({ ...requestOptions, headers: headers as Record<string, string>, ...withSignal }, callback);
+        return;
+      }
+      headers[replicaHopHeader] = options.selfIp ?? "unknown";
+      peers ??= new Agent({
+        connections: options.connections,
+        pipelining: 1,
+        headersTimeout: options.headersTimeoutMs,
+        bodyTimeout: 0,
+        connect: { timeout: options.peerConnectTimeoutMs ?? options.connectTimeoutMs },
+      });
+      peers.request(
+        { ...requestOptions, origin: peer, headers: headers as Record<string, string>, ...withSignal },
         callback,
       );
     },
-    destroy: () => pool.destroy(),
+    destroy: async () => {
+      await Promise.all([pool.destroy(), peers?.destroy()]);
+    },
   };
 }

@@ -34,6 +34,8 @@ export interface McpInstruments {
   streamOpened(kind: StreamKind): void;
   streamClosed(kind: StreamKind, durationSeconds: number): void;
   recordSidecarError(reason: SidecarErrorReason): void;
+  /** A request handed to the replica that holds its session. */
+  replicaForwarded(): void;
   /** mcp_upstream_up, read from `isUp` at each collection (undefined: no check has run yet). */
   observeUpstreamUp(isUp: () => boolean | undefined): void;
   /** What the server's tools and results cost a model's context. */
@@ -82,6 +84,10 @@ export function createMcpInstruments(
   const sidecarErrors = meter.createCounter(MetricName.sidecarErrors, {
     description: "Exchanges the sidecar answered itself or could not observe, by reason",
   });
+  const replicaForwards = meter.createCounter(MetricName.replicaForwards, {
+    description:
+      "Requests handed to the replica that holds their session; that replica's sidecar counts them in mcp_requests_total",
+  });
   const upstreamUp = meter.createObservableGauge(MetricName.upstreamUp, {
     description: "1 when the upstream answered the last health probe (server/discover, or initialize + ping), else 0",
   });
@@ -125,6 +131,9 @@ export function createMcpInstruments(
     },
     recordSidecarError(reason) {
       sidecarErrors.add(1, { ...base, [Attr.reason]: reason });
+    },
+    replicaForwarded() {
+      replicaForwards.add(1, base);
     },
     observeUpstreamUp(isUp) {
       upstreamUp.addCallback((result) => {

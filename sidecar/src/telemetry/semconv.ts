@@ -17,6 +17,8 @@ export const MetricName = {
   streamDuration: "mcp_stream_duration_seconds",
   sidecarErrors: "mcp_sidecar_errors",
   upstreamUp: "mcp_upstream_up",
+  /** Requests this sidecar handed to the replica holding their session (counted there, not here). */
+  replicaForwards: "mcp_replica_forwards",
   /** semconv: mcp.server.operation.duration (histogram, s) */
   serverOperationDuration: "mcp.server.operation.duration",
   /** semconv: mcp.server.session.duration (histogram, s) */
@@ -92,6 +94,8 @@ export const SidecarErrorReason = {
   invalidResponse: "invalid_response",
   /** The stdio bridge is full: every session slot is taken. */
   bridgeFull: "bridge_full",
+  /** The request's session lives on a replica that is gone: answered 404 (unknown session). */
+  replicaGone: "replica_gone",
 } as const;
 export type SidecarErrorReason = (typeof SidecarErrorReason)[keyof typeof SidecarErrorReason];
 

@@ -12,6 +12,8 @@ export interface FakeScriptedUpstream {
   release(): void;
   /** Bodies of requests received, in order, as raw bytes. */
   received: Buffer[];
+  /** Their Mcp-Session-Id headers, in the same order. */
+  receivedSessionIds: (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -35,12 +37,14 @@ function collect(req: IncomingMessage): Promise<Buffer> {
 
 export async function startFakeScriptedUpstream(): Promise<FakeScriptedUpstream> {
   const received: Buffer[] = [];
+  const receivedSessionIds: (string | undefined)[] = [];
   let release: () => void = () => {};
   let held = new Promise<void>((resolve) => {
     release = resolve;
   });
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
+    receivedSessionIds.push(req.headers["mcp-session-id"] as string | undefined);
     received.push(await collect(req));
     const path = new URL(req.url ?? "/", "http://x").pathname;
     if (path === "/json") {
@@ -97,6 +101,7 @@ export async function startFakeScriptedUpstream(): Promise<FakeScriptedUpstream>
     url: `http://127.0.0.1:${port}`,
     release: () => release(),
     received,
+    receivedSessionIds,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

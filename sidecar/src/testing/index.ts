@@ -17,6 +17,7 @@ export {
   pointsOf,
 } from "./in-memory-metrics.js";
 export { initializeSession, mcpAccept, postInitialize } from "./mcp-http.js";
+export { type RunningModernServer, startModernServer } from "./modern-server.js";
 export {
   type PaginatedTool,
   type RunningPaginatedServer,

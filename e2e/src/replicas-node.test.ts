@@ -1,0 +1,257 @@
+import { fileURLToPath } from "node:url";
+import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { groupVersion, kind } from "@mcpscope/operator";
+import { unwrapSessionId } from "@mcpscope/sidecar";
+import { type MetricPoint, readMetrics, sampleValue } from "@mcpscope/sidecar/testing";
+import { Client as Client2, StreamableHTTPClientTransport as Transport2 } from "@modelcontextprotocol/client";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Agent, fetch as undiciFetch } from "undici";
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { McpCluster } from "./cluster/cluster.js";
+import { e2eServerImage, waitFor } from "./cluster/e2e-settings.js";
+import { startNodeCluster } from "./cluster/node-cluster.js";
+import { formatReport, PhaseTimer } from "./cluster/phases.js";
+import { workloadNamespace } from "./cluster/workloads.js";
+import { kubectlWith, runProgram, stdoutOf } from "./harness/programs.js";
+
+// Replicas that keep MCP sessions, on a real node (kubelet, containerd, kube-proxy, CoreDNS): three
+// McpServers with replicas: 3, reached through their Services' ClusterIPs as in-cluster clients reach
+// them, with no affinity. The sidecars find each other through the operator's headless peer Service.
+
+const peer = fileURLToPath(new URL("../python/mcp_peer.py", import.meta.url));
+const replicas = 3;
+const sidecarEnv = [
+  { name: "LOG_LEVEL", value: "warn" },
+  { name: "MCP_HEALTH_INTERVAL_MS", value: "2000" },
+];
+
+const servers = {
+  "rep-http": { command: ["mcp-server-everything", "streamableHttp"], transport: "streamable-http", path: "/mcp" },
+  "rep-sse": { command: ["mcp-server-everything", "sse"], transport: "sse", path: "/sse" },
+  "rep-stdio": { command: ["mcp-server-everything", "stdio"], transport: "stdio", path: "/mcp" },
+} as const;
+type ServerName = keyof typeof servers;
+
+const mcpServerOf = (name: ServerName) => ({
+  apiVersion: groupVersion,
+  kind,
+  metadata: { name, namespace: workloadNamespace },
+  spec: {
+    replicas,
+    server: {
+      image: e2eServerImage,
+      command: servers[name].command,
+      transport: servers[name].transport,
+      ...(servers[name].transport === "stdio" ? {} : { port: 3001 }),
+    },
+    sidecar: { env: sidecarEnv },
+  },
+});
+
+/** Every request on its own connection: a gateway balancing per request, the hardest case. */
+const perRequest = new Agent({ pipelining: 0 });
+const fetchPerRequest = ((url: string | URL, init?: RequestInit) =>
+  undiciFetch(url, { ...(init as object), dispatcher: perRequest })) as unknown as typeof fetch;
+
+const expectedEchoes = (count: number) =>
+  Array.from({ length: count }, (_, i) => ({ content: [{ type: "text", text: `Echo: m${i}` }] }));
+
+const phases = new PhaseTimer();
+let cluster: McpCluster;
+const kubectlRun = kubectlWith(
+  () => inject("tools").KUBECTL,
+  () => cluster.kubeconfigPath,
+);
+const kubectl = async (args: string[], input?: string) =>
+  stdoutOf(await kubectlRun(args, input), `kubectl ${args.join(" ")}`);
+
+async function serviceUrl(name: ServerName): Promise<string> {
+  const service = await cluster
+    .kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .readNamespacedService({ name, namespace: workloadNamespace });
+  return `http://${service.spec?.clusterIP}:4000${servers[name].path}`;
+}
+
+async function podIpsOf(name: ServerName): Promise<string[]> {
+  const pods = await cluster
+    .kubeConfig()
+    .makeApiClient(CoreV1Api)
+    .listNamespacedPod({ namespace: workloadNamespace, labelSelector: `mcpscope.dev/server=${name}` });
+  return pods.items
+    .filter((p) => !p.metadata?.deletionTimestamp && p.status?.podIP)
+    .map((p) => p.status?.podIP as string)
+    .sort();
+}
+
+async function metricsOf(ips: string[]): Promise<MetricPoint[][]> {
+  return Promise.all(ips.map((ip) => readMetrics(`http://${ip}:9464/metrics`)));
+}
+
+const total = (perPod: MetricPoint[][], name: string, labels: Record<string, string> = {}) =>
+  perPod.reduce((sum, points) => sum + sampleValue(points, name, labels), 0);
+
+async function sdk1Session(url: string, echoes: number) {
+  const client = new Client({ name: "mcpscope-replicas", version: "1.0.0" });
+  const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchPerRequest });
+  await client.connect(transport);
+  const tools = (await client.listTools()).tools.length;
+  const replies: unknown[] = [];
+  for (let i = 0; i < echoes; i++)
+    replies.push(await client.callTool({ name: "echo", arguments: { message: `m${i}` } }));
+  const pod = unwrapSessionId(transport.sessionId ?? "")?.replicaIp;
+  await client.close();
+  return { pod, tools, replies };
+}
+
+async function sdk2Session(url: string, echoes: number) {
+  const client = new Client2({ name: "mcpscope-replicas", version: "2.0.0" });
+  const transport = new Transport2(new URL(url), { fetch: fetchPerRequest });
+  await client.connect(transport);
+  const tools = (await client.listTools()).tools.length;
+  const replies: unknown[] = [];
+  for (let i = 0; i < echoes; i++)
+    replies.push(await client.callTool({ name: "echo", arguments: { message: `m${i}` } }));
+  const pod = unwrapSessionId(transport.sessionId ?? "")?.replicaIp;
+  await client.close();
+  return { pod, tools, replies };
+}
+
+async function pythonSession(url: string, echoes: number) {
+  const result = await runProgram(inject("tools").PYTHON_MCP, [peer, "echoes", url, "legacy", String(echoes)]);
+  if (result.code !== 0) throw new Error(`python client failed (${result.code}):\n${result.stderr}`);
+  const parsed = JSON.parse(result.stdout) as { tools: string[]; echoes: unknown[] };
+  return { tools: parsed.tools.length, replies: parsed.echoes };
+}
+
+async function sseSession(url: string, echoes: number) {
+  const client = new Client({ name: "mcpscope-replicas-sse", version: "1.0.0" });
+  await client.connect(new SSEClientTransport(new URL(url), { fetch: fetchPerRequest }));
+  const tools = (await client.listTools()).tools.length;
+  const replies: unknown[] = [];
+  for (let i = 0; i < echoes; i++)
+    replies.push(await client.callTool({ name: "echo", arguments: { message: `m${i}` } }));
+  return { client, tools, replies };
+}
+
+/** Opens sessions until each pod holds at least one; returns them with their pods. */
+async function sessionsOnEveryPod(url: string, ips: string[]) {
+  const open: { client: Client; pod: string }[] = [];
+  for (let i = 0; i < 30 && new Set(open.map((o) => o.pod)).size < ips.length; i++) {
+    const client = new Client({ name: "mcpscope-replicas", version: "1.0.0" });
+    const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchPerRequest });
+    await client.connect(transport);
+    open.push({ client, pod: unwrapSessionId(transport.sessionId ?? "")?.replicaIp ?? "" });
+  }
+  expect(new Set(open.map((o) => o.pod))).toEqual(new Set(ips));
+  return open;
+}
+
+beforeAll(async () => {
+  cluster = await startNodeCluster(inject("tools"), phases);
+  await cluster.install();
+  await phases.time("three McpServers × 3 replicas Ready", async () => {
+    await kubectl(["create", "namespace", workloadNamespace]);
+    const items = (Object.keys(servers) as ServerName[]).map(mcpServerOf);
+    await kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
+    const apps = cluster.kubeConfig().makeApiClient(AppsV1Api);
+    for (const name of Object.keys(servers)) {
+      await waitFor(
+        `${name}: ${replicas} replicas ready`,
+        async () =>
+          (await apps.readNamespacedDeployment({ name, namespace: workloadNamespace })).status?.readyReplicas ===
+          replicas,
+        300_000,
+      );
+    }
+  });
+}, 1_500_000);
+
+afterAll(async () => {
+  if (!cluster) return;
+  const leftovers = await phases.time("tear-down", () => cluster.teardown());
+  console.log(formatReport(`mcpscope replicas e2e (${cluster.provider})`, {}, phases.phases));
+  if (leftovers.length > 0) throw new Error(`tear-down left things behind:\n${leftovers.join("\n")}`);
+}, 300_000);
+
+describe("McpServers with replicas: 3 on a real node, through their ClusterIPs", { timeout: 300_000 }, () => {
+  it("completes 20 sessions each of SDK 1.x, SDK 2.x and Python clients, spread over all pods, counted exactly", async () => {
+    const url = await serviceUrl("rep-http");
+    const ips = await podIpsOf("rep-http");
+    const before = await metricsOf(ips);
+    const typescript = await Promise.all([
+      ...Array.from({ length: 20 }, () => sdk1Session(url, 5)),
+      ...Array.from({ length: 20 }, () => sdk2Session(url, 5)),
+    ]);
+    const python: Awaited<ReturnType<typeof pythonSession>>[] = [];
+    for (let batch = 0; batch < 4; batch++)
+      python.push(...(await Promise.all(Array.from({ length: 5 }, () => pythonSession(url, 5)))));
+    const single = await sdk1Session(url, 5);
+    for (const session of [...typescript, ...python]) {
+      expect(session.tools).toBe(single.tools);
+      expect(session.replies).toEqual(expectedEchoes(5));
+    }
+    expect(new Set(typescript.map((s) => s.pod))).toEqual(new Set(ips));
+    const after = await metricsOf(ips);
+    const delta = (name: string, labels: Record<string, string>) =>
+      total(after, name, labels) - total(before, name, labels);
+    expect(delta("mcp_requests_total", { method: "initialize", status: "ok" })).toBe(61);
+    expect(delta("mcp_requests_total", { method: "tools/list", status: "ok" })).toBe(61);
+    expect(delta("mcp_requests_total", { method: "tools/call", status: "ok" })).toBe(305);
+    expect(delta("mcp_requests_total", { status: "error" })).toBe(0);
+    expect(delta("mcp_replica_forwards_total", {})).toBeGreaterThan(0);
+  });
+
+  it("routes legacy HTTP+SSE clients' POSTs to the pod holding their stream", async () => {
+    const url = await serviceUrl("rep-sse");
+    const ips = await podIpsOf("rep-sse");
+    const before = await metricsOf(ips);
+    const sessions = await Promise.all(Array.from({ length: 20 }, () => sseSession(url, 5)));
+    const during = await metricsOf(ips);
+    for (const session of sessions) expect(session.replies).toEqual(expectedEchoes(5));
+    const holding = during.filter((points) => sampleValue(points, "mcp_streams_active", { kind: "legacy_sse" }) > 0);
+    expect(holding).toHaveLength(ips.length);
+    await Promise.all(sessions.map((s) => s.client.close()));
+    const after = await metricsOf(ips);
+    expect(
+      total(after, "mcp_requests_total", { method: "tools/call", status: "ok" }) -
+        total(before, "mcp_requests_total", { method: "tools/call", status: "ok" }),
+    ).toBe(100);
+  });
+
+  for (const name of ["rep-http", "rep-stdio"] as const) {
+    it(`${name}: a pod deleted mid-session ends its sessions with 404; the others carry on`, async () => {
+      const url = await serviceUrl(name);
+      const ips = await podIpsOf(name);
+      const open = await sessionsOnEveryPod(url, ips);
+      const doomed = ips[0] as string;
+      const pods = await cluster
+        .kubeConfig()
+        .makeApiClient(CoreV1Api)
+        .listNamespacedPod({ namespace: workloadNamespace, fieldSelector: `status.podIP=${doomed}` });
+      const podName = pods.items[0]?.metadata?.name as string;
+      await kubectl(["-n", workloadNamespace, "delete", "pod", podName, "--wait=true", "--timeout=120s"]);
+      const outcomes = await Promise.all(
+        open.map(async ({ client, pod }) => {
+          try {
+            const result = await client.callTool({ name: "echo", arguments: { message: "m0" } });
+            return { pod, ok: result };
+          } catch (error) {
+            return { pod, failed: (error as { code?: number }).code, message: String(error) };
+          }
+        }),
+      );
+      for (const outcome of outcomes) {
+        if (outcome.pod === doomed)
+          expect(outcome).toMatchObject({ failed: 404, message: expect.stringContaining("MCPSCOPE_REPLICA_GONE") });
+        else expect(outcome).toEqual({ pod: outcome.pod, ok: expectedEchoes(1)[0] });
+      }
+      await Promise.all(open.map(({ client }) => client.close().catch(() => {})));
+      const survivors = (await podIpsOf(name)).filter((ip) => ip !== doomed);
+      const gone = total(await metricsOf(survivors), "mcp_sidecar_errors_total", { reason: "replica_gone" });
+      expect(gone).toBeGreaterThanOrEqual(outcomes.filter((o) => o.pod === doomed).length);
+    });
+  }
+});
