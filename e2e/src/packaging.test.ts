@@ -445,9 +445,13 @@ describe("Prometheus configurations", () => {
       const configMap = findObject(objects, "ConfigMap", "mcpscope-prometheus") as KubeObject & {
         data: Record<string, string>;
       };
-      const config = (configMap.data["prometheus.yml"] ?? "").replace("/etc/prometheus/alerts.yml", "alerts.yml");
+      const config = (configMap.data["prometheus.yml"] ?? "").replaceAll("/etc/prometheus/", "");
       expect((load(config) as { remote_write?: unknown }).remote_write).toEqual(remoteWrite);
-      const check = await checkConfig(config, configMap.data["alerts.yml"] ?? "");
+      const check = await checkConfig(
+        config,
+        configMap.data["alerts.yml"] ?? "",
+        configMap.data["slo-rules.yml"] ?? "",
+      );
       expect(check.stdout + check.stderr).toContain("SUCCESS");
       expect(check.code).toBe(0);
       // A changed remoteWrite rolls the Prometheus pod (it reads its config at start).

@@ -10,8 +10,8 @@ import {
 } from "./contract.js";
 import { SidecarEnv as E } from "./env-names.js";
 import { ConfigError } from "./errors.js";
-import { parseSloDurationSeconds, parseSloPercent, sloDurationRule, sloPercentRule } from "./slo/objectives.js";
 import { canonicalIp } from "./replicas/session-id.js";
+import { parseSloDurationSeconds, parseSloPercent, sloDurationRule, sloPercentRule } from "./slo/objectives.js";
 import { tracingEnabled } from "./telemetry/trace-provider.js";
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"] as const;

@@ -6,8 +6,8 @@ import {
   sidecarRoutes,
   type UpstreamTransport,
 } from "@mcpscope/sidecar/constants";
-import { type SloObjectives, sloEnv } from "./slo-objectives.js";
 import { parseQuantity } from "../webhook/quantity.js";
+import { type SloObjectives, sloEnv } from "./slo-objectives.js";
 
 /** What the sidecar needs to know, whether it is built for an McpServer or injected into a pod. */
 export interface SidecarParams {
