@@ -116,10 +116,8 @@ export function buildMcpServerCrd(): Json {
                   description: `The versioned schema of this object: ${groupVersion}.`,
                 },
                 kind: { type: "string", description: `The kind of this object: ${kind}.` },
-                metadata: {
-                  type: "object",
-                  description: "Standard object metadata (name, namespace, labels, annotations…).",
-                },
+                // The API server refuses anything but a type here (kubectl explain describes ObjectMeta itself).
+                metadata: { type: "object" },
                 spec: schemaOf(mcpServerSpecSchema),
                 status: schemaOf(mcpServerStatusSchema),
               },
