@@ -1,5 +1,5 @@
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
 import {
   grantOperatorRbac,
@@ -43,18 +43,17 @@ beforeAll(async () => {
   operator = await startOperatorProcess(kubeconfig, "operator", { LOG_LEVEL: "info" });
   const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
   const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
-  await expect
-    .poll(async () => (await core.listNamespacedService({ namespace, labelSelector: managed })).items.length, {
-      timeout: 180_000,
-      interval: 1_000,
-    })
-    .toBe(fleet.length);
-  await expect
-    .poll(async () => (await apps.listNamespacedDeployment({ namespace, labelSelector: managed })).items.length, {
-      timeout: 60_000,
-      interval: 1_000,
-    })
-    .toBe(fleet.length);
+  // Every McpServer's Service and Deployment exist before the tests start.
+  await vi.waitFor(
+    async () => {
+      const [services, deployments] = await Promise.all([
+        core.listNamespacedService({ namespace, labelSelector: managed }),
+        apps.listNamespacedDeployment({ namespace, labelSelector: managed }),
+      ]);
+      expect([services.items.length, deployments.items.length]).toEqual([fleet.length, fleet.length]);
+    },
+    { timeout: 240_000, interval: 1_000 },
+  );
 }, 300_000);
 
 afterAll(async () => {
