@@ -1,5 +1,5 @@
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
 import {
   grantOperatorRbac,
@@ -43,18 +43,17 @@ beforeAll(async () => {
   operator = await startOperatorProcess(kubeconfig, "operator", { LOG_LEVEL: "info" });
   const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
   const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
-  await expect
-    .poll(async () => (await core.listNamespacedService({ namespace, labelSelector: managed })).items.length, {
-      timeout: 180_000,
-      interval: 1_000,
-    })
-    .toBe(fleet.length);
-  await expect
-    .poll(async () => (await apps.listNamespacedDeployment({ namespace, labelSelector: managed })).items.length, {
-      timeout: 60_000,
-      interval: 1_000,
-    })
-    .toBe(fleet.length);
+  // Every McpServer's Service and Deployment exist before the tests start.
+  await vi.waitFor(
+    async () => {
+      const [services, deployments] = await Promise.all([
+        core.listNamespacedService({ namespace, labelSelector: managed }),
+        apps.listNamespacedDeployment({ namespace, labelSelector: managed }),
+      ]);
+      expect([services.items.length, deployments.items.length]).toEqual([fleet.length, fleet.length]);
+    },
+    { timeout: 240_000, interval: 1_000 },
+  );
 }, 300_000);
 
 afterAll(async () => {
@@ -63,34 +62,41 @@ afterAll(async () => {
 });
 
 describe("owned objects among 200 McpServers, the operator a process with the chart's RBAC", () => {
-  it("recreates deleted Services and Deployments within seconds", async () => {
-    const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
-    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
-    const serviceUid = (name: string) =>
-      core.readNamespacedService({ name, namespace }).then(
+  const serviceUid = (name: string) =>
+    cp
+      .adminKubeConfig()
+      .makeApiClient(CoreV1Api)
+      .readNamespacedService({ name, namespace })
+      .then(
         (s) => s.metadata?.uid,
         () => undefined,
       );
+  /** Deletes the Services and expects each back, as a new object, within 15 s. */
+  async function deleteAndExpectBack(names: string[]) {
+    const before = await Promise.all(names.map(serviceUid));
+    await ok(kubectl(["-n", namespace, "delete", "service", ...names]));
+    for (const [i, name] of names.entries())
+      await expect
+        .poll(
+          async () => {
+            const uid = await serviceUid(name);
+            return uid !== undefined && uid !== before[i];
+          },
+          { timeout: 15_000 },
+        )
+        .toBe(true);
+  }
+
+  it("recreates deleted Services and Deployments within seconds", async () => {
+    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
     const deploymentUid = (name: string) =>
       apps.readNamespacedDeployment({ name, namespace }).then(
         (d) => d.metadata?.uid,
         () => undefined,
       );
     // One after another, then several at once, from different parts of the fleet.
-    for (const names of [["mcp-150"], ["mcp-0", "mcp-99", "mcp-199"]]) {
-      const before = await Promise.all(names.map(serviceUid));
-      await ok(kubectl(["-n", namespace, "delete", "service", ...names]));
-      for (const [i, name] of names.entries())
-        await expect
-          .poll(
-            async () => {
-              const uid = await serviceUid(name);
-              return uid !== undefined && uid !== before[i];
-            },
-            { timeout: 15_000 },
-          )
-          .toBe(true);
-    }
+    await deleteAndExpectBack(["mcp-150"]);
+    await deleteAndExpectBack(["mcp-0", "mcp-99", "mcp-199"]);
     const before = await deploymentUid("mcp-42");
     await ok(kubectl(["-n", namespace, "delete", "deployment", "mcp-42"]));
     await expect
@@ -103,6 +109,12 @@ describe("owned objects among 200 McpServers, the operator a process with the ch
       )
       .toBe(true);
   }, 120_000);
+
+  it("recreates a Service deleted after a quiet spell (every informer's watch has timed out and reconnected)", async () => {
+    // client-node ends a watch that saw nothing for 30 s and watches again from its last resourceVersion.
+    await new Promise((resolve) => setTimeout(resolve, 35_000));
+    await deleteAndExpectBack(["mcp-123"]);
+  }, 90_000);
 
   it("removes a hostNetwork that kubectl patch added to an owned pod template, and what came with it", async () => {
     const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);

@@ -93,15 +93,30 @@ afterAll(async () => {
 });
 
 describe("leader election as client-go's, on a real API server", () => {
-  it("a leader frozen with SIGSTOP stops leading when resumed, before reconciling anything: never two leaders at once", async () => {
+  it("a leader frozen with SIGSTOP stops leading when resumed, before reconciling anything: never two leaders at once", async ({
+    annotate,
+  }) => {
     const env = { LEASE_DURATION_SECONDS: String(leaseSeconds) };
     const a = await startOperatorProcess(operatorKubeconfig, "replica-a", env);
     processes.push(a);
     await expect.poll(() => holderOf(operatorLease), { timeout: 15_000 }).toBe("replica-a");
     const b = await startOperatorProcess(operatorKubeconfig, "replica-b", env);
     processes.push(b);
-    // The leader has reconciled the whole fleet and is idle (nothing reconciled for a second).
-    await expect.poll(() => new Set(reconcilesOf(a).map((r) => r.key)).size, { timeout: 60_000 }).toBe(fleet.length);
+    // The leader has converged the whole fleet and is idle (nothing reconciled for a second): frozen
+    // mid-reconcile, it would finish the one request it had sent (and write nothing more, see below).
+    const custom = cp.adminKubeConfig().makeApiClient(CustomObjectsApi);
+    const converged = async () =>
+      (
+        (await custom.listNamespacedCustomObject({
+          group: "mcpscope.dev",
+          version: "v1alpha1",
+          namespace,
+          plural: "mcpservers",
+        })) as { items: Array<{ status?: { conditions?: Array<{ type: string; reason: string }> } }> }
+      ).items.filter((m) =>
+        m.status?.conditions?.some((c) => c.type === "Progressing" && c.reason === "RolloutComplete"),
+      ).length;
+    await expect.poll(converged, { timeout: 90_000, interval: 500 }).toBe(fleet.length);
     await expect
       .poll(() => Date.now() - Math.max(...reconcilesOf(a).map((r) => r.endedAt)), { timeout: 30_000 })
       .toBeGreaterThan(1_000);
@@ -131,6 +146,11 @@ describe("leader election as client-go's, on a real API server", () => {
     expect(reconcilesOf(a).filter((r) => r.endedAt >= frozenAt)).toEqual([]);
     expect(overlappingReconciles([...reconcilesOf(a), ...reconcilesOf(b)])).toEqual([]);
     expect(await holderOf(operatorLease)).toBe("replica-b");
+    const abandoned = a.logs.filter((l) => l.msg === "reconcile abandoned: no longer leading").length;
+    await annotate(
+      `reconciles: ${reconcilesOf(a).length} by the frozen leader (all before the freeze), ${reconcilesOf(b).length} by its successor; ${abandoned} abandoned on resume before writing`,
+    );
+    for (const operator of [a, b]) await operator.stop();
   }, 240_000);
 
   it("replicas whose clocks are an hour ahead or behind neither take a live lease nor keep one from being taken", async () => {
@@ -200,10 +220,14 @@ describe("leader election as client-go's, on a real API server", () => {
       // A replica an hour behind sees renewals dated two hours ahead; when that leader crashes, it still
       // takes over after a lease duration (judging by renewTime, it would wait two hours).
       const behind = replica("an-hour-behind", -hour);
-      await expect.poll(() => reconciles.filter((r) => r.replica === "an-hour-ahead").length).toBeGreaterThan(0);
+      await expect
+        .poll(() => reconciles.filter((r) => r.replica === "an-hour-ahead").length, { timeout: 15_000 })
+        .toBeGreaterThan(0);
       await ahead.stop();
       await expect.poll(() => holderOf(leaseName), { timeout: 20_000 }).toBe("an-hour-behind");
-      await expect.poll(() => reconciles.filter((r) => r.replica === "an-hour-behind").length).toBeGreaterThan(0);
+      await expect
+        .poll(() => reconciles.filter((r) => r.replica === "an-hour-behind").length, { timeout: 15_000 })
+        .toBeGreaterThan(0);
       expect(behind.isLeader()).toBe(true);
     } finally {
       churn.stop();

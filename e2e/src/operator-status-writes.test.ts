@@ -31,12 +31,15 @@ type McpServer = KubernetesObject & {
   };
 };
 
-/** Requests that wrote McpServer status, by verb, as kube-apiserver counts them. */
-async function statusWrites(): Promise<Record<"PATCH" | "UPDATE" | "APPLY", number>> {
+/**
+ * Requests that wrote McpServer status, by verb, as kube-apiserver counts them (its metric names a
+ * replace PUT, a merge or JSON patch PATCH, a server-side apply APPLY).
+ */
+async function statusWrites(): Promise<Record<"PATCH" | "PUT" | "APPLY", number>> {
   const points = parsePrometheusText(await cp.apiServerMetrics());
   const count = (verb: string) =>
     sampleValue(points, "apiserver_request_total", { resource: "mcpservers", subresource: "status", verb });
-  return { PATCH: count("PATCH"), UPDATE: count("UPDATE"), APPLY: count("APPLY") };
+  return { PATCH: count("PATCH"), PUT: count("PUT"), APPLY: count("APPLY") };
 }
 const total = (counts: Record<string, number>) => Object.values(counts).reduce((a, b) => a + b, 0);
 
@@ -100,7 +103,7 @@ afterAll(async () => {
 describe(`status writes over ${fleetSize} McpServers, counted by kube-apiserver`, () => {
   let restarted: Awaited<ReturnType<typeof startRecordedController>>;
 
-  it("converges, then a restarted operator and a resync write no status at all", async () => {
+  it("converges, then a restarted operator and a resync write no status at all", async ({ annotate }) => {
     const first = await startRecordedController();
     await expect
       .poll(async () => (await listFleet()).filter(converged).length, { timeout: 240_000, interval: 1_000 })
@@ -110,6 +113,7 @@ describe(`status writes over ${fleetSize} McpServers, counted by kube-apiserver`
     await first.controller.stop();
     const before = await statusWrites();
     expect(before.PATCH).toBeGreaterThanOrEqual(fleetSize);
+    await annotate(`status writes while ${fleetSize} McpServers converged: ${JSON.stringify(before)}`);
 
     restarted = await startRecordedController();
     const started = Date.now();
@@ -123,7 +127,7 @@ describe(`status writes over ${fleetSize} McpServers, counted by kube-apiserver`
     const target = { group: "mcpscope.dev", version: "v1alpha1", namespace, plural: "mcpservers", name: "mcp-7" };
     const original = (await custom.getNamespacedCustomObject(target)) as McpServer;
     const before = await statusWrites();
-    // Someone else's status edit, by PUT (counted as UPDATE, apart from the operator's PATCHes).
+    // Someone else's status edit, by PUT (counted as PUT, apart from the operator's PATCHes).
     const tampered = structuredClone(original);
     const ready = tampered.status?.conditions?.find((c) => c.type === "Ready");
     if (ready) ready.reason = "EditedByHand";
@@ -139,13 +143,13 @@ describe(`status writes over ${fleetSize} McpServers, counted by kube-apiserver`
       .toBe("ReplicasNotReady");
     await oneResync(restarted.allReconciledSince);
     const after = await statusWrites();
-    expect({ UPDATE: after.UPDATE - before.UPDATE, PATCH: after.PATCH - before.PATCH }).toEqual({
-      UPDATE: 1,
+    expect({ PUT: after.PUT - before.PUT, PATCH: after.PATCH - before.PATCH }).toEqual({
+      PUT: 1,
       PATCH: 1,
     });
   }, 120_000);
 
-  it("writes a spec change's statuses once each: every status write is a change a watch sees", async () => {
+  it("writes a spec change's statuses once each: every status write is a change a watch sees", async ({ annotate }) => {
     const changes: string[] = [];
     let lastStatus: string | undefined;
     const watch = await new Watch(cp.adminKubeConfig()).watch(
@@ -174,6 +178,7 @@ describe(`status writes over ${fleetSize} McpServers, counted by kube-apiserver`
       const written = total(await statusWrites()) - total(before);
       expect(written).toBeGreaterThanOrEqual(1);
       expect(written).toBe(changes.length);
+      await annotate(`a spec change (replicas 1 → 2): ${written} status writes, ${changes.length} status changes`);
     } finally {
       watch.abort();
     }

@@ -15,7 +15,7 @@ import type { Logger } from "pino";
 import { apiGroup, apiVersion, kind, Label, plural } from "../api/names.js";
 import { SupervisedInformers } from "../supervised-informers.js";
 import type { OperatorDefaults } from "./desired.js";
-import { type McpServerResource, Reconciler } from "./reconciler.js";
+import { type McpServerResource, NotLeadingError, Reconciler } from "./reconciler.js";
 import { WorkQueue } from "./work-queue.js";
 
 export interface ControllerOptions {
@@ -89,6 +89,7 @@ export async function startController(options: ControllerOptions): Promise<Runni
     cache: mcpInformer as ObjectCache<McpServerResource>,
     defaults: options.defaults,
     logger,
+    leading: options.leading,
   });
 
   const informers = new SupervisedInformers(
@@ -131,6 +132,12 @@ export async function startController(options: ControllerOptions): Promise<Runni
         options.onReconciled?.("ok", (performance.now() - started) / 1000, key);
         span?.setAttribute("mcpscope.outcome", "ok");
       } catch (error) {
+        if (error instanceof NotLeadingError) {
+          // Leadership lapsed mid-way (e.g. the process was paused): nothing more is written.
+          logger.debug({ key, startedAt, abandonedAt: Date.now() }, "reconcile abandoned: no longer leading");
+          queue.addRateLimited(key);
+          continue;
+        }
         logger.warn({ err: error, key, startedAt, endedAt: Date.now() }, "reconcile failed; retrying with backoff");
         options.onReconciled?.("error", (performance.now() - started) / 1000, key);
         span?.setAttribute("mcpscope.outcome", "error");

@@ -23,6 +23,14 @@ import { foreignFieldRemovals, type PatchOperation } from "./foreign-fields.js";
 
 const jsonPatch = setHeaderOptions("Content-Type", PatchStrategy.JsonPatch);
 
+/** A reconcile stopped before its next write: this replica is no longer the leader. */
+export class NotLeadingError extends Error {
+  constructor() {
+    super("no longer leading: the reconcile stopped before its next write");
+    this.name = "NotLeadingError";
+  }
+}
+
 export type McpServerResource = KubernetesObject & { spec?: unknown; status?: McpServerStatus };
 
 export interface ReconcilerDeps {
@@ -31,6 +39,8 @@ export interface ReconcilerDeps {
   defaults: OperatorDefaults;
   logger: Logger;
   now?: () => Date;
+  /** Asked before every write: false once this replica may no longer act (its leadership lapsed). */
+  leading?: () => boolean;
 }
 
 function messageOf(error: unknown): string {
@@ -100,6 +110,7 @@ export class Reconciler {
       };
       const desired = buildDesiredObjects(mcp, this.#deps.defaults);
       try {
+        this.#ensureLeading();
         const service = (await this.#objects.patch(
           desired.service,
           undefined,
@@ -116,6 +127,7 @@ export class Reconciler {
           true,
           PatchStrategy.ServerSideApply,
         );
+        this.#ensureLeading();
         let deployment = (await this.#objects.patch(
           desired.deployment,
           undefined,
@@ -165,10 +177,13 @@ export class Reconciler {
         };
       }
     }
-    if (outcome.kind === "failed" && retry === undefined)
+    if (outcome.kind === "failed" && retry === undefined) {
+      this.#ensureLeading();
       await this.#warn(resource, namespace, outcome.reason, outcome.message);
+    }
     const status = computeStatus(currentStatus, generation, outcome, (this.#deps.now?.() ?? new Date()).toISOString());
     if (!sameStatus(currentStatus, status)) {
+      this.#ensureLeading();
       const updated = (await this.#custom.patchNamespacedCustomObjectStatus(
         { group: apiGroup, version: apiVersion, namespace, plural, name, body: { status } },
         setHeaderOptions("Content-Type", PatchStrategy.MergePatch),
@@ -189,6 +204,7 @@ export class Reconciler {
   ): Promise<T | undefined> {
     const removals = foreignFieldRemovals(live, fieldManager, scope);
     if (removals.length === 0) return undefined;
+    this.#ensureLeading();
     try {
       return await patch(removals);
     } catch (error) {
@@ -213,6 +229,10 @@ export class Reconciler {
     } catch (error) {
       if ((error as { code?: number }).code !== 404) throw error;
     }
+  }
+
+  #ensureLeading(): void {
+    if (this.#deps.leading && !this.#deps.leading()) throw new NotLeadingError();
   }
 
   /** A Warning Event on the McpServer; failing to record one never fails the reconcile. */
