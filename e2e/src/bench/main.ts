@@ -336,35 +336,44 @@ async function tracingCost(benchUrl: string): Promise<void> {
 
 /**
  * 7. Context cost on vs off (MCP_CONTEXT_COST): the same traffic through two sidecars in alternating
- * rounds — tools/call answered with a 4 KB text (its tokens estimated on every call) and, one call in
- * ten, tools/list (a catalogue assembled and priced) — unloaded p50/p99 and RSS.
+ * rounds, unloaded p50/p99 and RSS, for two workloads: the short echo every other section sends, and
+ * tools/call answered with a 4 KB text (its tokens estimated on every call) with, one call in ten,
+ * tools/list (a catalogue assembled and priced).
  */
 async function contextCostCost(benchUrl: string): Promise<void> {
   const quiet = { LOG_LEVEL: "warn", MCP_UPSTREAM_URL: benchUrl };
   const off = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_NAME: "context-off", MCP_CONTEXT_COST: "off" });
   const on = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_NAME: "context-on" });
   const message = "Cloudy in the morning, 14 °C at noon, showers after 16:00, wind from the west. ".repeat(50);
-  const body = (id: number) => (id % 10 === 0 ? toolsListBody(id) : echoCallBody(id, message));
+  const workloads = [
+    ["short echo", (id: number) => echoCallBody(id)],
+    ["4 KB results and tools/list", (id: number) => (id % 10 === 0 ? toolsListBody(id) : echoCallBody(id, message))],
+  ] as const;
   const pools = [new Pool(off.proxyUrl, { connections: 1 }), new Pool(on.proxyUrl, { connections: 1 })];
   try {
     await new Promise((resolve) => setTimeout(resolve, 3_000));
     const idle = [await procRss(off.child.pid ?? 0), await procRss(on.child.pid ?? 0)];
-    const targets = pools.map(
-      (p, i): TimedTarget => ({ name: i ? "on" : "off", pool: p, path: "/json", headers: mcpHeaders, body }),
-    );
-    for (const t of targets) await sequentialLatencies(t, 300);
-    const p50 = { off: [] as number[], on: [] as number[] };
-    const p99 = { off: [] as number[], on: [] as number[] };
-    for (let r = 0; r < rounds; r++) {
-      for (const t of rotated(r, targets)) {
-        const samples = await sequentialLatencies(t, 1_000);
-        p50[t.name as "on" | "off"].push(percentile(samples, 50));
-        p99[t.name as "on" | "off"].push(percentile(samples, 99));
+    for (const [label, body] of workloads) {
+      const targets = pools.map(
+        (p, i): TimedTarget => ({ name: i ? "on" : "off", pool: p, path: "/json", headers: mcpHeaders, body }),
+      );
+      for (const t of targets) await sequentialLatencies(t, 300);
+      const p50 = { off: [] as number[], on: [] as number[] };
+      const p99 = { off: [] as number[], on: [] as number[] };
+      for (let r = 0; r < rounds; r++) {
+        for (const t of rotated(r, targets)) {
+          const samples = await sequentialLatencies(t, 1_000);
+          p50[t.name as "on" | "off"].push(percentile(samples, 50));
+          p99[t.name as "on" | "off"].push(percentile(samples, 99));
+        }
       }
+      say(
+        `context cost (MCP_CONTEXT_COST on vs off), ${label}: p50 through the sidecar off ${us(median(p50.off))} / on ${us(median(p50.on))} (on/off ${(median(p50.on) / median(p50.off)).toFixed(3)}), p99 off ${us(median(p99.off))} / on ${us(median(p99.on))}`,
+      );
     }
     const after = [await procRss(off.child.pid ?? 0), await procRss(on.child.pid ?? 0)];
     say(
-      `context cost (MCP_CONTEXT_COST, 4 KB results and tools/list): p50 through the sidecar off ${us(median(p50.off))} / on ${us(median(p50.on))} (on/off ${(median(p50.on) / median(p50.off)).toFixed(3)}), p99 off ${us(median(p99.off))} / on ${us(median(p99.on))}; RSS idle off ${idle[0]?.toFixed(1)} MB / on ${idle[1]?.toFixed(1)} MB, after ${rounds}×1,000 requests off ${after[0]?.toFixed(1)} MB / on ${after[1]?.toFixed(1)} MB`,
+      `  RSS idle off ${idle[0]?.toFixed(1)} MB / on ${idle[1]?.toFixed(1)} MB, after both workloads off ${after[0]?.toFixed(1)} MB / on ${after[1]?.toFixed(1)} MB`,
     );
   } finally {
     await Promise.allSettled(pools.map((p) => p.destroy()));

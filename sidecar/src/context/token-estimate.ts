@@ -21,23 +21,40 @@ export function estimateTokens(text: string): number {
   while (i < length) {
     const kind = kindOf(text.charCodeAt(i));
     if (kind === Kind.Letter || kind === Kind.Wide || kind === Kind.Digit) {
-      const base64End = base64RunEnd(text, i, sum);
-      if (base64End > i) {
-        sum.tokens += (base64End - i) / base64CharsPerToken;
-        i = base64End;
-      } else if (kind === Kind.Digit) {
+      const before = sum.tokens;
+      let end: number;
+      if (kind === Kind.Digit) {
+        end = runEnd(text, i, Kind.Digit, maxDigitsPerPiece);
         sum.tokens += 1;
-        i = runEnd(text, i, Kind.Digit, maxDigitsPerPiece);
       } else {
-        i = scanWord(text, i, false, sum);
+        end = scanWord(text, i, false, sum);
       }
+      // A base64 run has digits and letters: it always goes on past the first piece.
+      const base64End = end < length && continuesBase64(text.charCodeAt(end)) ? base64RunEnd(text, i, sum) : i;
+      if (base64End > i) {
+        sum.tokens = before + (base64End - i) / base64CharsPerToken;
+        end = base64End;
+      }
+      i = end;
       continue;
     }
     const nextKind = i + 1 < length ? kindOf(text.charCodeAt(i + 1)) : Kind.End;
-    const nextIsWord = nextKind === Kind.Letter || nextKind === Kind.Wide;
-    if (kind !== Kind.Newline && nextIsWord && base64RunEnd(text, i + 1, sum) === i + 1) {
-      // One non-letter (space, quote, underscore, slash) opens the word that follows it.
-      i = scanWord(text, i + 1, text.charCodeAt(i) === space, sum);
+    if (kind !== Kind.Newline && (nextKind === Kind.Letter || nextKind === Kind.Wide)) {
+      // One non-letter (space, quote, underscore, slash) opens the word that follows it…
+      const before = sum.tokens;
+      const end = scanWord(text, i + 1, text.charCodeAt(i) === space, sum);
+      const base64End = end < length && continuesBase64(text.charCodeAt(end)) ? base64RunEnd(text, i + 1, sum) : i + 1;
+      if (base64End > i + 1) {
+        // …but not a base64 run, which is priced alone: the character before it is a piece of its own
+        // (punctuation, a space that costs nothing, or other whitespace).
+        const prefix = text.charCodeAt(i);
+        const prefixPrice =
+          kind === Kind.Punct ? punctuationBase + 1 / punctuationCharsPerToken : prefix === space ? 0 : 1;
+        sum.tokens = before + prefixPrice + (base64End - i - 1) / base64CharsPerToken;
+        i = base64End;
+      } else {
+        i = end;
+      }
     } else if (kind === Kind.Punct || (text.charCodeAt(i) === space && nextKind === Kind.Punct)) {
       const start = kind === Kind.Punct ? i : i + 1;
       let end = runEnd(text, start, Kind.Punct, length);
@@ -50,6 +67,17 @@ export function estimateTokens(text: string): number {
     }
   }
   return Math.round(sum.tokens);
+}
+
+/** Whether a base64 run could go on with this character (letters, digits, + and /). */
+function continuesBase64(code: number): boolean {
+  return (
+    (code >= 0x61 && code <= 0x7a) ||
+    (code >= 0x41 && code <= 0x5a) ||
+    (code >= 0x30 && code <= 0x39) ||
+    code === 0x2b ||
+    code === slash
+  );
 }
 
 interface Tally {
@@ -132,16 +160,27 @@ function scanWord(text: string, start: number, afterSpace: boolean, sum: Tally):
   let sawLower = false;
   while (end < length) {
     const code = text.charCodeAt(end);
-    const kind = kindOf(code);
-    if (kind === Kind.Wide) {
-      wide += 1;
-    } else if (kind === Kind.Letter) {
-      const upper = isUpper(code);
-      if (upper && sawLower) break;
-      if (!upper) sawLower = true;
+    // ASCII first, without a table lookup: this loop is most of the estimate's time.
+    if (code >= 0x61 && code <= 0x7a) {
+      sawLower = true;
       letters += 1;
-    } else {
+    } else if (code >= 0x41 && code <= 0x5a) {
+      if (sawLower) break;
+      letters += 1;
+    } else if (code < 0x80) {
       break;
+    } else {
+      const kind = nonAsciiKind(code);
+      if (kind === Kind.Wide) {
+        wide += 1;
+      } else if (kind === Kind.Letter) {
+        const upper = isUpper(code);
+        if (upper && sawLower) break;
+        if (!upper) sawLower = true;
+        letters += 1;
+      } else {
+        break;
+      }
     }
     end++;
   }
