@@ -122,8 +122,9 @@ async function sdk2Session(url: string, echoes: number) {
 async function pythonSession(url: string, echoes: number) {
   const result = await runProgram(inject("tools").PYTHON_MCP, [peer, "echoes", url, "legacy", String(echoes)]);
   if (result.code !== 0) throw new Error(`python client failed (${result.code}):\n${result.stderr}`);
-  const parsed = JSON.parse(result.stdout) as { tools: string[]; echoes: unknown[] };
-  return { tools: parsed.tools.length, replies: parsed.echoes };
+  const parsed = JSON.parse(result.stdout) as { tools: string[]; echoes: { content: unknown }[] };
+  // The Python SDK's result model adds its own fields (is_error, result_type) to what it received.
+  return { tools: parsed.tools.length, replies: parsed.echoes.map((e) => ({ content: e.content })) };
 }
 
 async function sseSession(url: string, echoes: number) {
