@@ -163,6 +163,16 @@ describe("the McpServer CRD on a real kube-apiserver", () => {
       "  server:\n    image: x\n  slo:\n    latency: { threshold: 500ms }",
       "spec.slo.latency.objective: Required value",
     ],
+    [
+      "autoscaling with minReplicas above maxReplicas",
+      "  server:\n    image: x\n    resources: { requests: { cpu: 100m } }\n  autoscaling: { minReplicas: 5, maxReplicas: 2 }",
+      "minReplicas must not exceed maxReplicas",
+    ],
+    [
+      "CPU autoscaling of an HTTP server without a CPU request",
+      "  server:\n    image: x\n  autoscaling: { maxReplicas: 4 }",
+      "spec.autoscaling needs spec.server.resources.requests.cpu",
+    ],
   ])("rejects %s with a clear message", async (_what, spec, message) => {
     const result = await kubectl(["apply", "-f", "-"], mcpServer("bad", spec));
     expect(result.code).not.toBe(0);

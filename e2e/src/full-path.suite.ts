@@ -146,12 +146,27 @@ export function fullPathSuite(
         OTEL_EXPORTER_OTLP_ENDPOINT: "http://mcpscope-collector.mcpscope-system.svc:4318",
       });
       const services = JSON.parse(await kubectl(["-n", workloadNamespace, "get", "services", "-o", "json"])) as {
-        items: Array<{ metadata: { name: string }; spec: { ports: Array<{ port: number }> } }>;
+        items: Array<{
+          metadata: { name: string };
+          spec: { clusterIP: string; ports: Array<{ port: number }> };
+        }>;
       };
-      expect(services.items.map((s) => [s.metadata.name, s.spec.ports.map((p) => p.port)]).sort()).toEqual([
-        ["forecast", [4000, 9464]],
-        ["notes", [4000, 9464]],
-        ["weather", [4000, 9464]],
+      // Each McpServer's Service, and its headless peer Service (session routing among replicas).
+      expect(
+        services.items
+          .map((s) => [
+            s.metadata.name.replace(/-[0-9a-f]{10}$/, ""),
+            s.spec.ports.map((p) => p.port),
+            s.spec.clusterIP === "None",
+          ])
+          .sort(),
+      ).toEqual([
+        ["forecast", [4000, 9464], false],
+        ["forecast-peers", [4000], true],
+        ["notes", [4000, 9464], false],
+        ["notes-peers", [4000], true],
+        ["weather", [4000, 9464], false],
+        ["weather-peers", [4000], true],
       ]);
       // An SSE server with no spec.server.path is probed on /sse, the legacy transport's endpoint.
       const forecast = pods.get("forecast")?.spec?.containers ?? [];

@@ -89,6 +89,21 @@ describe("a request for another replica's session", () => {
     expect(sampleValue(metricsA, "mcp_replica_forwards_total")).toBe(0);
   });
 
+  it("resumes a stream (GET with Last-Event-ID) on the replica holding the session", async () => {
+    const b = sidecars[1] as RunningSidecar;
+    const [upstreamA, upstreamB] = upstreams as [FakeScriptedUpstream, FakeScriptedUpstream];
+    const before = { a: upstreamA.receivedLastEventIds.length, b: upstreamB.receivedLastEventIds.length };
+    const response = await request(`${b.proxyUrl}/json`, {
+      method: "GET",
+      headers: { accept: "text/event-stream", "mcp-session-id": "mcps.7f000002.s-1", "last-event-id": "e1" },
+    });
+    await response.body.arrayBuffer();
+    expect(response.statusCode).toBe(200);
+    expect(upstreamA.receivedLastEventIds.slice(before.a)).toEqual(["e1"]);
+    expect(upstreamA.receivedSessionIds.at(-1)).toBe("s-1");
+    expect(upstreamB.receivedLastEventIds.slice(before.b)).not.toContain("e1");
+  });
+
   it("is answered by the replica itself when the id names it, and never forwarded twice", async () => {
     const [a, b] = sidecars as [RunningSidecar, RunningSidecar];
     // A request that claims to come from a peer but names the other replica: not forwarded again.
@@ -108,7 +123,7 @@ describe("a request for another replica's session", () => {
     expect(
       sampleValue(points, "mcp_requests_total", { method: "ping", status: "error", error_type: "replica_gone" }),
     ).toBe(1);
-    expect(sampleValue(await readMetrics(b.metricsUrl), "mcp_replica_forwards_total")).toBe(1);
+    expect(sampleValue(await readMetrics(b.metricsUrl), "mcp_replica_forwards_total")).toBe(2);
   });
 });
 

@@ -14,6 +14,8 @@ export interface FakeScriptedUpstream {
   received: Buffer[];
   /** Their Mcp-Session-Id headers, in the same order. */
   receivedSessionIds: (string | undefined)[];
+  /** Their Last-Event-ID headers (stream resumption), in the same order. */
+  receivedLastEventIds: (string | undefined)[];
   close(): Promise<void>;
 }
 
@@ -38,6 +40,7 @@ function collect(req: IncomingMessage): Promise<Buffer> {
 export async function startFakeScriptedUpstream(): Promise<FakeScriptedUpstream> {
   const received: Buffer[] = [];
   const receivedSessionIds: (string | undefined)[] = [];
+  const receivedLastEventIds: (string | undefined)[] = [];
   let release: () => void = () => {};
   let held = new Promise<void>((resolve) => {
     release = resolve;
@@ -45,6 +48,7 @@ export async function startFakeScriptedUpstream(): Promise<FakeScriptedUpstream>
 
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     receivedSessionIds.push(req.headers["mcp-session-id"] as string | undefined);
+    receivedLastEventIds.push(req.headers["last-event-id"] as string | undefined);
     received.push(await collect(req));
     const path = new URL(req.url ?? "/", "http://x").pathname;
     if (path === "/json") {
@@ -102,6 +106,7 @@ export async function startFakeScriptedUpstream(): Promise<FakeScriptedUpstream>
     release: () => release(),
     received,
     receivedSessionIds,
+    receivedLastEventIds,
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
