@@ -7,7 +7,7 @@ import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { waitFor } from "./cluster/e2e-settings.js";
 import { formatReport, PhaseTimer } from "./cluster/phases.js";
-import { dashboardQueries, seedQueries } from "./harness/dashboard.js";
+import { dashboardQueries, perServerQueries } from "./harness/dashboard.js";
 import { docker } from "./harness/docker.js";
 import { jaegerSearch } from "./harness/jaeger.js";
 import { runProgram, stdoutOf } from "./harness/programs.js";
@@ -193,7 +193,7 @@ describe("docker compose up: two servers behind two sidecars, the collector, Pro
     expect(slo.flatMap((g) => g.rules).every((r) => r.health === "ok")).toBe(true);
   });
 
-  it("the seed's queries and the dashboard's return both servers from the compose Prometheus", async () => {
+  it("the per-server queries and the dashboard's return both servers from the compose Prometheus", async () => {
     await phases.time("OTLP → collector → Prometheus (15 s scrapes)", () =>
       waitFor(
         "Prometheus to hold both servers' tool calls",
@@ -208,9 +208,9 @@ describe("docker compose up: two servers behind two sidecars, the collector, Pro
     );
     // rate() needs two samples of each series: wait for the next scrape.
     await waitFor(
-      "two scrapes of every seed series",
+      "two scrapes of every per-server query's series",
       async () => {
-        for (const expr of Object.values(seedQueries)) {
+        for (const expr of Object.values(perServerQueries)) {
           const names = new Set((await prometheusQuery(expr)).map((r) => r.metric.server_name));
           if (!servers.every((s) => names.has(s))) return false;
         }

@@ -14,7 +14,7 @@ import {
   weatherServer,
   workloadNamespace,
 } from "./cluster/workloads.js";
-import { dashboardQueries, seedQueries } from "./harness/dashboard.js";
+import { dashboardQueries, perServerQueries } from "./harness/dashboard.js";
 import { jaegerSearch } from "./harness/jaeger.js";
 import { kubectlWith, runProgram, stdoutOf } from "./harness/programs.js";
 import { type InstantQueryAnswer, instantQuery } from "./harness/prometheus.js";
@@ -222,7 +222,7 @@ export function fullPathSuite(
       });
     });
 
-    it("reaches Prometheus through the collector: the seed's four queries return every server, with the counts the client sent", async () => {
+    it("reaches Prometheus through the collector: the per-server request rate, error rate, p95 latency and tool-call queries return every server, with the counts the client sent", async () => {
       const toolCallsSent = (name: ServerName, rounds: number) => rounds * (traffic[name].echoes + 1);
       const untilPrometheusHolds = (rounds: number) =>
         waitFor(
@@ -237,7 +237,7 @@ export function fullPathSuite(
         );
       await phases.time("OTLP → collector → Prometheus scrape", () => untilPrometheusHolds(1));
       // A second round once Prometheus has seen the first: every counter then increases between two
-      // scrapes, so the seed's rate() queries have something to measure (as under steady traffic).
+      // scrapes, so the per-server rate() queries have something to measure (as under steady traffic).
       await phases.time("second round of traffic, seen by Prometheus", async () => {
         for (const name of observedServers) {
           const endpoint = endpoints.get(name);
@@ -255,7 +255,7 @@ export function fullPathSuite(
         expect(count("tools/call", "error")).toBe(2);
         expect(count("ping", "ok")).toBe(2);
       }
-      for (const [query, expr] of Object.entries(seedQueries)) {
+      for (const [query, expr] of Object.entries(perServerQueries)) {
         const result = await prometheusQuery(expr);
         const names = new Set(result.map((r) => r.metric.server_name));
         expect({ query, names: observedServers.filter((n) => names.has(n)) }).toEqual({
@@ -267,7 +267,7 @@ export function fullPathSuite(
           expect(Number.isFinite(series.value) && series.value > 0).toBe(true);
         }
       }
-      const errorRate = await prometheusQuery(seedQueries.errorRate);
+      const errorRate = await prometheusQuery(perServerQueries.errorRate);
       // Over the observed servers, whose request rates are positive (a server with no traffic in the
       // window — the injected one, after its single round — has 0/0 = NaN).
       for (const series of errorRate.filter((r) => observedServers.includes(r.metric.server_name as ServerName)))

@@ -34,7 +34,7 @@ async function conversation(url: string) {
 }
 
 describe("OTLP push from the sidecar to the real OpenTelemetry Collector", () => {
-  it("reaches the collector's Prometheus exporter under the seed's metric names with server_name", async () => {
+  it("reaches the collector's Prometheus exporter under mcpscope's metric names (mcp_requests_total, …) with server_name", async () => {
     const sidecar = await startTestSidecar({
       MCP_UPSTREAM_URL: upstream.url,
       MCP_UPSTREAM_NAME: "weather",
@@ -60,7 +60,7 @@ describe("OTLP push from the sidecar to the real OpenTelemetry Collector", () =>
       ).toBe(1);
       expect(points.some((p) => p.name === "mcp_request_duration_seconds_bucket" && p.labels.le === "0.5")).toBe(true);
       expect(points.some((p) => p.name === "mcp_server_operation_duration_seconds_count")).toBe(true);
-      // The collector names the job after service.name, as the seed's dashboards expect.
+      // The collector names the job after service.name, as the dashboards expect.
       expect(points.find((p) => p.name === "mcp_requests_total")?.labels.job).toBe("mcp-sidecar-weather");
     } finally {
       await sidecar.close();

@@ -486,7 +486,7 @@ describe("Prometheus configurations", () => {
 });
 
 describe("the compose stack", () => {
-  it("passes docker-compose config and runs the seed's services on the seed's ports", async () => {
+  it("passes docker-compose config and runs the multi-server stack's services on its documented ports", async () => {
     const config = await runProgram(inject("tools").DOCKER_COMPOSE, ["config"], { cwd: repo("compose") });
     expect(config.stderr).toBe("");
     expect(config.code).toBe(0);
@@ -540,17 +540,17 @@ describe("the Grafana dashboard", () => {
     await prometheus?.stop();
   });
 
-  it("has a server_name variable and the seed's four queries among its panels", async () => {
+  it("has a server_name variable and the per-server request rate, error rate, p95 latency and tool-call queries among its panels", async () => {
     const dashboard = await readDashboard();
     expect(dashboard.templating.list.map((v) => v.name)).toContain("server_name");
     const exprs = dashboardQueries(dashboard).map((q) => q.replaceAll(/\s+/g, ""));
-    for (const seed of [
+    for (const query of [
       "sum(rate(mcp_requests_total",
       "sum(rate(mcp_tool_calls_total",
       'status="error"',
       "histogram_quantile(0.95,sumby(le,server_name)(rate(mcp_request_duration_seconds_bucket",
     ]) {
-      expect(exprs.some((e) => e.includes(seed))).toBe(true);
+      expect(exprs.some((e) => e.includes(query))).toBe(true);
     }
     expect(exprs.some((e) => e.includes("mcp_sessions_active"))).toBe(true);
     expect(exprs.some((e) => e.startsWith("topk(10,"))).toBe(true);
@@ -685,3 +685,17 @@ function dashboardQueries(dashboard: Dashboard): string[] {
 function asPromQL(query: string): string {
   return query.replaceAll("$server_name", ".*").replaceAll("$__rate_interval", "1m");
 }
+
+describe("the repository's words", () => {
+  it("names what it means instead of the document mcpscope started from, which readers do not have", async () => {
+    // Built from parts so this file does not match itself.
+    const origin = ["se", "ed"].join("");
+    const grep = await runProgram(
+      "git",
+      ["grep", "-n", "-i", "-E", `\\bthe ${origin}\\b|${origin}'s`, "--", ".", ":!package-lock.json"],
+      { cwd: repo("") },
+    );
+    expect(grep.stdout).toBe("");
+    expect(grep.code).toBe(1);
+  });
+});

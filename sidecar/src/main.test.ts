@@ -101,7 +101,7 @@ describe("mcpscope-sidecar process", () => {
     await client.close().catch(() => {});
   });
 
-  it("serves Prometheus metrics on METRICS_PORT with the seed's names", async () => {
+  it("serves Prometheus metrics on METRICS_PORT with mcpscope's metric names", async () => {
     upstream = await startEverythingServer("streamableHttp");
     const port = await freePort();
     const metricsPort = await freePort();

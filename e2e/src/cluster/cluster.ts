@@ -21,7 +21,7 @@ export interface McpCluster {
   install(): Promise<void>;
   /** Starts (local) or waits for (kind) the pod's containers and makes its sidecar reachable. */
   reachPod(pod: V1Pod): Promise<PodEndpoints>;
-  /** Base URL of a Prometheus that scrapes the collector with the seed's config and loads the alert rules. */
+  /** Base URL of a Prometheus that scrapes the collector with the multi-server config and loads the alert rules. */
   prometheusUrl(): string;
   /** Base URL of the chart's Jaeger query API (the chart is installed with tracing.jaeger.enabled). */
   jaegerUrl(): string;

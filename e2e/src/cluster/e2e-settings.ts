@@ -22,16 +22,16 @@ export const everythingPackage = `@modelcontextprotocol/server-everything@${
   ).version
 }`;
 
-const seedConfigPath = fileURLToPath(new URL("../../../compose/prometheus.yml", import.meta.url));
+const multiServerConfigPath = fileURLToPath(new URL("../../../compose/prometheus.yml", import.meta.url));
 
 /**
- * The seed's Prometheus config (compose/prometheus.yml) pointed at this run's collector, with 1 s
+ * The multi-server Prometheus config (compose/prometheus.yml) pointed at this run's collector, with 1 s
  * scrape and rule-evaluation intervals instead of 15 s so the test waits seconds, not minutes.
  */
-export function seedPrometheusConfig(collectorTarget: string): string {
-  const seed = readFileSync(seedConfigPath, "utf8");
-  if (!seed.includes("otelcol:8889")) throw new Error("compose/prometheus.yml no longer scrapes otelcol:8889");
-  return seed
+export function multiServerPrometheusConfig(collectorTarget: string): string {
+  const config = readFileSync(multiServerConfigPath, "utf8");
+  if (!config.includes("otelcol:8889")) throw new Error("compose/prometheus.yml no longer scrapes otelcol:8889");
+  return config
     .replaceAll("otelcol:8889", collectorTarget)
     .replace(/scrape_interval: \d+s/, "scrape_interval: 1s")
     .replace(/evaluation_interval: \d+s/, "evaluation_interval: 1s");

@@ -13,7 +13,7 @@ import { type RunningPrometheus, startPrometheus } from "../harness/prometheus.j
 import type { ToolPaths } from "../harness/tools.js";
 import type { McpCluster, PodEndpoints } from "./cluster.js";
 import { readEntrypoint } from "./dockerfile.js";
-import { e2eServerImage, seedPrometheusConfig, waitFor } from "./e2e-settings.js";
+import { e2eServerImage, multiServerPrometheusConfig, waitFor } from "./e2e-settings.js";
 import type { PhaseTimer } from "./phases.js";
 import { declaredPorts, type PodPlanContext, planPod } from "./pod-plan.js";
 import { type RunningContainer, runContainer, survivingGroups } from "./pod-runner.js";
@@ -133,7 +133,7 @@ export async function startLocalCluster(tools: ToolPaths, phases: PhaseTimer): P
         ports.push(collector.port, collector.prometheusPort);
         prometheus = await startPrometheus(
           tools.PROMETHEUS,
-          seedPrometheusConfig(`127.0.0.1:${collector.prometheusPort}`),
+          multiServerPrometheusConfig(`127.0.0.1:${collector.prometheusPort}`),
           {
             "alerts.yml": readFileSync(join(repoRoot, "charts/mcpscope/files/alerts.yml"), "utf8"),
             "slo-rules.yml": readFileSync(join(repoRoot, "charts/mcpscope/files/slo-rules.yml"), "utf8"),

@@ -10,7 +10,7 @@ const fastTelemetry = [
   { name: "LOG_LEVEL", value: "warn" },
 ];
 
-/** The seed's weather server: server-everything over Streamable HTTP, the sidecar beside it. */
+/** The example weather server: server-everything over Streamable HTTP, the sidecar beside it. */
 export const weatherServer = {
   apiVersion: groupVersion,
   kind,

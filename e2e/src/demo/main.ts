@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm run demo`: the seed's multi-server layout on this machine, no cluster and no Docker.
+// `npm run demo`: the multi-server layout (two MCP servers, two sidecars) on this machine, no cluster and no Docker.
 // Two real MCP servers from npm (server-everything over Streamable HTTP, and the same server over
 // stdio through the sidecar's command mode), each behind its own sidecar on 4001 and 4002.
 import { everythingStdioCommand, readMetrics, startEverythingServer } from "@mcpscope/sidecar/testing";

@@ -26,7 +26,7 @@ describe("histogramQuantile", () => {
 });
 
 describe("summarize", () => {
-  it("answers the seed's four questions for one server from a scrape", () => {
+  it("answers the four per-server questions (request rate, tool calls, error rate, p95) for one server from a scrape", () => {
     const points = parsePrometheusText(
       [
         'mcp_requests_total{server_name="a",method="ping",status="ok"} 3',

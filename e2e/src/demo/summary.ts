@@ -34,7 +34,7 @@ export function histogramQuantile(
   return lowerBound;
 }
 
-/** The seed's four questions — request rate, tool calls, error rate, p95 — answered from one scrape. */
+/** The four per-server questions — request rate, tool calls, error rate, p95 latency — answered from one scrape. */
 export function summarize(server: string, points: MetricPoint[]): ServerSummary {
   const labels = { server_name: server };
   const requests = sampleValue(points, "mcp_requests_total", labels);

@@ -5,8 +5,8 @@ const dashboardPath = fileURLToPath(
   new URL("../../../charts/mcpscope/files/dashboards/mcpscope-servers.json", import.meta.url),
 );
 
-/** The seed's four PromQL queries (../shared/seed/multi-server-observability.md), verbatim. */
-export const seedQueries = {
+/** The four per-server PromQL queries a team asks first (request rate, tool-call rate, error rate, p95 latency), verbatim. */
+export const perServerQueries = {
   requestRate: "sum(rate(mcp_requests_total[5m])) by (server_name)",
   toolCallRate: "sum(rate(mcp_tool_calls_total[5m])) by (server_name, tool_name)",
   errorRate:

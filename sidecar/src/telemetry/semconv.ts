@@ -3,7 +3,7 @@ import { callerMistakeCodes, statusCodeAttribute } from "../mcp/error-codes.js";
 import type { Outcome } from "../mcp/results.js";
 
 /**
- * Metric and attribute names. The three `mcp_*` names are the ones the seed's PromQL queries use;
+ * Metric and attribute names. The three `mcp_*` names are the ones the per-server PromQL queries use;
  * the OTel MCP semantic-convention names are still in development, so they are copied here and
  * pinned rather than imported from the `incubating` entry point.
  */
