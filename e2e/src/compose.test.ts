@@ -45,7 +45,13 @@ function compose(args: string[]) {
   const { DOCKER_CONFIG_COMPOSE } = inject("tools");
   return runProgram("docker", ["compose", "-p", project, "-f", "docker-compose.yml", "-f", "tracing.yml", ...args], {
     cwd: composeDir,
-    env: { ...ports, ...(DOCKER_CONFIG_COMPOSE ? { DOCKER_CONFIG: DOCKER_CONFIG_COMPOSE } : {}) },
+    env: {
+      ...ports,
+      ...(DOCKER_CONFIG_COMPOSE ? { DOCKER_CONFIG: DOCKER_CONFIG_COMPOSE } : {}),
+      // BuildKit fetches the `# syntax=` frontend from a registry, and none is reachable here: the
+      // classic builder, as `docker build` without buildx uses. With a registry, BuildKit works too.
+      DOCKER_BUILDKIT: process.env.DOCKER_BUILDKIT ?? "0",
+    },
   });
 }
 

@@ -17,7 +17,7 @@ import {
 import { ensureWebhookCertificate } from "@mcpscope/operator/webhook-certificate";
 import { freePort } from "@mcpscope/sidecar/testing";
 import { pino } from "pino";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from "vitest";
 import { type ControlPlane, startControlPlane } from "./harness/control-plane.js";
 import { kubectlWith } from "./harness/programs.js";
 
@@ -39,15 +39,15 @@ const podBody = (
   spec: { containers: [{ name: "server", image: "weather:1", ports: [{ containerPort: 3001 }] }] },
 });
 
-/** Waits for the namespace's default ServiceAccount, which the controller-manager creates. */
+/** Waits for the namespace's default ServiceAccount, which the controller-manager creates (also in beforeAll: vi.waitFor). */
 async function defaultServiceAccount(namespace: string) {
-  await expect
-    .poll(async () => (await core.listNamespacedServiceAccount({ namespace })).items.length, {
-      timeout: 30_000,
-      interval: 100,
-      message: `the default ServiceAccount in ${namespace}`,
-    })
-    .toBeGreaterThan(0);
+  await vi.waitFor(
+    async () => {
+      const { items } = await core.listNamespacedServiceAccount({ namespace });
+      if (items.length === 0) throw new Error(`no default ServiceAccount in ${namespace}`);
+    },
+    { timeout: 30_000, interval: 100 },
+  );
 }
 
 beforeAll(async () => {

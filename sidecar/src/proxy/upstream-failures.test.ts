@@ -105,7 +105,7 @@ describe("when the upstream is slow", () => {
 
   it("does not cut an idle SSE stream at the upstream time-out", async () => {
     upstream = await startEverythingServer("streamableHttp");
-    sidecar = await startTestSidecar({ MCP_UPSTREAM_URL: upstream.url, MCP_UPSTREAM_TIMEOUT_MS: "200" });
+    sidecar = await startTestSidecar({ MCP_UPSTREAM_URL: upstream.url, MCP_UPSTREAM_TIMEOUT_MS: "1000" });
     const session = await initializeSession(sidecar.proxyUrl, "2025-06-18");
     const headers = { "content-type": "application/json", accept, "mcp-session-id": session };
     const controller = new AbortController();
