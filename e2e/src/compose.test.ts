@@ -166,10 +166,10 @@ describe("docker-compose up: two servers behind two sidecars, the collector, Pro
       data: { groups: Array<{ name: string; file: string; rules: Array<{ health: string }> }> };
     };
     const slo = data.groups.filter((g) => g.file.endsWith("slo-rules.yml"));
-    expect(slo.map((g) => g.name)).toEqual([
-      "mcpscope-slo-objectives",
+    expect(slo.map((g) => g.name).sort()).toEqual([
       "mcpscope-slo-availability",
       "mcpscope-slo-latency",
+      "mcpscope-slo-objectives",
     ]);
     expect(slo.flatMap((g) => g.rules).every((r) => r.health === "ok")).toBe(true);
   });
