@@ -134,16 +134,23 @@ describe("docker-compose up: two servers behind two sidecars, the collector, Pro
   });
 
   it("exports the objectives compose sets (MCP_SLO_*), and Prometheus loads the SLO rules and records both servers' burn rates", async () => {
-    const burn = await phases.time("objectives → collector → Prometheus → SLO rules", () =>
-      waitFor(
-        "the recorded 1h burn rates of both servers' two objectives",
-        async () => {
-          const series = await prometheusQuery("slo:mcp_error_budget_burn:rate1h");
-          return series.length === 4 ? series : undefined;
-        },
-        120_000,
-      ),
-    );
+    const burn = await phases
+      .time("objectives → collector → Prometheus → SLO rules", () =>
+        waitFor(
+          "the recorded 1h burn rates of both servers' two objectives",
+          async () => {
+            const series = await prometheusQuery("slo:mcp_error_budget_burn:rate1h");
+            return series.length === 4 ? series : undefined;
+          },
+          120_000,
+        ),
+      )
+      .catch(async (error: unknown) => {
+        // Say why: each SLO rule's health and last error, and what was recorded.
+        const rules = await (await fetch(`${url("PROMETHEUS_PORT")}/api/v1/rules`)).text();
+        const recorded = await prometheusQuery('{__name__=~"slo:.*"}');
+        throw new Error(`${String(error)}\nrules: ${rules}\nrecorded: ${JSON.stringify(recorded)}`);
+      });
     expect(burn.map((s) => `${s.metric.server_name}/${s.metric.slo}`).sort()).toEqual([
       "postgres/availability",
       "postgres/latency",
