@@ -134,6 +134,19 @@ describe("docker-compose up: two servers behind two sidecars, the collector, Pro
   });
 
   it("exports the objectives compose sets (MCP_SLO_*), and Prometheus loads the SLO rules and records both servers' burn rates", async () => {
+    // rate() over a window needs the counters to move between two scrapes: once Prometheus holds the
+    // first round, a second round of traffic (as under steady use).
+    await waitFor(
+      "Prometheus to hold both servers' first round of tool calls",
+      async () => {
+        const counts = await prometheusQuery("sum by (server_name) (mcp_tool_calls_total)");
+        return servers.every(
+          (s) => counts.find((c) => c.metric.server_name === s)?.value === sent[s].ok + sent[s].failed,
+        );
+      },
+      120_000,
+    );
+    for (const server of servers) await converse(server);
     const burn = await phases
       .time("objectives → collector → Prometheus → SLO rules", () =>
         waitFor(
@@ -188,7 +201,8 @@ describe("docker-compose up: two servers behind two sidecars, the collector, Pro
         async () => {
           const counts = await prometheusQuery("sum by (server_name) (mcp_tool_calls_total)");
           return servers.every(
-            (s) => counts.find((c) => c.metric.server_name === s)?.value === sent[s].ok + sent[s].failed,
+            // Two rounds: the SLO test above sent a second one.
+            (s) => counts.find((c) => c.metric.server_name === s)?.value === 2 * (sent[s].ok + sent[s].failed),
           );
         },
         120_000,
