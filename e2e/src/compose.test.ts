@@ -159,16 +159,36 @@ describe("docker compose up: two servers behind two sidecars, the collector, Pro
   });
 
   it("exports the objectives compose sets (MCP_SLO_*), and Prometheus loads the SLO rules and records both servers' burn rates", async () => {
-    const burn = await phases.time("objectives → collector → Prometheus → SLO rules", () =>
-      waitFor(
-        "the recorded 1h burn rates of both servers' two objectives",
-        async () => {
-          const series = await prometheusQuery("slo:mcp_error_budget_burn:rate1h");
-          return series.length === 4 ? series : undefined;
-        },
-        120_000,
-      ),
+    // rate() over a window needs the counters to move between two scrapes: once Prometheus holds the
+    // first round, a second round of traffic (as under steady use).
+    await waitFor(
+      "Prometheus to hold both servers' first round of tool calls",
+      async () => {
+        const counts = await prometheusQuery("sum by (server_name) (mcp_tool_calls_total)");
+        return servers.every(
+          (s) => counts.find((c) => c.metric.server_name === s)?.value === sent[s].ok + sent[s].failed,
+        );
+      },
+      120_000,
     );
+    for (const server of servers) await converse(server);
+    const burn = await phases
+      .time("objectives → collector → Prometheus → SLO rules", () =>
+        waitFor(
+          "the recorded 1h burn rates of both servers' two objectives",
+          async () => {
+            const series = await prometheusQuery("slo:mcp_error_budget_burn:rate1h");
+            return series.length === 4 ? series : undefined;
+          },
+          120_000,
+        ),
+      )
+      .catch(async (error: unknown) => {
+        // Say why: each SLO rule's health and last error, and what was recorded.
+        const rules = await (await fetch(`${url("PROMETHEUS_PORT")}/api/v1/rules`)).text();
+        const recorded = await prometheusQuery('{__name__=~"slo:.*"}');
+        throw new Error(`${String(error)}\nrules: ${rules}\nrecorded: ${JSON.stringify(recorded)}`);
+      });
     expect(burn.map((s) => `${s.metric.server_name}/${s.metric.slo}`).sort()).toEqual([
       "postgres/availability",
       "postgres/latency",
@@ -191,10 +211,10 @@ describe("docker compose up: two servers behind two sidecars, the collector, Pro
       data: { groups: Array<{ name: string; file: string; rules: Array<{ health: string }> }> };
     };
     const slo = data.groups.filter((g) => g.file.endsWith("slo-rules.yml"));
-    expect(slo.map((g) => g.name)).toEqual([
-      "mcpscope-slo-objectives",
+    expect(slo.map((g) => g.name).sort()).toEqual([
       "mcpscope-slo-availability",
       "mcpscope-slo-latency",
+      "mcpscope-slo-objectives",
     ]);
     expect(slo.flatMap((g) => g.rules).every((r) => r.health === "ok")).toBe(true);
   });
@@ -206,7 +226,8 @@ describe("docker compose up: two servers behind two sidecars, the collector, Pro
         async () => {
           const counts = await prometheusQuery("sum by (server_name) (mcp_tool_calls_total)");
           return servers.every(
-            (s) => counts.find((c) => c.metric.server_name === s)?.value === sent[s].ok + sent[s].failed,
+            // Two rounds: the SLO test above sent a second one.
+            (s) => counts.find((c) => c.metric.server_name === s)?.value === 2 * (sent[s].ok + sent[s].failed),
           );
         },
         120_000,

@@ -131,12 +131,12 @@ describe("the McpServer CRD on a real kube-apiserver", () => {
     [
       "an availability objective of 100 %",
       '  server:\n    image: x\n  slo:\n    availability: "100"',
-      'spec.slo.availability: Invalid value: "string": must be a percent strictly between 0 and 100, such as "99.9"',
+      'spec.slo.availability: Invalid value: "100": must be a percent strictly between 0 and 100, such as "99.9"',
     ],
     [
       "an availability objective of 0 %",
       '  server:\n    image: x\n  slo:\n    availability: "0.0"',
-      'spec.slo.availability: Invalid value: "string": must be a percent strictly between 0 and 100, such as "99.9"',
+      'spec.slo.availability: Invalid value: "0.0": must be a percent strictly between 0 and 100, such as "99.9"',
     ],
     [
       "an availability objective given as a number",
@@ -146,17 +146,17 @@ describe("the McpServer CRD on a real kube-apiserver", () => {
     [
       "a latency threshold without a unit",
       '  server:\n    image: x\n  slo:\n    latency: { threshold: "500", objective: "99" }',
-      'spec.slo.latency.threshold: Invalid value: "string": must be a positive duration such as "500ms", "1.5s" or "2m"',
+      'spec.slo.latency.threshold: Invalid value: "500": must be a positive duration such as "500ms", "1.5s" or "2m"',
     ],
     [
       "a latency threshold of zero",
       '  server:\n    image: x\n  slo:\n    latency: { threshold: 0ms, objective: "99" }',
-      'spec.slo.latency.threshold: Invalid value: "string": must be a positive duration such as "500ms", "1.5s" or "2m"',
+      'spec.slo.latency.threshold: Invalid value: "0ms": must be a positive duration such as "500ms", "1.5s" or "2m"',
     ],
     [
       "a latency objective above 100 %",
       '  server:\n    image: x\n  slo:\n    latency: { threshold: 500ms, objective: "150" }',
-      'spec.slo.latency.objective: Invalid value: "string": must be a percent strictly between 0 and 100, such as "99.9"',
+      'spec.slo.latency.objective: Invalid value: "150": must be a percent strictly between 0 and 100, such as "99.9"',
     ],
     [
       "a latency threshold without its objective",

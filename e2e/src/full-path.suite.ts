@@ -307,10 +307,10 @@ export function fullPathSuite(
         data: { groups: Array<{ name: string; rules: Array<{ name: string; health: string; lastError?: string }> }> };
       };
       const slo = data.groups.filter((g) => g.name.startsWith("mcpscope-slo"));
-      expect(slo.map((g) => g.name)).toEqual([
-        "mcpscope-slo-objectives",
+      expect(slo.map((g) => g.name).sort()).toEqual([
         "mcpscope-slo-availability",
         "mcpscope-slo-latency",
+        "mcpscope-slo-objectives",
       ]);
       expect(slo.flatMap((g) => g.rules).filter((r) => r.health !== "ok" && r.health !== "unknown")).toEqual([]);
       expect(slo.flatMap((g) => g.rules.map((r) => r.name))).toEqual(
