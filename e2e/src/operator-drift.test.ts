@@ -43,14 +43,14 @@ beforeAll(async () => {
   operator = await startOperatorProcess(kubeconfig, "operator", { LOG_LEVEL: "info" });
   const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
   const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
-  // Every McpServer's Service and Deployment exist before the tests start.
+  // Every McpServer's Service, headless peer Service and Deployment exist before the tests start.
   await vi.waitFor(
     async () => {
       const [services, deployments] = await Promise.all([
         core.listNamespacedService({ namespace, labelSelector: managed }),
         apps.listNamespacedDeployment({ namespace, labelSelector: managed }),
       ]);
-      expect([services.items.length, deployments.items.length]).toEqual([fleet.length, fleet.length]);
+      expect([services.items.length, deployments.items.length]).toEqual([2 * fleet.length, fleet.length]);
     },
     { timeout: 240_000, interval: 1_000 },
   );
