@@ -1,5 +1,4 @@
 import { connect } from "node:net";
-import { buildSidecarContainer } from "@mcpscope/operator";
 import {
   freePort,
   initializeSession,
@@ -10,6 +9,7 @@ import {
 import { Pool, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedRate, mcpHeaders } from "./bench/clients.js";
+import { defaultSidecarRuntime } from "./bench/default-sidecar.js";
 import { containerMemory } from "./harness/container-memory.js";
 import { docker, dockerBuild, dockerOut, inspect } from "./harness/docker.js";
 
@@ -19,17 +19,7 @@ import { docker, dockerBuild, dockerOut, inspect } from "./harness/docker.js";
 
 const image = "mcpscope/sidecar:e2e";
 const container = `mcpscope-memory-limit-${process.pid}`;
-const spec = buildSidecarContainer({
-  image,
-  serverName: "limited",
-  upstreamUrl: "http://127.0.0.1:1",
-  transport: "streamable-http",
-  mcpPath: "/mcp",
-  port: 4000,
-  metricsPort: 9464,
-});
-const limit = String(spec.resources?.limits?.memory);
-const nodeOptions = spec.env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? "";
+const { memoryLimit: limit, nodeOptions } = defaultSidecarRuntime();
 
 let upstream: RunningProcess;
 let proxyUrl = "";

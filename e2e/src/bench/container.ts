@@ -6,12 +6,12 @@
 // node:24-slim, and whether the kernel OOM-killed it.
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { buildSidecarContainer } from "@mcpscope/operator";
 import { freePort, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
 import { Pool } from "undici";
 import { containerCpuSeconds, containerMemory } from "../harness/container-memory.js";
 import { docker, dockerBuild, dockerOut, imageSize, inspect } from "../harness/docker.js";
 import { fixedRate, mcpHeaders } from "./clients.js";
+import { defaultSidecarRuntime } from "./default-sidecar.js";
 import { percentile } from "./stats.js";
 
 const image = "mcpscope/sidecar:bench";
@@ -21,17 +21,8 @@ const mib = (v: number) => `${v.toFixed(1)} MiB`;
 
 async function main(): Promise<void> {
   // The pod spec's own values: memory limit and NODE_OPTIONS of a sidecar with default resources.
-  const spec = buildSidecarContainer({
-    image,
-    serverName: "bench",
-    upstreamUrl: "http://127.0.0.1:1",
-    transport: "streamable-http",
-    mcpPath: "/mcp",
-    port: 4000,
-    metricsPort: 9464,
-  });
-  const limit = String(spec.resources?.limits?.memory ?? "256Mi").replace(/Mi$/, "m");
-  const nodeOptions = spec.env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? "";
+  const { memoryLimit, nodeOptions } = defaultSidecarRuntime();
+  const limit = memoryLimit.replace(/Mi$/, "m");
 
   await dockerBuild("sidecar/Dockerfile", image);
   const added = (await imageSize(image)) - (await imageSize("node:24-slim"));

@@ -5,7 +5,6 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
-import { buildSidecarContainer } from "@mcpscope/operator";
 import { freePort, startEverythingServer, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
 import autocannon from "autocannon";
 import { Pool } from "undici";
@@ -23,6 +22,7 @@ import {
   timedCall,
   toolsListBody,
 } from "./clients.js";
+import { defaultSidecarRuntime } from "./default-sidecar.js";
 import {
   cpuSecondsFromProcStat,
   median,
@@ -54,18 +54,8 @@ const memoryText = (m: { rss: number; anon: number }) => `RSS ${m.rss.toFixed(1)
  * resources (NODE_OPTIONS: the image's semi-space cap and an old space sized to the memory limit). Both
  * the sidecar and the bare proxy run with them.
  */
-const productionFlags = (
-  buildSidecarContainer({
-    image: "bench",
-    serverName: "bench",
-    upstreamUrl: "http://127.0.0.1:1",
-    transport: "streamable-http",
-    mcpPath: "/mcp",
-    port: 4000,
-    metricsPort: 9464,
-  }).env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? ""
-)
-  .split(" ")
+const productionFlags = defaultSidecarRuntime()
+  .nodeOptions.split(" ")
   .filter((flag) => flag !== "");
 async function procCpu(pid: number): Promise<number> {
   return cpuSecondsFromProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
