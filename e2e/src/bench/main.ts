@@ -35,6 +35,12 @@ import {
 const args = new Set(process.argv.slice(2));
 const quick = args.has("--quick");
 const rounds = quick ? 2 : 5;
+/** `--only=context,memory` runs just those sections (names as in main() below); the default runs all. */
+const only = process.argv
+  .find((arg) => arg.startsWith("--only="))
+  ?.slice("--only=".length)
+  .split(",");
+const runs = (section: string) => only === undefined || only.includes(section);
 const say = (line: string) => console.log(line);
 const us = (v: number) => `${v.toFixed(0)} µs`;
 const ratio = (v: number) => `${(v * 100).toFixed(1)} %`;
@@ -477,13 +483,13 @@ async function main(): Promise<void> {
       sidecarBench,
       bareEverything,
     };
-    await unloadedLatency(ctx);
-    await fixedRate1000(ctx);
-    await sseDelivery(ctx);
-    await saturation(ctx);
-    await memory(ctx);
-    await tracingCost(benchUrl);
-    await contextCostCost(benchUrl);
+    if (runs("latency")) await unloadedLatency(ctx);
+    if (runs("rate")) await fixedRate1000(ctx);
+    if (runs("sse")) await sseDelivery(ctx);
+    if (runs("saturation")) await saturation(ctx);
+    if (runs("memory")) await memory(ctx);
+    if (runs("tracing")) await tracingCost(benchUrl);
+    if (runs("context")) await contextCostCost(benchUrl);
 
     const up = await instantQuery(prometheus.apiUrl, "sum(up)");
     say(`Prometheus scraped both sidecars throughout: sum(up) = ${up.series[0]?.value ?? "?"}`);

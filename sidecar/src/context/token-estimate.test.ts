@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { estimateTokens } from "./token-estimate.js";
+import { estimateTokens, sampledAbove } from "./token-estimate.js";
 
 // The estimator's accuracy against o200k_base on real servers' catalogues and results is checked in
 // e2e/src/token-estimate-o200k.test.ts; these tests pin how each kind of text is priced.
@@ -54,10 +55,50 @@ describe("estimateTokens", () => {
     expect(Math.abs(whole - (estimateTokens(a) + estimateTokens(b)))).toBeLessThanOrEqual(2);
   });
 
-  it("scans in linear time: a megabyte without a single break ends", () => {
+  it("scans in linear time: a text without a single break ends", () => {
     // Each hump would rescan the run for base64 if the look-ahead were not remembered.
-    // Pieces "a", then "Ba" 499,999 times, then "B".
-    expect(estimateTokens("aB".repeat(500_000))).toBe(Math.round(2 * (1 + 1 / 11) + 499_999 * (1 + 2 / 11)));
+    // Pieces "a", then "Ba" 8,191 times, then "B".
+    const pairs = sampledAbove / 2;
+    expect(estimateTokens("aB".repeat(pairs))).toBe(Math.round(2 * (1 + 1 / 11) + (pairs - 1) * (1 + 2 / 11)));
+  });
+
+  it("prices a text longer than it scans from windows, scaled to its length", () => {
+    // A megabyte of humps: every window holds the same pieces as the whole.
+    const whole = 2 * (1 + 1 / 11) + 499_999 * (1 + 2 / 11);
+    expect(Math.abs(estimateTokens("aB".repeat(500_000)) / whole - 1)).toBeLessThan(0.01);
+  });
+
+  it("prices long real texts from windows within 5 % of scanning them whole", () => {
+    // Whole: the sum over pieces short enough to be scanned (pieces cut at line ends, as tokens are).
+    const scannedWhole = (text: string) => {
+      let total = 0;
+      let piece = "";
+      for (const line of text.split(/(?<=\n)/)) {
+        if (piece.length + line.length > sampledAbove) {
+          total += estimateTokens(piece);
+          piece = "";
+        }
+        piece += line;
+      }
+      return total + estimateTokens(piece);
+    };
+    const repo = new URL("../../../", import.meta.url);
+    const texts = {
+      "the README (prose, tables, code)": readFileSync(new URL("README.md", repo), "utf8"),
+      "a Grafana dashboard (JSON)": readFileSync(
+        new URL("charts/mcpscope/files/dashboards/mcpscope-servers.json", repo),
+        "utf8",
+      ),
+      "TypeScript sources": readFileSync(new URL("sidecar/src/observer/exchange-observer.ts", repo), "utf8").repeat(3),
+      "a PNG-sized base64 run in JSON": JSON.stringify({
+        content: [{ type: "image", data: readFileSync(process.execPath).subarray(0, 60_000).toString("base64") }],
+      }),
+    };
+    for (const [label, text] of Object.entries(texts)) {
+      expect(text.length, label).toBeGreaterThan(sampledAbove);
+      const error = estimateTokens(text) / scannedWhole(text) - 1;
+      expect(Math.abs(error), `${label}: ${(error * 100).toFixed(1)} %`).toBeLessThan(0.05);
+    }
   });
 
   it("takes any string, including lone surrogates and control characters", () => {

@@ -14,7 +14,26 @@ describe("observedStream", () => {
     const out = await text(Readable.from([Buffer.from("a"), Buffer.from("bc")]).pipe(tap));
     expect(out).toBe("abc");
     expect(seen).toEqual(["a", "bc"]);
-    expect(ends).toEqual([true]);
+    await expect.poll(() => ends).toEqual([true]);
+  });
+
+  it("lets the end go out before observing it, so the client never waits for a body to be parsed", async () => {
+    const order: string[] = [];
+    const tap = observedStream({ chunk: () => {}, end: () => order.push("observed end") }, () => {});
+    tap.on("end", () => order.push("stream end"));
+    tap.resume();
+    tap.end(Buffer.from("{}"));
+    await new Promise((resolve) => tap.once("close", resolve));
+    await expect.poll(() => order).toEqual(["stream end", "observed end"]);
+  });
+
+  it("observes a flushed stream as complete even when it closes before the observation runs", async () => {
+    const ends: boolean[] = [];
+    const tap = observedStream({ chunk: () => {}, end: (complete) => ends.push(complete) }, () => {});
+    tap.resume();
+    tap.end(Buffer.from("{}"));
+    await new Promise((resolve) => tap.once("close", resolve));
+    await expect.poll(() => ends).toEqual([true]);
   });
 
   it("keeps streaming when the observer throws, reporting the failure once and observing no more", async () => {

@@ -3,6 +3,9 @@ import { Transform, type TransformCallback } from "node:stream";
 /**
  * Passes every chunk through untouched and hands a reference to `observe` after pushing it, so the
  * client's bytes never wait on the observer and an observer that throws is cut off, not the stream.
+ * The end is observed on the next turn of the event loop, after the stream's own end has gone out:
+ * a JSON body is parsed and priced there (its tokens estimated), and the client's last byte must not
+ * wait for that.
  */
 export function observedStream(
   /** end(true) after the last chunk; end(false) when the stream was destroyed before its end. */
@@ -11,6 +14,7 @@ export function observedStream(
 ): Transform {
   let healthy = true;
   let ended = false;
+  let flushed = false;
   const safely = (fn: () => void) => {
     if (!healthy) return;
     try {
@@ -32,11 +36,14 @@ export function observedStream(
       callback();
     },
     flush(callback: TransformCallback) {
-      finish(true);
+      flushed = true;
       callback();
+      setImmediate(() => finish(true));
     },
   });
   // A client that disconnects mid-stream destroys the stream without a flush.
-  stream.once("close", () => finish(false));
+  stream.once("close", () => {
+    if (!flushed) finish(false);
+  });
   return stream;
 }

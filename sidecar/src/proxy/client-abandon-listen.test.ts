@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RunningSidecar } from "../sidecar.js";
+import { type RunningModernServer, startModernServer } from "../testing/modern-server.js";
+import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
+import { abandonedPerKind, abandonInBatches, modernPost, quietSidecarFor } from "./client-abandon.test-support.js";
+
+let modern: RunningModernServer;
+let sidecar: RunningSidecar;
+
+beforeAll(async () => {
+  modern = await startModernServer();
+  sidecar = await quietSidecarFor(modern.url);
+});
+
+afterAll(async () => {
+  await sidecar?.close();
+  await modern?.close();
+});
+
+describe("2026-07-28 clients that abandon subscriptions/listen streams", { timeout: 180_000 }, () => {
+  it("closes the upstream side of 1,000 abandoned subscriptions/listen streams", async () => {
+    // The listen stream's head comes with its acknowledgement (the server's first event).
+    await abandonInBatches(
+      modern.url,
+      async (signal, i) => {
+        const response = await modernPost(
+          sidecar.proxyUrl,
+          "subscriptions/listen",
+          i,
+          { notifications: { toolsListChanged: true } },
+          signal,
+        );
+        response.body.on("error", () => {});
+        await new Promise<void>((resolve) => response.body.once("data", () => resolve()));
+        response.body.resume();
+      },
+      "heads",
+    );
+    const points = await readMetrics(sidecar.metricsUrl);
+    const listen = { method: "subscriptions/listen" };
+    expect(sampleValue(points, "mcp_requests_total", { ...listen, status: "ok" })).toBe(abandonedPerKind);
+    expect(sampleValue(points, "mcp_requests_total", { ...listen, status: "error" })).toBe(0);
+    expect(sampleValue(points, "mcp_streams_active", { kind: "listen" })).toBe(0);
+  });
+});
