@@ -8,6 +8,24 @@ import { rm, writeFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
 
+/**
+ * Packages a library requires only on a path our code never takes, left out of the bundle. fastify
+ * requires its ajv and fast-json-stringify compilers unless given compilers, and the sidecar gives its
+ * own (sidecar/src/proxy/schemaless-compilers.ts: no route declares a schema): without this they would
+ * ship, and be parsed, though never run. The stand-in fails loudly should that path ever be taken.
+ */
+const neverRequired = ["@fastify/ajv-compiler", "@fastify/fast-json-stringify-compiler"];
+const leaveOutNeverRequired = {
+  name: "mcpscope-leave-out-never-required",
+  resolveId: (id) => (neverRequired.includes(id) ? `\0never-required:${id}` : undefined),
+  load: (id) =>
+    id.startsWith("\0never-required:")
+      ? `module.exports = function () { throw new Error(${JSON.stringify(
+          `${id.slice(16)} is not in the bundle: fastify got schemaless compilers (scripts/bundle.mjs)`,
+        )}) }`
+      : undefined,
+};
+
 const workspaces = process.argv.slice(2);
 if (workspaces.length === 0 || workspaces.some((w) => w !== "sidecar" && w !== "operator")) {
   process.stderr.write("usage: node scripts/bundle.mjs sidecar|operator…\n");
@@ -20,6 +38,7 @@ for (const workspace of workspaces) {
   const output = await build({
     input: path("dist/main.js"),
     platform: "node",
+    plugins: [leaveOutNeverRequired],
     logLevel: "warn",
     // The images run with NODE_ENV=production: fixed here too, so libraries' development branches go.
     transform: { define: { "process.env.NODE_ENV": '"production"' } },
