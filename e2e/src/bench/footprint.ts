@@ -3,7 +3,8 @@
 // bundle) and by Node flags, beside bare @fastify/http-proxy, all in one run on one upstream. Each
 // variant runs alone (two shared cores): idle for a few seconds, then a fixed 1,000 req/s of
 // tools/call while /metrics is scraped every second as Prometheus would; rounds rotate the order.
-// Usage: footprint.js [--quick]; MCPSCOPE_FOOTPRINT_FLAGS="flags A;flags B" adds bundle variants.
+// Usage: footprint.js [--quick] [--rounds=N] [--load=SECONDS]; MCPSCOPE_FOOTPRINT_FLAGS="A;B" adds bundle
+// variants, each a list of Node flags and NAME=VALUE environment settings (e.g. MALLOC_ARENA_MAX=2).
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
@@ -14,9 +15,10 @@ import { defaultSidecarRuntime } from "./default-sidecar.js";
 import { cpuSecondsFromProcStat, median, rotated, rssAnonMibFromProcStatus, rssMbFromProcStatus } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
-const rounds = quick ? 1 : 3;
+const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+const rounds = Number(option("rounds") ?? (quick ? 1 : 3));
 const idleSeconds = quick ? 3 : 5;
-const loadSeconds = quick ? 5 : 20;
+const loadSeconds = Number(option("load") ?? (quick ? 5 : 20));
 const say = (line: string) => console.log(line);
 
 /** The flags a default sidecar container gets (operator, webhook): every variant starts from them. */
@@ -34,6 +36,7 @@ interface Variant {
   name: string;
   script: string;
   flags: string[];
+  env?: Record<string, string>;
   bare?: boolean;
 }
 
@@ -45,11 +48,18 @@ const variants: Variant[] = [
   { name: "bare @fastify/http-proxy", script: entry.bare, flags: productionFlags, bare: true },
   { name: "sidecar dist/ (tsc)", script: entry.dist, flags: productionFlags },
   { name: "sidecar bundle/", script: entry.bundle, flags: productionFlags },
-  ...extraFlags.map((flags) => ({
-    name: `sidecar bundle/ ${flags}`,
-    script: entry.bundle,
-    flags: [...productionFlags, ...flags.split(" ")],
-  })),
+  ...extraFlags.map((flags) => {
+    const words = flags.split(" ");
+    const isEnv = (word: string) => /^[A-Z_]+=/.test(word);
+    return {
+      name: `sidecar bundle/ ${flags}`,
+      script: entry.bundle,
+      flags: [...productionFlags, ...words.filter((w) => !isEnv(w))],
+      env: Object.fromEntries(
+        words.filter(isEnv).map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]),
+      ),
+    };
+  }),
 ];
 
 interface Sample {
@@ -84,6 +94,7 @@ async function measure(variant: Variant, upstream: string): Promise<Sample> {
       LOG_LEVEL: "warn",
       OTEL_TRACES_EXPORTER: "none",
       NODE_ENV: "production",
+      ...variant.env,
     },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -141,8 +152,11 @@ async function main(): Promise<void> {
   const samples = new Map<Variant, Sample[]>(variants.map((v) => [v, []]));
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const variant of rotated(round, variants))
-        samples.get(variant)?.push(await measure(variant, everything.url));
+      for (const variant of rotated(round, variants)) {
+        const sample = await measure(variant, everything.url);
+        samples.get(variant)?.push(sample);
+        console.error(`  round ${round + 1} ${variant.name}: ${JSON.stringify(sample)}`);
+      }
     }
   } finally {
     await stopProcess(everything.child);
