@@ -47,7 +47,9 @@ for (const workspace of workspaces) {
       format: "esm",
       entryFileNames: "main.js",
       chunkFileNames: "[name]-[hash].js",
-      minify: process.env.MCPSCOPE_BUNDLE_MINIFY !== "0",
+      minify: true,
+      // Class and function names survive minifying: logged errors keep their type, plugins their names.
+      keepNames: true,
     },
   });
   // The image copies the folder alone: this tells Node its .js files are ES modules (no syntax sniffing).

@@ -48,6 +48,13 @@ const variants: Variant[] = [
   { name: "bare @fastify/http-proxy", script: entry.bare, flags: productionFlags, bare: true },
   { name: "sidecar dist/ (tsc)", script: entry.dist, flags: productionFlags },
   { name: "sidecar bundle/", script: entry.bundle, flags: productionFlags },
+  // What sidecar/Dockerfile runs: the bundle with its ENV MALLOC_ARENA_MAX=1.
+  {
+    name: "sidecar bundle/ MALLOC_ARENA_MAX=1 (the image)",
+    script: entry.bundle,
+    flags: productionFlags,
+    env: { MALLOC_ARENA_MAX: "1" },
+  },
   ...extraFlags.map((flags) => {
     const words = flags.split(" ");
     const isEnv = (word: string) => /^[A-Z_]+=/.test(word);
