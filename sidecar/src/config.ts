@@ -83,6 +83,7 @@ const envSchema = z
     [E.maxBodyBytes]: integer(1024, 1024 ** 3, 4 * 1024 * 1024),
     [E.maxToolNames]: integer(1, 10_000, 500),
     [E.contextCost]: z.enum(["on", "off"], { error: "must be on or off" }).optional().default("on"),
+    [E.toolLatency]: z.enum(["on", "off"], { error: "must be on or off" }).optional().default("off"),
     [E.sessionIdleTimeoutMs]: integer(1_000, 86_400_000, 3_600_000),
     [E.requestTimeoutMs]: integer(1_000, 3_600_000, 30_000),
     [E.stdioMaxSessions]: integer(1, 10_000, 64),
@@ -201,6 +202,11 @@ function toConfig(env: z.output<typeof envSchema>) {
     slo: sloOf(env),
     /** The context-cost metrics: what tool catalogues, instructions and results cost a model's context. */
     contextCost: env[E.contextCost] === "on",
+    /**
+     * Latency per tool: the semconv duration histogram keyed by gen_ai.tool.name as well. Off by default,
+     * it multiplies that histogram's series by the tools (README "Series per server").
+     */
+    toolLatency: env[E.toolLatency] === "on",
     logLevel: env[E.logLevel],
     otel: {
       serviceName: env[E.otelServiceName] ?? `mcp-sidecar-${name}`,

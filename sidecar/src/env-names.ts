@@ -11,6 +11,8 @@ export const SidecarEnv = {
   maxToolNames: "MCP_MAX_TOOL_NAMES",
   /** on (default) or off: the context-cost metrics (tool catalogue, instructions and result tokens). */
   contextCost: "MCP_CONTEXT_COST",
+  /** off (default) or on: gen_ai.tool.name on mcp_server_operation_duration, i.e. latency per tool. */
+  toolLatency: "MCP_TOOL_LATENCY",
   sessionIdleTimeoutMs: "MCP_SESSION_IDLE_TIMEOUT_MS",
   requestTimeoutMs: "MCP_REQUEST_TIMEOUT_MS",
   stdioMaxSessions: "MCP_STDIO_MAX_SESSIONS",

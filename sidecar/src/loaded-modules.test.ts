@@ -8,9 +8,23 @@ import { stopProcess, waitForOutput } from "./testing/everything-server.js";
 import { freePort } from "./testing/free-port.js";
 
 // Each package a pod loads costs it anonymous memory (measured in README "The bill"): a configuration
-// loads only what it runs. The built entry point runs as the images run it, with a hook listing modules.
-const mainJs = fileURLToPath(new URL("../dist/main.js", import.meta.url));
-const hookJs = fileURLToPath(new URL("../dist/testing/loaded-modules-hook.js", import.meta.url));
+// loads only what it runs. Both builds run with a hook listing modules: dist/ (tsc) and the bundle the
+// image runs (scripts/bundle.mjs), whose chunks are mapped back to the modules they hold.
+const built = (path: string) => fileURLToPath(new URL(`../${path}`, import.meta.url));
+const entryPoints = { dist: built("dist/main.js"), bundle: built("bundle/main.js") };
+type Build = keyof typeof entryPoints;
+const hookJs = built("dist/testing/loaded-modules-hook.js");
+
+/** The source modules in each bundle chunk, as scripts/bundle.mjs records them. */
+async function bundleChunks(): Promise<Record<string, string[]>> {
+  return JSON.parse(await readFile(built("dist/bundle-modules.json"), "utf8")) as Record<string, string[]>;
+}
+
+/** The files a loaded URL stands for: itself, or for a bundle chunk the modules it holds. */
+function sourcesOf(url: string, chunks: Record<string, string[]>): string[] {
+  const chunk = /\/bundle\/([^/]+\.js)$/.exec(url)?.[1];
+  return chunk ? (chunks[chunk] ?? []) : [url];
+}
 
 let dir = "";
 beforeAll(async () => {
@@ -21,9 +35,9 @@ afterAll(async () => {
 });
 
 /** Starts the sidecar with env, stops it once listening and returns the package directory of every module it loaded. */
-async function packagesLoaded(name: string, env: Record<string, string>): Promise<string[]> {
-  const listFile = join(dir, `${name}.txt`);
-  const child = spawn(process.execPath, ["--import", hookJs, mainJs], {
+async function packagesLoaded(build: Build, name: string, env: Record<string, string>): Promise<string[]> {
+  const listFile = join(dir, `${build}-${name}.txt`);
+  const child = spawn(process.execPath, ["--import", hookJs, entryPoints[build]], {
     env: {
       PATH: process.env.PATH ?? "",
       HOST: "127.0.0.1",
@@ -39,10 +53,11 @@ async function packagesLoaded(name: string, env: Record<string, string>): Promis
   });
   await waitForOutput(child, /mcpscope sidecar listening/, 15_000, "sidecar");
   await stopProcess(child);
-  const urls = (await readFile(listFile, "utf8")).split("\n");
+  const chunks = build === "bundle" ? await bundleChunks() : {};
+  const files = (await readFile(listFile, "utf8")).split("\n").flatMap((url) => sourcesOf(url, chunks));
   // file:///…/node_modules/@scope/name/lib/x.js → /…/node_modules/@scope/name
-  const packages = urls.flatMap((url) => {
-    const match = /^file:\/\/(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(url);
+  const packages = files.flatMap((file) => {
+    const match = /^(?:file:\/\/)?(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(file);
     return match?.[1] ? [match[1]] : [];
   });
   return [...new Set(packages)];
@@ -59,9 +74,9 @@ const neverInUrlMode = [
   "@modelcontextprotocol/sdk", // stdio bridge and legacy SSE probe: neither in use
 ];
 
-describe("what the sidecar loads", () => {
+describe.each(Object.keys(entryPoints) as Build[])("what the sidecar loads, from %s", (build) => {
   it("URL mode without OTLP or tracing loads no OTLP exporter, tracing SDK, MCP SDK or ajv, and one undici", async () => {
-    const packages = await packagesLoaded("plain", { OTEL_TRACES_EXPORTER: "none" });
+    const packages = await packagesLoaded(build, "plain", { OTEL_TRACES_EXPORTER: "none" });
     expect(named(packages, "fastify")).toHaveLength(1);
     for (const name of neverInUrlMode) expect(named(packages, name), name).toEqual([]);
     // reply-from and the sidecar's own upstream pool share one copy.
@@ -69,7 +84,7 @@ describe("what the sidecar loads", () => {
   });
 
   it("loads the OTLP metrics exporter once a metrics endpoint is configured, and still no tracing SDK", async () => {
-    const packages = await packagesLoaded("otlp", {
+    const packages = await packagesLoaded(build, "otlp", {
       OTEL_TRACES_EXPORTER: "none",
       OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: "http://127.0.0.1:1/v1/metrics",
     });

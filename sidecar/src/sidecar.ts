@@ -61,7 +61,12 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       });
     }
     const meter = metrics.meterProvider.getMeter("mcpscope-sidecar", mcpscopeVersion);
-    const instruments = createMcpInstruments(meter, config.serverName, requestDurationBuckets(config.slo));
+    const instruments = createMcpInstruments(
+      meter,
+      config.serverName,
+      requestDurationBuckets(config.slo),
+      config.toolLatency,
+    );
     observeSloObjectives(meter, config.serverName, config.slo);
     const observer = new ExchangeObserver({
       instruments,

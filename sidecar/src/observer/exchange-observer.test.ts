@@ -184,7 +184,7 @@ describe("ExchangeObserver", () => {
     ]);
   });
 
-  it("counts a tool result with isError: true as tool_error", async () => {
+  it("counts a tool result with isError: true as tool_error, without the tool on the semconv histogram by default", async () => {
     const { metrics, observer } = setup();
     shutdown = metrics.shutdown;
     jsonExchange(
@@ -194,12 +194,7 @@ describe("ExchangeObserver", () => {
     );
     expect(pointsOf(await metrics.collect(), "mcp.server.operation.duration")).toEqual([
       {
-        attributes: {
-          server_name: "weather",
-          "mcp.method.name": "tools/call",
-          "gen_ai.tool.name": "other",
-          "error.type": "tool_error",
-        },
+        attributes: { server_name: "weather", "mcp.method.name": "tools/call", "error.type": "tool_error" },
         value: 1,
       },
     ]);

@@ -43,6 +43,8 @@ describe.each(transports)(
       sidecar = await startTestSidecar({
         MCP_UPSTREAM_URL: upstream.url,
         MCP_UPSTREAM_TRANSPORT: sidecarTransport,
+        // Latency per tool is opt-in (README "Series per server"): on here, so the tool label is checked.
+        MCP_TOOL_LATENCY: "on",
       });
       direct = await scenarioOver(upstream.url);
       proxied = await scenarioOver(sidecar.proxyUrl);
@@ -130,7 +132,7 @@ describe.each(transports)(
       ).toBe(3);
     });
 
-    it("records the semantic-convention duration with gen_ai.tool.name and error.type", async () => {
+    it("records the semantic-convention duration with gen_ai.tool.name (MCP_TOOL_LATENCY=on) and error.type", async () => {
       const points = await readMetrics(sidecar.metricsUrl);
       expect(
         sampleValue(points, "mcp_server_operation_duration_count", {

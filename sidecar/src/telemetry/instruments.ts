@@ -48,6 +48,8 @@ export function createMcpInstruments(
   serverName: string,
   /** mcp_request_duration_seconds' boundaries: the defaults plus any latency-objective threshold (slo-instruments.ts). */
   requestBucketsSeconds: number[] = durationBucketsSeconds,
+  /** gen_ai.tool.name on the semconv duration histogram: its series times the tools (config toolLatency). */
+  toolLatency = false,
 ): McpInstruments {
   const requests = meter.createCounter(MetricName.requests, {
     description: "MCP JSON-RPC requests and notifications received from clients, by method, outcome and error type",
@@ -107,7 +109,7 @@ export function createMcpInstruments(
         const toolLabels: Attributes = { ...base, [Attr.toolName]: toolName, [Attr.status]: status };
         if (outcome.status === "error") toolLabels[Attr.errorTypeLabel] = outcome.errorType;
         toolCalls.add(1, toolLabels);
-        semconv[Attr.genAiToolName] = toolName;
+        if (toolLatency) semconv[Attr.genAiToolName] = toolName;
       }
       Object.assign(semconv, semconvErrorAttributes(outcome));
       // A client that left before the answer measured nothing about the server.

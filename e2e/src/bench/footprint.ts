@@ -1,0 +1,195 @@
+#!/usr/bin/env node
+// `npm run bench:footprint`: the sidecar's memory and CPU by build (tsc's dist/ against the image's
+// bundle) and by Node flags, beside bare @fastify/http-proxy, all in one run on one upstream. Each
+// variant runs alone (two shared cores): idle for a few seconds, then a fixed 1,000 req/s of
+// tools/call while /metrics is scraped every second as Prometheus would; rounds rotate the order.
+// Usage: footprint.js [--quick] [--rounds=N] [--load=SECONDS]; MCPSCOPE_FOOTPRINT_FLAGS="A;B" adds bundle
+// variants, each a list of Node flags and NAME=VALUE environment settings (e.g. MALLOC_ARENA_MAX=2).
+import { spawn } from "node:child_process";
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { freePort, startEverythingServer, stopProcess } from "@mcpscope/sidecar/testing";
+import { Pool } from "undici";
+import { fixedRate, mcpHeaders, openSession } from "./clients.js";
+import { defaultSidecarRuntime } from "./default-sidecar.js";
+import { cpuSecondsFromProcStat, median, rotated, rssAnonMibFromProcStatus, rssMbFromProcStatus } from "./stats.js";
+
+const quick = process.argv.includes("--quick");
+const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`))?.split("=")[1];
+const rounds = Number(option("rounds") ?? (quick ? 1 : 3));
+const idleSeconds = quick ? 3 : 5;
+const loadSeconds = Number(option("load") ?? (quick ? 5 : 20));
+const say = (line: string) => console.log(line);
+
+/** The flags a default sidecar container gets (operator, webhook): every variant starts from them. */
+const productionFlags = defaultSidecarRuntime()
+  .nodeOptions.split(" ")
+  .filter((flag) => flag !== "");
+const repo = (path: string) => fileURLToPath(new URL(`../../../${path}`, import.meta.url));
+const entry = {
+  dist: repo("sidecar/dist/main.js"),
+  bundle: repo("sidecar/bundle/main.js"),
+  bare: fileURLToPath(new URL("./bare-proxy.js", import.meta.url)),
+};
+
+interface Variant {
+  name: string;
+  script: string;
+  flags: string[];
+  env?: Record<string, string>;
+  bare?: boolean;
+}
+
+const extraFlags = (process.env.MCPSCOPE_FOOTPRINT_FLAGS ?? "")
+  .split(";")
+  .map((flags) => flags.trim())
+  .filter((flags) => flags !== "");
+const variants: Variant[] = [
+  { name: "bare @fastify/http-proxy", script: entry.bare, flags: productionFlags, bare: true },
+  { name: "sidecar dist/ (tsc)", script: entry.dist, flags: productionFlags },
+  { name: "sidecar bundle/", script: entry.bundle, flags: productionFlags },
+  // What sidecar/Dockerfile runs: the bundle with its ENV MALLOC_ARENA_MAX=1.
+  {
+    name: "sidecar bundle/ MALLOC_ARENA_MAX=1 (the image)",
+    script: entry.bundle,
+    flags: productionFlags,
+    env: { MALLOC_ARENA_MAX: "1" },
+  },
+  ...extraFlags.map((flags) => {
+    const words = flags.split(" ");
+    const isEnv = (word: string) => /^[A-Z_]+=/.test(word);
+    return {
+      name: `sidecar bundle/ ${flags}`,
+      script: entry.bundle,
+      flags: [...productionFlags, ...words.filter((w) => !isEnv(w))],
+      env: Object.fromEntries(
+        words.filter(isEnv).map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]),
+      ),
+    };
+  }),
+];
+
+interface Sample {
+  idleRss: number;
+  idleAnon: number;
+  loadedRss: number;
+  loadedAnon: number;
+  coresPer1000: number;
+}
+
+async function memory(pid: number): Promise<{ rss: number; anon: number }> {
+  const status = await readFile(`/proc/${pid}/status`, "utf8");
+  return { rss: rssMbFromProcStatus(status), anon: rssAnonMibFromProcStatus(status) };
+}
+const cpu = async (pid: number) => cpuSecondsFromProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function measure(variant: Variant, upstream: string): Promise<Sample> {
+  const [port, metricsPort] = [await freePort(), await freePort()];
+  const args = variant.bare
+    ? [...variant.flags, variant.script, upstream, String(port)]
+    : [...variant.flags, variant.script];
+  const child = spawn(process.execPath, args, {
+    env: {
+      PATH: process.env.PATH ?? "",
+      HOST: "127.0.0.1",
+      METRICS_HOST: "127.0.0.1",
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      MCP_UPSTREAM_URL: upstream,
+      MCP_UPSTREAM_NAME: "footprint",
+      LOG_LEVEL: "warn",
+      OTEL_TRACES_EXPORTER: "none",
+      NODE_ENV: "production",
+      ...variant.env,
+    },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const pid = child.pid ?? 0;
+  try {
+    const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1 });
+    // Listening: a sidecar answers /livez itself, the bare proxy forwards it (any answer will do).
+    for (let tries = 0; tries < 200; tries++) {
+      const ok = await pool
+        .request({ method: "GET", path: "/livez" })
+        .then(async (r) => {
+          await r.body.text();
+          return true;
+        })
+        .catch(() => false);
+      if (ok) break;
+      await sleep(100);
+    }
+    await sleep(idleSeconds * 1000);
+    const idle = await memory(pid);
+    const session = await openSession(pool, "/mcp");
+    const target = { name: variant.name, pool, path: "/mcp", headers: { ...mcpHeaders, "mcp-session-id": session } };
+    let scraping = !variant.bare;
+    const scrapes = (async () => {
+      while (scraping) {
+        await fetch(`http://127.0.0.1:${metricsPort}/metrics`).then(
+          (r) => r.text(),
+          () => "",
+        );
+        await sleep(1000);
+      }
+    })();
+    const cpuBefore = await cpu(pid);
+    const started = performance.now();
+    await fixedRate(target, 1000, loadSeconds);
+    const cores = ((await cpu(pid)) - cpuBefore) / ((performance.now() - started) / 1000);
+    scraping = false;
+    await scrapes;
+    const loaded = await memory(pid);
+    await pool.close();
+    return {
+      idleRss: idle.rss,
+      idleAnon: idle.anon,
+      loadedRss: loaded.rss,
+      loadedAnon: loaded.anon,
+      coresPer1000: cores,
+    };
+  } finally {
+    await stopProcess(child);
+  }
+}
+
+async function main(): Promise<void> {
+  const everything = await startEverythingServer("streamableHttp");
+  const samples = new Map<Variant, Sample[]>(variants.map((v) => [v, []]));
+  try {
+    for (let round = 0; round < rounds; round++) {
+      for (const variant of rotated(round, variants)) {
+        const sample = await measure(variant, everything.url);
+        samples.get(variant)?.push(sample);
+        console.error(`  round ${round + 1} ${variant.name}: ${JSON.stringify(sample)}`);
+      }
+    }
+  } finally {
+    await stopProcess(everything.child);
+  }
+  const med = (variant: Variant, key: keyof Sample) => median((samples.get(variant) ?? []).map((s) => s[key]));
+  const bare = variants[0] as Variant;
+  say(
+    `── footprint (node ${productionFlags.join(" ")} + variant flags; ${rounds} round(s), idle ${idleSeconds} s, ${loadSeconds} s at 1,000 req/s; medians) ──`,
+  );
+  say(
+    "variant | RSS idle / loaded MB | anon idle / loaded MiB | anon vs bare idle / loaded | CPU core per 1,000 req/s (vs bare)",
+  );
+  for (const v of variants) {
+    say(
+      [
+        v.name,
+        `${med(v, "idleRss").toFixed(1)} / ${med(v, "loadedRss").toFixed(1)}`,
+        `${med(v, "idleAnon").toFixed(1)} / ${med(v, "loadedAnon").toFixed(1)}`,
+        `${(med(v, "idleAnon") / med(bare, "idleAnon")).toFixed(2)}× / ${(med(v, "loadedAnon") / med(bare, "loadedAnon")).toFixed(2)}×`,
+        `${med(v, "coresPer1000").toFixed(3)} (${(med(v, "coresPer1000") / med(bare, "coresPer1000")).toFixed(2)}×)`,
+      ].join(" | "),
+    );
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,94 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { cp, mkdtemp, rm } from "node:fs/promises";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { everythingStdioCommand, stopProcess } from "./testing/everything-server.js";
+import { freePort } from "./testing/free-port.js";
+import { readMetrics, sampleValue } from "./testing/prometheus-text.js";
+
+// The bundle as the image holds it: sidecar/bundle copied alone into a folder with no node_modules
+// above it, so every import must be inside the bundle. Command mode (the stdio bridge and its MCP SDK
+// chunk) and traces (the tracing SDK chunk, protobuf included) are the lazily loaded parts.
+const bundleDir = fileURLToPath(new URL("../bundle/", import.meta.url));
+
+/** An OTLP/HTTP sink that only records which signal each export was: a stand-in for a collector. */
+function startOtlpSink(): Promise<{ url: string; paths: string[]; server: Server }> {
+  const paths: string[] = [];
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      paths.push(req.url ?? "");
+      res.writeHead(200, { "content-type": req.headers["content-type"] ?? "application/json" }).end();
+    });
+  });
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () =>
+      resolve({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, paths, server }),
+    ),
+  );
+}
+
+let appDir = "";
+let child: ChildProcess | undefined;
+let otlp: Awaited<ReturnType<typeof startOtlpSink>>;
+beforeAll(async () => {
+  appDir = await mkdtemp(join(tmpdir(), "mcpscope-bundled-"));
+  await cp(bundleDir, join(appDir, "sidecar/bundle"), { recursive: true });
+  otlp = await startOtlpSink();
+});
+afterAll(async () => {
+  if (child) await stopProcess(child);
+  otlp?.server.close();
+  await rm(appDir, { recursive: true, force: true });
+});
+
+describe("the bundled sidecar, alone in a folder as in its image", () => {
+  it("runs a stdio server in command mode, counts its tool call, and exports metrics and traces over OTLP", async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    child = spawn(process.execPath, ["sidecar/bundle/main.js"], {
+      cwd: appDir,
+      env: {
+        PATH: process.env.PATH ?? "",
+        HOST: "127.0.0.1",
+        METRICS_HOST: "127.0.0.1",
+        PORT: String(port),
+        METRICS_PORT: String(metricsPort),
+        MCP_UPSTREAM_NAME: "bundled",
+        MCP_UPSTREAM_COMMAND: everythingStdioCommand(),
+        OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
+        OTEL_METRIC_EXPORT_INTERVAL: "500",
+        OTEL_BSP_SCHEDULE_DELAY: "100",
+      },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    const proxy = `http://127.0.0.1:${port}`;
+    await expect
+      .poll(
+        () =>
+          fetch(`${proxy}/livez`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        { timeout: 20_000, interval: 100 },
+      )
+      .toBe(true);
+    const client = new Client({ name: "bundled-sidecar-test", version: "1.0.0" });
+    const transport = new StreamableHTTPClientTransport(new URL(`${proxy}/mcp`));
+    await client.connect(transport);
+    expect((await client.listTools()).tools.map((t) => t.name)).toContain("echo");
+    expect(await client.callTool({ name: "echo", arguments: { message: "bundled" } })).toEqual({
+      content: [{ type: "text", text: "Echo: bundled" }],
+    });
+    await client.close();
+    const metrics = await readMetrics(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(sampleValue(metrics, "mcp_tool_calls_total", { server_name: "bundled", tool_name: "echo" })).toBe(1);
+    await expect.poll(() => otlp.paths.includes("/v1/traces"), { timeout: 10_000 }).toBe(true);
+    await expect.poll(() => otlp.paths.includes("/v1/metrics"), { timeout: 10_000 }).toBe(true);
+  });
+});
