@@ -76,8 +76,9 @@ export function installPeerForwarding(
   const { observer } = deps;
 
   // Draining (the pod is going away): its sessions end with it, so a request for one gets the
-  // protocol's unknown-session answer at once and its client starts anew on another replica. Other
-  // requests get fastify's 503, as without replicas, for the Service to send elsewhere.
+  // protocol's unknown-session answer at once and its client starts anew on another replica. Another
+  // replica's session lives on: its request is still forwarded. Requests without a session get
+  // fastify's 503, as without replicas, for the Service to send elsewhere.
   let draining = false;
   app.addHook("preClose", async () => {
     draining = true;
@@ -90,6 +91,8 @@ export function installPeerForwarding(
       reply.code(503).header("content-type", "application/json").send(drainingAnswer);
       return reply;
     }
+    const forwarded = request.headers[replicaHopHeader] !== undefined;
+    if (!forwarded && otherReplicaOf(sessionId, routing.selfIp) !== undefined) return;
     return answerReplicaGone(request, reply, routing.selfIp);
   });
 
