@@ -314,6 +314,21 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
             }
           }),
         );
+        // A container restarted mid-test (killed for memory, say) loses its sessions: name it first.
+        const restarts = (
+          await cluster
+            .kubeConfig()
+            .makeApiClient(CoreV1Api)
+            .listNamespacedPod({ namespace: workloadNamespace, labelSelector: `mcpscope.dev/server=${name}` })
+        ).items.flatMap((p) =>
+          (p.status?.containerStatuses ?? [])
+            .filter((c) => c.restartCount > 0)
+            .map(
+              (c) =>
+                `${p.status?.podIP} ${c.name}: ${c.restartCount} restarts, last ${c.lastState?.terminated?.reason}`,
+            ),
+        );
+        expect(restarts, `sessions per pod: ${JSON.stringify(open.map((o) => o.pod))}`).toEqual([]);
         for (const outcome of outcomes) {
           if (outcome.pod === doomed)
             expect(outcome).toMatchObject({ failed: 404, message: expect.stringContaining("MCPSCOPE_REPLICA_GONE") });
