@@ -54,9 +54,22 @@ const mcpServerOf = (name: ServerName) => ({
       image: e2eServerImage,
       command: servers[name].command,
       transport: servers[name].transport,
-      ...(servers[name].transport === "stdio" ? {} : { port: 3001 }),
+      ...(servers[name].transport === "stdio"
+        ? {
+            // One container holds the sidecar and a server-everything per session (≈ 28 MiB each over
+            // ≈ 82 MiB): the default 256Mi OOM-kills the sidecar at the sixth session, and the
+            // pod-deletion case may open more than that on one pod before every pod holds one.
+            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+          }
+        : { port: 3001 }),
     },
-    sidecar: { env: sidecarEnv },
+    sidecar: {
+      env:
+        servers[name].transport === "stdio"
+          ? // As many sessions as the memory limit below holds.
+            [...sidecarEnv, { name: "MCP_STDIO_MAX_SESSIONS", value: "32" }]
+          : sidecarEnv,
+    },
   },
 });
 
