@@ -26,9 +26,9 @@ import { kubectlWith, runProgram, stdoutOf } from "./harness/programs.js";
 // them, with no affinity. The sidecars find each other through the operator's headless peer Service.
 
 const peer = fileURLToPath(new URL("../python/mcp_peer.py", import.meta.url));
-const repoRoot = fileURLToPath(new URL("../../", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 /** The built program a client pod runs (harness/in-pod-clients.ts), from the repository mounted at its own path. */
-const inPodClients = `${repoRoot}e2e/dist/harness/in-pod-clients.js`;
+const inPodClients = `${repoRoot}/e2e/dist/harness/in-pod-clients.js`;
 /** Pod-deletion rounds per server (MCPSCOPE_E2E_DELETION_ROUNDS, default 1): to hunt a flake, run it several times on one cluster. */
 const deletionRounds = Number(process.env.MCPSCOPE_E2E_DELETION_ROUNDS ?? "1");
 const replicas = 3;
