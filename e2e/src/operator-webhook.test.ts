@@ -1,5 +1,6 @@
 import {
   AdmissionregistrationV1Api,
+  AppsV1Api,
   CoreV1Api,
   RbacAuthorizationV1Api,
   type V1Container,
@@ -408,6 +409,62 @@ describe("the injection webhook behind a real kube-apiserver", () => {
     expect(created.stderr).toContain(`Warning: ${message}`);
     expect((JSON.parse(created.stdout) as V1Pod).spec?.initContainers).toBeUndefined();
     expect(injectionFailures.slice(before)).toEqual([{ namespace: "default", message }]);
+  });
+
+  it("routes an injected Deployment's sessions among its replicas: mcpscope.dev/replica-peers names their headless Service", async () => {
+    // The pods come from the ReplicaSet controller, as in a user's Deployment: the webhook learns the
+    // namespace from the admission request (the pod's own metadata has none yet).
+    const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
+    const labels = { app: "routed" };
+    await apps.createNamespacedDeployment({
+      namespace: "team-a",
+      body: {
+        metadata: { name: "routed" },
+        spec: {
+          replicas: 2,
+          selector: { matchLabels: labels },
+          template: {
+            metadata: {
+              labels,
+              annotations: { "mcpscope.dev/inject": "true", "mcpscope.dev/replica-peers": "routed-peers" },
+            },
+            spec: { containers: [{ name: "server", image: "weather:1", ports: [{ containerPort: 3001 }] }] },
+          },
+        },
+      },
+    });
+    const pods = await vi.waitFor(
+      async () => {
+        const { items } = await core.listNamespacedPod({ namespace: "team-a", labelSelector: "app=routed" });
+        if (items.length !== 2) throw new Error(`${items.length} pods`);
+        return items;
+      },
+      { timeout: 60_000, interval: 200 },
+    );
+    for (const pod of pods) {
+      const env = pod.spec?.initContainers?.find((c) => c.name === "mcpscope-sidecar")?.env ?? [];
+      expect(env).toContainEqual({
+        name: "MCP_POD_IP",
+        valueFrom: { fieldRef: { apiVersion: "v1", fieldPath: "status.podIP" } },
+      });
+      expect(env).toContainEqual({ name: "MCP_REPLICA_PEERS", value: "routed-peers.team-a.svc" });
+    }
+    await apps.deleteNamespacedDeployment({ name: "routed", namespace: "team-a" });
+  });
+
+  it("admits a pod whose mcpscope.dev/replica-peers is no Service name without the sidecar, with a warning", async () => {
+    const before = injectionFailures.length;
+    const pod = await core.createNamespacedPod({
+      namespace: "default",
+      body: podBody("bad-peers", { "mcpscope.dev/inject": "true", "mcpscope.dev/replica-peers": "peers.other-ns" }),
+    });
+    expect(pod.spec?.initContainers).toBeUndefined();
+    expect(injectionFailures.slice(before)).toEqual([
+      {
+        namespace: "default",
+        message: expect.stringContaining("mcpscope.dev/replica-peers must name a headless Service"),
+      },
+    ]);
   });
 
   it("admits a pod with a bad annotation without the sidecar", async () => {

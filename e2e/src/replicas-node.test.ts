@@ -3,17 +3,22 @@ import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { groupVersion, kind } from "@mcpscope/operator";
 import { unwrapSessionId } from "@mcpscope/sidecar";
 import { type MetricPoint, readMetrics, sampleValue } from "@mcpscope/sidecar/testing";
-import { Client as Client2, StreamableHTTPClientTransport as Transport2 } from "@modelcontextprotocol/client";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { Agent, fetch as undiciFetch } from "undici";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { McpCluster } from "./cluster/cluster.js";
 import { e2eServerImage, waitFor } from "./cluster/e2e-settings.js";
 import { startNodeCluster } from "./cluster/node-cluster.js";
 import { formatReport, PhaseTimer } from "./cluster/phases.js";
 import { workloadNamespace } from "./cluster/workloads.js";
+import {
+  expectedEchoes,
+  fetchPerRequest,
+  type SessionOutcome,
+  sdk1Session,
+  sdk2Session,
+  sseSession,
+} from "./harness/mcp-sessions.js";
 import { kubectlWith, runProgram, stdoutOf } from "./harness/programs.js";
 
 // Replicas that keep MCP sessions, on a real node (kubelet, containerd, kube-proxy, CoreDNS): three
@@ -21,6 +26,11 @@ import { kubectlWith, runProgram, stdoutOf } from "./harness/programs.js";
 // them, with no affinity. The sidecars find each other through the operator's headless peer Service.
 
 const peer = fileURLToPath(new URL("../python/mcp_peer.py", import.meta.url));
+const repoRoot = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
+/** The built program a client pod runs (harness/in-pod-clients.ts), from the repository mounted at its own path. */
+const inPodClients = `${repoRoot}/e2e/dist/harness/in-pod-clients.js`;
+/** Pod-deletion rounds per server (MCPSCOPE_E2E_DELETION_ROUNDS, default 1): to hunt a flake, run it several times on one cluster. */
+const deletionRounds = Number(process.env.MCPSCOPE_E2E_DELETION_ROUNDS ?? "1");
 const replicas = 3;
 const sidecarEnv = [
   { name: "LOG_LEVEL", value: "warn" },
@@ -44,19 +54,24 @@ const mcpServerOf = (name: ServerName) => ({
       image: e2eServerImage,
       command: servers[name].command,
       transport: servers[name].transport,
-      ...(servers[name].transport === "stdio" ? {} : { port: 3001 }),
+      ...(servers[name].transport === "stdio"
+        ? {
+            // One container holds the sidecar and a server-everything per session (≈ 28 MiB each over
+            // ≈ 82 MiB): the default 256Mi OOM-kills the sidecar at the sixth session, and the
+            // pod-deletion case may open more than that on one pod before every pod holds one.
+            resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "1Gi" } },
+          }
+        : { port: 3001 }),
     },
-    sidecar: { env: sidecarEnv },
+    sidecar: {
+      env:
+        servers[name].transport === "stdio"
+          ? // As many sessions as the memory limit below holds.
+            [...sidecarEnv, { name: "MCP_STDIO_MAX_SESSIONS", value: "32" }]
+          : sidecarEnv,
+    },
   },
 });
-
-/** Every request on its own connection: a gateway balancing per request, the hardest case. */
-const perRequest = new Agent({ pipelining: 0 });
-const fetchPerRequest = ((url: string | URL, init?: RequestInit) =>
-  undiciFetch(url, { ...(init as object), dispatcher: perRequest })) as unknown as typeof fetch;
-
-const expectedEchoes = (count: number) =>
-  Array.from({ length: count }, (_, i) => ({ content: [{ type: "text", text: `Echo: m${i}` }] }));
 
 const phases = new PhaseTimer();
 let cluster: McpCluster;
@@ -93,48 +108,12 @@ async function metricsOf(ips: string[]): Promise<MetricPoint[][]> {
 const total = (perPod: MetricPoint[][], name: string, labels: Record<string, string> = {}) =>
   perPod.reduce((sum, points) => sum + sampleValue(points, name, labels), 0);
 
-async function sdk1Session(url: string, echoes: number) {
-  const client = new Client({ name: "mcpscope-replicas", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchPerRequest });
-  await client.connect(transport);
-  const tools = (await client.listTools()).tools.length;
-  const replies: unknown[] = [];
-  for (let i = 0; i < echoes; i++)
-    replies.push(await client.callTool({ name: "echo", arguments: { message: `m${i}` } }));
-  const pod = unwrapSessionId(transport.sessionId ?? "")?.replicaIp;
-  await client.close();
-  return { pod, tools, replies };
-}
-
-async function sdk2Session(url: string, echoes: number) {
-  const client = new Client2({ name: "mcpscope-replicas", version: "2.0.0" });
-  const transport = new Transport2(new URL(url), { fetch: fetchPerRequest });
-  await client.connect(transport);
-  const tools = (await client.listTools()).tools.length;
-  const replies: unknown[] = [];
-  for (let i = 0; i < echoes; i++)
-    replies.push(await client.callTool({ name: "echo", arguments: { message: `m${i}` } }));
-  const pod = unwrapSessionId(transport.sessionId ?? "")?.replicaIp;
-  await client.close();
-  return { pod, tools, replies };
-}
-
 async function pythonSession(url: string, echoes: number) {
   const result = await runProgram(inject("tools").PYTHON_MCP, [peer, "echoes", url, "legacy", String(echoes)]);
   if (result.code !== 0) throw new Error(`python client failed (${result.code}):\n${result.stderr}`);
   const parsed = JSON.parse(result.stdout) as { tools: string[]; echoes: { content: unknown }[] };
   // The Python SDK's result model adds its own fields (is_error, result_type) to what it received.
   return { tools: parsed.tools.length, replies: parsed.echoes.map((e) => ({ content: e.content })) };
-}
-
-async function sseSession(url: string, echoes: number) {
-  const client = new Client({ name: "mcpscope-replicas-sse", version: "1.0.0" });
-  await client.connect(new SSEClientTransport(new URL(url), { fetch: fetchPerRequest }));
-  const tools = (await client.listTools()).tools.length;
-  const replies: unknown[] = [];
-  for (let i = 0; i < echoes; i++)
-    replies.push(await client.callTool({ name: "echo", arguments: { message: `m${i}` } }));
-  return { client, tools, replies };
 }
 
 /** Opens sessions until each pod holds at least one; returns them with their pods. */
@@ -222,41 +201,161 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
     ).toBe(100);
   });
 
-  for (const name of ["rep-http", "rep-stdio"] as const) {
-    it(`${name}: a pod deleted mid-session ends its sessions with 404; the others carry on`, async () => {
-      const url = await serviceUrl(name);
-      const ips = await podIpsOf(name);
-      const open = await sessionsOnEveryPod(url, ips);
-      const doomed = ips[0] as string;
-      const pods = await cluster
-        .kubeConfig()
-        .makeApiClient(CoreV1Api)
-        .listNamespacedPod({ namespace: workloadNamespace, fieldSelector: `status.podIP=${doomed}` });
-      const podName = pods.items[0]?.metadata?.name as string;
-      await kubectl(["-n", workloadNamespace, "delete", "pod", podName, "--wait=true", "--timeout=120s"]);
-      const outcomes = await Promise.all(
-        open.map(async ({ client, pod }) => {
-          try {
-            const result = await client.callTool({ name: "echo", arguments: { message: "m0" } });
-            return { pod, ok: result };
-          } catch (error) {
-            return { pod, failed: (error as { code?: number }).code, message: String(error) };
+  it("completes sessions from three client pods (three source addresses), spread over all pods, counted exactly", async () => {
+    // Pods reach the ClusterIP from their own IPs: kube-proxy masquerades only traffic from outside
+    // the cluster CIDR (such as this host's), so each sidecar sees three client addresses here, where
+    // the test above is one address, as behind a gateway.
+    const clientPods = ["rep-client-0", "rep-client-1", "rep-client-2"];
+    const perKind = 7;
+    const echoes = 5;
+    const core = cluster.kubeConfig().makeApiClient(CoreV1Api);
+    const httpIps = await podIpsOf("rep-http");
+    const sseIps = await podIpsOf("rep-sse");
+    const before = { http: await metricsOf(httpIps), sse: await metricsOf(sseIps) };
+    const pods = clientPods.map((name) => ({
+      apiVersion: "v1",
+      kind: "Pod",
+      metadata: { name, namespace: workloadNamespace, labels: { app: "rep-client" } },
+      spec: {
+        restartPolicy: "Never",
+        containers: [
+          {
+            name: "clients",
+            image: e2eServerImage,
+            imagePullPolicy: "Never",
+            command: [
+              "node",
+              inPodClients,
+              `http://rep-http:4000${servers["rep-http"].path}`,
+              `http://rep-sse:4000${servers["rep-sse"].path}`,
+              String(perKind),
+              String(echoes),
+            ],
+            volumeMounts: [{ name: "repository", mountPath: repoRoot, readOnly: true }],
+          },
+        ],
+        volumes: [{ name: "repository", hostPath: { path: repoRoot, type: "Directory" } }],
+      },
+    }));
+    await kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: pods }));
+    try {
+      const finished = await waitFor(
+        "the client pods to finish",
+        async () => {
+          const list = await core.listNamespacedPod({ namespace: workloadNamespace, labelSelector: "app=rep-client" });
+          const failed = list.items.find((p) => p.status?.phase === "Failed");
+          if (failed) {
+            const log = await kubectlRun(["-n", workloadNamespace, "logs", failed.metadata?.name as string]);
+            throw new Error(`client pod ${failed.metadata?.name} failed:\n${log.stdout}${log.stderr}`);
           }
-        }),
+          const done = list.items.filter((p) => p.status?.phase === "Succeeded");
+          return done.length === clientPods.length && done;
+        },
+        240_000,
       );
-      for (const outcome of outcomes) {
-        if (outcome.pod === doomed)
-          expect(outcome).toMatchObject({ failed: 404, message: expect.stringContaining("MCPSCOPE_REPLICA_GONE") });
-        else expect(outcome).toEqual({ pod: outcome.pod, ok: expectedEchoes(1)[0] });
+      const sourceIps = finished.map((p) => p.status?.podIP as string);
+      expect(new Set(sourceIps).size).toBe(clientPods.length);
+      const single = await sdk1Session(await serviceUrl("rep-http"), echoes);
+      const outcomes: Record<"sdk1" | "sdk2" | "sse", SessionOutcome[]>[] = [];
+      for (const [index, name] of clientPods.entries()) {
+        const printed = JSON.parse(await kubectl(["-n", workloadNamespace, "logs", name])) as {
+          addresses: string[];
+        } & Record<"sdk1" | "sdk2" | "sse", SessionOutcome[]>;
+        // The program ran in the pod's own network namespace, on the address the API reports.
+        expect(printed.addresses).toContain(sourceIps[index]);
+        outcomes.push(printed);
       }
-      await Promise.all(open.map(({ client }) => client.close().catch(() => {})));
-      // The survivors and the Deployment's replacement pod (which may not serve metrics yet).
-      const live = (await podIpsOf(name)).filter((ip) => ip !== doomed);
-      const perPod = await Promise.all(
-        live.map((ip) => readMetrics(`http://${ip}:9464/metrics`).catch((): MetricPoint[] => [])),
+      const http = outcomes.flatMap((o) => [...o.sdk1, ...o.sdk2]);
+      const sse = outcomes.flatMap((o) => o.sse);
+      expect(http).toHaveLength(clientPods.length * perKind * 2);
+      expect(sse).toHaveLength(clientPods.length * perKind);
+      for (const session of [...http, ...sse]) {
+        expect(session.tools).toBe(single.tools);
+        expect(session.replies).toEqual(expectedEchoes(echoes));
+      }
+      expect(new Set(http.map((s) => s.pod))).toEqual(new Set(httpIps));
+      expect(new Set(sse.map((s) => s.pod))).toEqual(new Set(sseIps));
+      const after = { http: await metricsOf(httpIps), sse: await metricsOf(sseIps) };
+      const delta = (which: "http" | "sse", name: string, labels: Record<string, string>) =>
+        total(after[which], name, labels) - total(before[which], name, labels);
+      // The clients' sessions and the one from this host.
+      expect(delta("http", "mcp_requests_total", { method: "initialize", status: "ok" })).toBe(http.length + 1);
+      expect(delta("http", "mcp_requests_total", { method: "tools/list", status: "ok" })).toBe(http.length + 1);
+      expect(delta("http", "mcp_requests_total", { method: "tools/call", status: "ok" })).toBe(
+        (http.length + 1) * echoes,
       );
-      const gone = total(perPod, "mcp_sidecar_errors_total", { reason: "replica_gone" });
-      expect(gone).toBeGreaterThanOrEqual(outcomes.filter((o) => o.pod === doomed).length);
-    });
+      expect(delta("http", "mcp_requests_total", { status: "error" })).toBe(0);
+      expect(delta("sse", "mcp_requests_total", { method: "tools/call", status: "ok" })).toBe(sse.length * echoes);
+      expect(delta("sse", "mcp_requests_total", { status: "error" })).toBe(0);
+    } finally {
+      await kubectl(["-n", workloadNamespace, "delete", "pod", "-l", "app=rep-client", "--wait=true"]);
+    }
+  });
+
+  for (const name of ["rep-http", "rep-stdio"] as const) {
+    for (let round = 1; round <= deletionRounds; round++) {
+      it(`${name}: a pod deleted mid-session ends its sessions with 404; the others carry on${deletionRounds > 1 ? ` (round ${round})` : ""}`, async () => {
+        const url = await serviceUrl(name);
+        // A round after a deletion starts once the replacement is ready and the old pod gone.
+        const ips = await waitFor(
+          `${name}: ${replicas} ready pods`,
+          async () => {
+            const deployment = await cluster
+              .kubeConfig()
+              .makeApiClient(AppsV1Api)
+              .readNamespacedDeployment({ name, namespace: workloadNamespace });
+            const live = await podIpsOf(name);
+            return deployment.status?.readyReplicas === replicas && live.length === replicas && live;
+          },
+          180_000,
+        );
+        const open = await sessionsOnEveryPod(url, ips);
+        const doomed = ips[0] as string;
+        const pods = await cluster
+          .kubeConfig()
+          .makeApiClient(CoreV1Api)
+          .listNamespacedPod({ namespace: workloadNamespace, fieldSelector: `status.podIP=${doomed}` });
+        const podName = pods.items[0]?.metadata?.name as string;
+        await kubectl(["-n", workloadNamespace, "delete", "pod", podName, "--wait=true", "--timeout=120s"]);
+        const outcomes = await Promise.all(
+          open.map(async ({ client, pod }) => {
+            try {
+              const result = await client.callTool({ name: "echo", arguments: { message: "m0" } });
+              return { pod, ok: result };
+            } catch (error) {
+              return { pod, failed: (error as { code?: number }).code, message: String(error) };
+            }
+          }),
+        );
+        // A container restarted mid-test (killed for memory, say) loses its sessions: name it first.
+        const restarts = (
+          await cluster
+            .kubeConfig()
+            .makeApiClient(CoreV1Api)
+            .listNamespacedPod({ namespace: workloadNamespace, labelSelector: `mcpscope.dev/server=${name}` })
+        ).items.flatMap((p) =>
+          (p.status?.containerStatuses ?? [])
+            .filter((c) => c.restartCount > 0)
+            .map(
+              (c) =>
+                `${p.status?.podIP} ${c.name}: ${c.restartCount} restarts, last ${c.lastState?.terminated?.reason}`,
+            ),
+        );
+        expect(restarts, `sessions per pod: ${JSON.stringify(open.map((o) => o.pod))}`).toEqual([]);
+        for (const outcome of outcomes) {
+          if (outcome.pod === doomed)
+            expect(outcome).toMatchObject({ failed: 404, message: expect.stringContaining("MCPSCOPE_REPLICA_GONE") });
+          else expect(outcome).toEqual({ pod: outcome.pod, ok: expectedEchoes(1)[0] });
+        }
+        await Promise.all(open.map(({ client }) => client.close().catch(() => {})));
+        // The survivors and the Deployment's replacement pod (which may not serve metrics yet).
+        const live = (await podIpsOf(name)).filter((ip) => ip !== doomed);
+        const perPod = await Promise.all(
+          live.map((ip) => readMetrics(`http://${ip}:9464/metrics`).catch((): MetricPoint[] => [])),
+        );
+        const gone = total(perPod, "mcp_sidecar_errors_total", { reason: "replica_gone" });
+        expect(gone).toBeGreaterThanOrEqual(outcomes.filter((o) => o.pod === doomed).length);
+      });
+    }
   }
 });

@@ -25,6 +25,8 @@ export const Annotation = {
   sloAvailability: `${apiGroup}/slo-availability`,
   sloLatencyThreshold: `${apiGroup}/slo-latency-threshold`,
   sloLatencyObjective: `${apiGroup}/slo-latency-objective`,
+  /** A headless Service in the pod's namespace whose endpoints are the pod's replicas: sessions are routed among them. */
+  replicaPeers: `${apiGroup}/replica-peers`,
 } as const;
 
 /** Label keys set on everything the operator creates. */

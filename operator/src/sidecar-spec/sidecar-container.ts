@@ -29,8 +29,9 @@ export interface SidecarParams {
   /** The objectives in force (declared, else the installation's defaults): MCP_SLO_* env. */
   slo?: SloObjectives | undefined;
   /**
-   * McpServers only: the headless peer Service's DNS name. The sidecar then routes each session to
-   * the replica holding it (it learns its own pod IP from the downward API).
+   * The headless peer Service's DNS name (an McpServer's own, or the one an injected pod names by
+   * annotation). The sidecar then routes each session to the replica holding it (it learns its own
+   * pod IP from the downward API).
    */
   replicaPeers?: string | undefined;
 }

@@ -97,7 +97,7 @@ export async function startAdmissionServer(options: AdmissionServerOptions): Pro
     }
     try {
       const policy = (await options.namespacePolicy?.(namespace)) ?? { limitRanges: [], quotas: [] };
-      const mutated = injectSidecar(pod, options.settings, policy);
+      const mutated = injectSidecar(pod, options.settings, policy, namespace);
       result("injected");
       return [200, admissionResponse(request.uid, injectionPatch(pod, mutated), [])];
     } catch (error) {

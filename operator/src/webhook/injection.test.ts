@@ -196,3 +196,31 @@ describe("SLO annotations (mcpscope.dev/slo-*)", () => {
     },
   );
 });
+
+describe("mcpscope.dev/replica-peers", () => {
+  it("turns session routing on: the pod IP from the downward API, the named headless Service in the pod's namespace", () => {
+    const mutated = injectSidecar(
+      pod({ "mcpscope.dev/inject": "true", "mcpscope.dev/replica-peers": "weather-peers" }),
+      settings,
+      undefined,
+      "team-a",
+    );
+    const env = mutated.spec?.initContainers?.[0]?.env ?? [];
+    expect(env).toContainEqual({ name: "MCP_POD_IP", valueFrom: { fieldRef: { fieldPath: "status.podIP" } } });
+    expect(env).toContainEqual({ name: "MCP_REPLICA_PEERS", value: "weather-peers.team-a.svc" });
+  });
+
+  it("leaves routing off without it", () => {
+    const env = injectSidecar(pod({ "mcpscope.dev/inject": "true" }), settings).spec?.initContainers?.[0]?.env ?? [];
+    expect(env.map((e) => e.name)).not.toContain("MCP_POD_IP");
+    expect(env.map((e) => e.name)).not.toContain("MCP_REPLICA_PEERS");
+  });
+
+  it("refuses a value that cannot be a Service's name, naming the annotation", () => {
+    for (const bad of ["Weather", "peers.other-ns", "9peers", "", "a".repeat(64)]) {
+      expect(() =>
+        injectSidecar(pod({ "mcpscope.dev/inject": "true", "mcpscope.dev/replica-peers": bad }), settings),
+      ).toThrow(/mcpscope\.dev\/replica-peers must name a headless Service/);
+    }
+  });
+});

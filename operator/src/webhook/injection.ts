@@ -73,7 +73,12 @@ export interface SidecarAnnotations {
   resources: { requests: Record<string, string>; limits: Record<string, string> };
   /** Set by the mcpscope.dev/slo-* annotations; what is left out takes the installation's defaults. */
   slo: SloObjectives;
+  /** mcpscope.dev/replica-peers: the headless Service naming the pod's replicas, in the pod's namespace. */
+  replicaPeersService?: string | undefined;
 }
+
+/** A Service's name: a DNS-1035 label. */
+const serviceNamePattern = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 function quantityAnnotation(value: string | undefined, name: string): string | undefined {
   if (value === undefined) return undefined;
@@ -154,6 +159,11 @@ export function readSidecarAnnotations(pod: V1Pod): SidecarAnnotations {
   const pick = (entries: Array<[string, string | undefined]>) =>
     Object.fromEntries(entries.filter((e): e is [string, string] => e[1] !== undefined));
   const slo = sloAnnotations(a);
+  const replicaPeersService = a[Annotation.replicaPeers];
+  if (replicaPeersService !== undefined && !serviceNamePattern.test(replicaPeersService))
+    throw new Error(
+      `${Annotation.replicaPeers} must name a headless Service in the pod's namespace (a DNS-1035 label), got "${replicaPeersService}"`,
+    );
   return {
     upstreamPort,
     upstreamPath: path,
@@ -172,6 +182,7 @@ export function readSidecarAnnotations(pod: V1Pod): SidecarAnnotations {
       ]),
     },
     slo,
+    replicaPeersService,
   };
 }
 
@@ -188,6 +199,7 @@ export function injectSidecar(
   pod: V1Pod,
   settings: InjectionSettings,
   policy: NamespaceResourcePolicy = noPolicy,
+  namespace: string = pod.metadata?.namespace ?? "default",
 ): V1Pod {
   const params = readSidecarAnnotations(pod);
   const base = settings.sidecarResources ?? defaultSidecarResources;
@@ -215,6 +227,8 @@ export function injectSidecar(
     otlpEndpoint: settings.otlpEndpoint,
     resources: fit.resources,
     slo: effectiveSlo(params.slo, settings.sloDefaults),
+    // As for an McpServer's peer Service: the sidecar resolves it to the replicas' pod IPs.
+    replicaPeers: params.replicaPeersService && `${params.replicaPeersService}.${namespace}.svc`,
   });
   const copy = structuredClone(pod) as V1Pod;
   copy.metadata ??= {};

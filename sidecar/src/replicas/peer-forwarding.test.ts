@@ -16,10 +16,12 @@ import { startTestSidecar } from "../testing/sidecar-harness.js";
 const ips = ["127.0.0.2", "127.0.0.3"] as const;
 let upstreams: FakeScriptedUpstream[];
 let sidecars: RunningSidecar[];
+/** The sidecar port of every replica (one pod template). */
+let port: string;
 
 beforeAll(async () => {
   upstreams = [await startFakeScriptedUpstream(), await startFakeScriptedUpstream()];
-  const port = String(await freePort());
+  port = String(await freePort());
   sidecars = [];
   for (const [index, ip] of ips.entries()) {
     sidecars.push(
@@ -127,6 +129,41 @@ describe("a request for another replica's session", () => {
   });
 });
 
+/**
+ * Sends each request's headers and the start of its body, closes the sidecar (it begins to drain),
+ * then sends the rest: the requests are answered during the drain. Returns the raw answers.
+ */
+async function answersDuringDrain(
+  sidecar: RunningSidecar,
+  requests: { body: string; session: string }[],
+): Promise<string[]> {
+  const { hostname, port } = new URL(sidecar.proxyUrl);
+  const sockets = requests.map(({ body, session }) => {
+    const socket = connect(Number(port), hostname);
+    const answer = new Promise<string>((resolve) => {
+      let text = "";
+      socket.on("data", (chunk) => {
+        text += chunk.toString();
+      });
+      socket.on("close", () => resolve(text));
+    });
+    const sessionHeader = session === "" ? "" : `mcp-session-id: ${session}\r\n`;
+    socket.write(
+      `POST /json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${sessionHeader}content-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
+    );
+    return { socket, answer, rest: body.slice(5) };
+  });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const closed = sidecar.close();
+  await new Promise((resolve) => setImmediate(resolve));
+  // write, not end: a client's FIN makes Node abort a request still being answered. The sidecar
+  // closes each connection after its answer (Connection: close while draining).
+  for (const { socket, rest } of sockets) socket.write(rest);
+  const answers = await Promise.all(sockets.map((s) => s.answer));
+  await closed;
+  return answers;
+}
+
 describe("a replica that is draining (its pod is going away)", () => {
   it("answers a request for one of its sessions 404 at once, and one without a session 503", async () => {
     const upstream = await startFakeScriptedUpstream();
@@ -135,33 +172,13 @@ describe("a replica that is draining (its pod is going away)", () => {
       MCP_POD_IP: "127.0.0.1",
       MCP_REPLICA_PEERS: "127.0.0.1",
     });
-    const { hostname, port } = new URL(sidecar.proxyUrl);
     // Two requests whose bodies are still on their way when the drain begins.
     const withSession = '{"jsonrpc":"2.0","id":4,"method":"tools/list"}';
     const withoutSession = '{"jsonrpc":"2.0","id":5,"method":"initialize","params":{}}';
-    const sockets = [
-      { body: withSession, session: "mcp-session-id: mcps.7f000001.s-1\r\n" },
+    const [sessionAnswer, plainAnswer] = await answersDuringDrain(sidecar, [
+      { body: withSession, session: "mcps.7f000001.s-1" },
       { body: withoutSession, session: "" },
-    ].map(({ body, session }) => {
-      const socket = connect(Number(port), hostname);
-      const answer = new Promise<string>((resolve) => {
-        let text = "";
-        socket.on("data", (chunk) => {
-          text += chunk.toString();
-        });
-        socket.on("close", () => resolve(text));
-      });
-      socket.write(
-        `POST /json HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\n${session}content-length: ${body.length}\r\n\r\n${body.slice(0, 5)}`,
-      );
-      return { socket, answer, rest: body.slice(5) };
-    });
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const closed = sidecar.close();
-    await new Promise((resolve) => setImmediate(resolve));
-    for (const { socket, rest } of sockets) socket.end(rest);
-    const [sessionAnswer, plainAnswer] = await Promise.all(sockets.map((s) => s.answer));
-    await closed;
+    ]);
     await upstream.close();
     expect(sessionAnswer).toMatch(/^HTTP\/1\.1 404 /);
     expect(sessionAnswer).toContain('"id":4');
@@ -170,5 +187,28 @@ describe("a replica that is draining (its pod is going away)", () => {
     // Neither reached the upstream (what it did receive are the sidecar's own health probes).
     expect(upstream.received.map(String)).not.toContain(withSession);
     expect(upstream.received.map(String)).not.toContain(withoutSession);
+  });
+
+  it("still forwards a request for another replica's session: that session lives on", async () => {
+    const upstream = await startFakeScriptedUpstream();
+    // A third replica of the two above, on their port.
+    const sidecar = await startTestSidecar({
+      MCP_UPSTREAM_URL: upstream.url,
+      HOST: "127.0.0.5",
+      PORT: port,
+      METRICS_HOST: "127.0.0.5",
+      MCP_POD_IP: "127.0.0.5",
+      MCP_REPLICA_PEERS: [...ips, "127.0.0.5"].join(","),
+    });
+    const upstreamA = upstreams[0] as FakeScriptedUpstream;
+    const receivedBefore = upstreamA.received.length;
+    const body = '{"jsonrpc":"2.0","id":6,"method":"tools/list"}';
+    const [answer] = await answersDuringDrain(sidecar, [{ body, session: "mcps.7f000002.s-1" }]);
+    await upstream.close();
+    expect(answer).toMatch(/^HTTP\/1\.1 200 /);
+    // Relayed as a stream (chunked): the upstream's bytes are in its one chunk.
+    expect(answer).toContain(scriptedJson.toString());
+    expect(upstreamA.received.slice(receivedBefore).map(String)).toEqual([body]);
+    expect(upstream.received.map(String)).not.toContain(body);
   });
 });

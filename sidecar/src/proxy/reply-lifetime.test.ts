@@ -1,0 +1,73 @@
+import { createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
+import { describe, expect, it } from "vitest";
+import { outgoingCancellation } from "./reply-lifetime.js";
+import { ClientGoneError, UpstreamHeadTimeoutError } from "./upstream-error.js";
+
+/** A real server whose handler hands its response to `onRequest`; the client is a real socket. */
+async function withServer(
+  onRequest: (raw: import("node:http").ServerResponse) => void,
+  client: (port: number) => Promise<void>,
+) {
+  const server = createServer((_req, res) => onRequest(res));
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  try {
+    await client((server.address() as AddressInfo).port);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
+describe("outgoing cancellation", () => {
+  it("aborts with ClientGoneError when the client leaves before its reply ends", async () => {
+    let cancellation: ReturnType<typeof outgoingCancellation> | undefined;
+    const aborted = new Promise<unknown>((resolve) => {
+      void withServer(
+        (raw) => {
+          cancellation = outgoingCancellation({ raw }, 60_000);
+          cancellation.cancel.signal.addEventListener("abort", () => resolve(cancellation?.cancel.signal.reason));
+          raw.writeHead(200, { "content-type": "text/event-stream" });
+          raw.flushHeaders();
+        },
+        async (port) => {
+          const req = request({ port, host: "127.0.0.1", path: "/" });
+          req.on("error", () => {});
+          req.end();
+          await new Promise<void>((resolve) => req.on("response", () => resolve()));
+          req.destroy();
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        },
+      );
+    });
+    expect(await aborted).toBeInstanceOf(ClientGoneError);
+    expect(cancellation?.clientGone()).toBe(true);
+  });
+
+  it("aborts with UpstreamHeadTimeoutError when no head comes in time, and not for a finished reply", async () => {
+    await withServer(
+      (raw) => {
+        const timedOut = outgoingCancellation({ raw }, 20);
+        const finished = outgoingCancellation({ raw }, 60_000);
+        timedOut.cancel.signal.addEventListener("abort", () => {
+          expect(timedOut.cancel.signal.reason).toBeInstanceOf(UpstreamHeadTimeoutError);
+          expect(timedOut.clientGone()).toBe(false);
+          raw.end("done");
+          raw.once("close", () => expect(finished.cancel.signal.aborted).toBe(false));
+        });
+      },
+      async (port) => {
+        const body = await new Promise<string>((resolve) =>
+          request({ port, host: "127.0.0.1", path: "/" }, (res) => {
+            let text = "";
+            res.on("data", (chunk) => {
+              text += chunk;
+            });
+            res.on("end", () => resolve(text));
+          }).end(),
+        );
+        expect(body).toBe("done");
+      },
+    );
+  });
+});

@@ -1,0 +1,45 @@
+import type { ServerResponse } from "node:http";
+import type { FastifyReply } from "fastify";
+import { ClientGoneError, type SidecarAnswer, UpstreamHeadTimeoutError } from "./upstream-error.js";
+
+/**
+ * What ties a request the proxy sends on (to its upstream or to a peer replica) to the client's
+ * reply: the request is cancelled when the client goes or no response head comes in time.
+ */
+export interface OutgoingCancellation {
+  cancel: AbortController;
+  /** The client went away (closed the connection before the reply finished). */
+  clientGone(): boolean;
+  /** Cleared once the response head is in. */
+  headTimer: NodeJS.Timeout;
+}
+
+export function outgoingCancellation(reply: { raw: unknown }, headTimeoutMs: number): OutgoingCancellation {
+  const raw = reply.raw as ServerResponse;
+  const cancel = new AbortController();
+  const headTimer = setTimeout(() => cancel.abort(new UpstreamHeadTimeoutError(headTimeoutMs)), headTimeoutMs);
+  raw.once("close", () => {
+    // The exchange is over either way; a timer left running would hold it for the whole time-out.
+    clearTimeout(headTimer);
+    if (!raw.writableFinished) cancel.abort(new ClientGoneError());
+  });
+  const clientGone = () => cancel.signal.reason instanceof ClientGoneError;
+  return { cancel, clientGone, headTimer };
+}
+
+/**
+ * fastify writes a stream's headers with its first chunk; an SSE stream may stay quiet for minutes
+ * and clients wait for the headers. Flush them if no chunk went out by the next turn of the loop (an
+ * answer that follows at once costs no extra write).
+ */
+export function flushHeadersSoon(reply: { raw: unknown }): void {
+  const raw = reply.raw as ServerResponse;
+  setImmediate(() => {
+    if (!raw.headersSent && !raw.destroyed && raw.hasHeader("content-type")) raw.flushHeaders();
+  });
+}
+
+/** Writes an answer the sidecar gives in the upstream's place. */
+export function sendAnswer(reply: FastifyReply, answer: SidecarAnswer): void {
+  reply.code(answer.statusCode).header("content-type", "application/json").send(answer.body);
+}
