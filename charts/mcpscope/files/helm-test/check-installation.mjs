@@ -5,10 +5,9 @@
 // 2. An MCP request through a sidecar is counted in the chart's Prometheus: this pod's own sidecar
 //    (in front of echo-server.mjs) pushes OTLP to the chart's collector; Prometheus scrapes it.
 // Each check prints one line; any failure exits 1 with the reason.
+// The sidecar image holds a bundle and no node_modules: this script imports nothing but Node's own.
 import { readFileSync } from "node:fs";
 import { request } from "node:https";
-import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 
 const env = (name) => {
   const value = process.env[name];
@@ -74,19 +73,58 @@ async function checkWebhook() {
   console.log(`ok: the webhook at https://${host} (certificate valid for it) injects the sidecar`);
 }
 
+const protocolVersion = "2025-06-18";
+
+/** One JSON-RPC message POSTed to the sidecar as Streamable HTTP; the reply read from JSON or SSE. */
+async function mcpPost(url, session, message) {
+  const response = await fetch(url, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      "mcp-protocol-version": protocolVersion,
+      ...(session ? { "mcp-session-id": session } : {}),
+    },
+    body: JSON.stringify(message),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${message.method} answered HTTP ${response.status}: ${text}`);
+  const messages = (response.headers.get("content-type") ?? "").includes("text/event-stream")
+    ? text
+        .split("\n")
+        .filter((line) => line.startsWith("data:"))
+        .map((line) => JSON.parse(line.slice(5)))
+    : text.trim() === ""
+      ? []
+      : [JSON.parse(text)];
+  const reply = messages.find((m) => m.id === message.id);
+  if (message.id !== undefined && reply?.result === undefined)
+    throw new Error(`${message.method} answered ${text || "nothing"}`);
+  return { session: response.headers.get("mcp-session-id") ?? session, result: reply?.result };
+}
+
 async function checkMcpCounted() {
   const serverName = env("SERVER_NAME");
-  const client = new Client({ name: "mcpscope-helm-test", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(`${env("SIDECAR_URL")}/mcp`));
-  await client.connect(transport);
+  const mcpUrl = `${env("SIDECAR_URL")}/mcp`;
+  const clientInfo = { name: "mcpscope-helm-test", version: "1.0.0" };
+  const { session } = await mcpPost(mcpUrl, undefined, {
+    jsonrpc: "2.0",
+    id: 1,
+    method: "initialize",
+    params: { protocolVersion, capabilities: {}, clientInfo },
+  });
+  await mcpPost(mcpUrl, session, { jsonrpc: "2.0", method: "notifications/initialized" });
   // tools/list first, as clients do: the sidecar labels only tool names its server has listed.
-  const tools = (await client.listTools()).tools.map((t) => t.name);
+  const tools = (await mcpPost(mcpUrl, session, { jsonrpc: "2.0", id: 2, method: "tools/list" })).result.tools.map(
+    (t) => t.name,
+  );
   if (!tools.includes("echo")) throw new Error(`tools/list through the sidecar answered ${JSON.stringify(tools)}`);
-  const reply = await client.callTool({ name: "echo", arguments: { message: "hello" } });
+  const call = { name: "echo", arguments: { message: "hello" } };
+  const reply = (await mcpPost(mcpUrl, session, { jsonrpc: "2.0", id: 3, method: "tools/call", params: call })).result;
   if (reply.content?.[0]?.text !== "hello")
     throw new Error(`echo through the sidecar answered ${JSON.stringify(reply)}`);
-  await transport.terminateSession();
-  await client.close();
+  if (session) await fetch(mcpUrl, { method: "DELETE", headers: { "mcp-session-id": session } });
   console.log(`ok: tools/call echo answered through the sidecar (server_name ${serverName})`);
 
   const query = `sum(mcp_tool_calls_total{server_name="${serverName}",tool_name="echo"})`;
