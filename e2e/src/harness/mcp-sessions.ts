@@ -35,10 +35,16 @@ async function echoes(
   return replies;
 }
 
-export async function sdk1Session(url: string, count: number): Promise<SessionOutcome> {
-  const client = new Client({ name: "mcpscope-replicas", version: "1.0.0" });
-  const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchPerRequest });
-  await client.connect(transport);
+/** The part of both SDKs' Client and Streamable HTTP transport a session uses. */
+interface SdkClient {
+  connect(transport: never): Promise<void>;
+  listTools(): Promise<{ tools: unknown[] }>;
+  callTool(p: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+async function sdkSession(client: SdkClient, transport: { sessionId?: string | undefined }, count: number) {
+  await client.connect(transport as never);
   const tools = (await client.listTools()).tools.length;
   const replies = await echoes(client, count);
   const pod = unwrapSessionId(transport.sessionId ?? "")?.replicaIp;
@@ -46,15 +52,20 @@ export async function sdk1Session(url: string, count: number): Promise<SessionOu
   return { pod, tools, replies };
 }
 
-export async function sdk2Session(url: string, count: number): Promise<SessionOutcome> {
-  const client = new Client2({ name: "mcpscope-replicas", version: "2.0.0" });
-  const transport = new Transport2(new URL(url), { fetch: fetchPerRequest });
-  await client.connect(transport);
-  const tools = (await client.listTools()).tools.length;
-  const replies = await echoes(client, count);
-  const pod = unwrapSessionId(transport.sessionId ?? "")?.replicaIp;
-  await client.close();
-  return { pod, tools, replies };
+export function sdk1Session(url: string, count: number): Promise<SessionOutcome> {
+  return sdkSession(
+    new Client({ name: "mcpscope-replicas", version: "1.0.0" }),
+    new StreamableHTTPClientTransport(new URL(url), { fetch: fetchPerRequest }),
+    count,
+  );
+}
+
+export function sdk2Session(url: string, count: number): Promise<SessionOutcome> {
+  return sdkSession(
+    new Client2({ name: "mcpscope-replicas", version: "2.0.0" }),
+    new Transport2(new URL(url), { fetch: fetchPerRequest }),
+    count,
+  );
 }
 
 /** A legacy HTTP+SSE session, left open (its /sse stream held) for the caller to close. */

@@ -1,26 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSidecar } from "../sidecar.js";
-import { type RunningProcess, startEverythingServer } from "../testing/everything-server.js";
+import { describe, expect, it } from "vitest";
+import { startEverythingServer } from "../testing/everything-server.js";
 import { initializeSession } from "../testing/mcp-http.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
 import { establishedConnections } from "../testing/tcp-connections.js";
-import { abandonedPerKind, holdStream, portOf, quietSidecarFor, settle } from "./client-abandon.test-support.js";
+import { abandonedPerKind, holdStream, portOf, quietStack, settle } from "./client-abandon.test-support.js";
 
-let everything: RunningProcess;
-let sidecar: RunningSidecar;
-
-beforeAll(async () => {
-  everything = await startEverythingServer("streamableHttp");
-  sidecar = await quietSidecarFor(everything.url);
-});
-
-afterAll(async () => {
-  await sidecar?.close();
-  await everything?.stop();
-});
+const stack = quietStack(
+  () => startEverythingServer("streamableHttp"),
+  (u) => u.stop(),
+);
 
 describe("clients that abandon a session's GET stream", { timeout: 180_000 }, () => {
   it("closes the upstream side of 1,000 abandoned GET streams of one session, one after the other", async () => {
+    const { upstream: everything, sidecar } = stack();
     const session = await initializeSession(sidecar.proxyUrl);
     const port = portOf(everything.url);
     const baseline = await establishedConnections(port);

@@ -1,24 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSidecar } from "../sidecar.js";
-import { type RunningProcess, startEverythingServer } from "../testing/everything-server.js";
+import { describe, expect, it } from "vitest";
+import { startEverythingServer } from "../testing/everything-server.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
-import { abandonedPerKind, abandonInBatches, holdStream, quietSidecarFor } from "./client-abandon.test-support.js";
+import { abandonedPerKind, abandonInBatches, holdStream, quietStack } from "./client-abandon.test-support.js";
 
-let legacy: RunningProcess;
-let sidecar: RunningSidecar;
-
-beforeAll(async () => {
-  legacy = await startEverythingServer("sse");
-  sidecar = await quietSidecarFor(legacy.url, { MCP_UPSTREAM_TRANSPORT: "sse" });
-});
-
-afterAll(async () => {
-  await sidecar?.close();
-  await legacy?.stop();
-});
+const stack = quietStack(
+  () => startEverythingServer("sse"),
+  (u) => u.stop(),
+  { MCP_UPSTREAM_TRANSPORT: "sse" },
+);
 
 describe("clients that abandon legacy HTTP+SSE streams", { timeout: 180_000 }, () => {
   it("closes the upstream side of 1,000 abandoned legacy /sse streams", async () => {
+    const { upstream: legacy, sidecar } = stack();
     await abandonInBatches(
       legacy.url,
       (signal) =>

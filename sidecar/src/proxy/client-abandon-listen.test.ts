@@ -1,24 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSidecar } from "../sidecar.js";
-import { type RunningModernServer, startModernServer } from "../testing/modern-server.js";
+import { describe, expect, it } from "vitest";
+import { startModernServer } from "../testing/modern-server.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
-import { abandonedPerKind, abandonInBatches, modernPost, quietSidecarFor } from "./client-abandon.test-support.js";
+import { abandonedPerKind, abandonInBatches, modernPost, quietStack } from "./client-abandon.test-support.js";
 
-let modern: RunningModernServer;
-let sidecar: RunningSidecar;
-
-beforeAll(async () => {
-  modern = await startModernServer();
-  sidecar = await quietSidecarFor(modern.url);
-});
-
-afterAll(async () => {
-  await sidecar?.close();
-  await modern?.close();
-});
+const stack = quietStack(
+  () => startModernServer(),
+  (u) => u.close(),
+);
 
 describe("2026-07-28 clients that abandon subscriptions/listen streams", { timeout: 180_000 }, () => {
   it("closes the upstream side of 1,000 abandoned subscriptions/listen streams", async () => {
+    const { upstream: modern, sidecar } = stack();
     // The listen stream's head comes with its acknowledgement (the server's first event).
     await abandonInBatches(
       modern.url,

@@ -1,32 +1,18 @@
 import { request } from "undici";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSidecar } from "../sidecar.js";
-import { type RunningProcess, startEverythingServer } from "../testing/everything-server.js";
+import { describe, expect, it } from "vitest";
+import { startEverythingServer } from "../testing/everything-server.js";
 import { initializeSession } from "../testing/mcp-http.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
-import {
-  abandonedPerKind,
-  abandonInBatches,
-  accept,
-  holdStream,
-  quietSidecarFor,
-} from "./client-abandon.test-support.js";
+import { abandonedPerKind, abandonInBatches, accept, holdStream, quietStack } from "./client-abandon.test-support.js";
 
-let everything: RunningProcess;
-let sidecar: RunningSidecar;
-
-beforeAll(async () => {
-  everything = await startEverythingServer("streamableHttp");
-  sidecar = await quietSidecarFor(everything.url);
-});
-
-afterAll(async () => {
-  await sidecar?.close();
-  await everything?.stop();
-});
+const stack = quietStack(
+  () => startEverythingServer("streamableHttp"),
+  (u) => u.stop(),
+);
 
 describe("clients that abandon POST requests answered with SSE", { timeout: 180_000 }, () => {
   it("closes the upstream side of 1,000 abandoned POST-answered-with-SSE streams, and still answers", async () => {
+    const { upstream: everything, sidecar } = stack();
     const session = await initializeSession(sidecar.proxyUrl);
     await abandonInBatches(
       everything.url,

@@ -1,31 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RunningSidecar } from "../sidecar.js";
-import { type RunningModernServer, startModernServer } from "../testing/modern-server.js";
+import { describe, expect, it } from "vitest";
+import { startModernServer } from "../testing/modern-server.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
 import {
   abandonBatch,
   abandonedPerKind,
   abandonInBatches,
   modernPost,
-  quietSidecarFor,
+  quietStack,
   settle,
 } from "./client-abandon.test-support.js";
 
-let modern: RunningModernServer;
-let sidecar: RunningSidecar;
-
-beforeAll(async () => {
-  modern = await startModernServer();
-  sidecar = await quietSidecarFor(modern.url);
-});
-
-afterAll(async () => {
-  await sidecar?.close();
-  await modern?.close();
-});
+const stack = quietStack(
+  () => startModernServer(),
+  (u) => u.close(),
+);
 
 describe("2026-07-28 clients that give up slow calls", { timeout: 180_000 }, () => {
   it("closes the upstream side of 1,000 slow calls given up before any head, and still answers", async () => {
+    const { upstream: modern, sidecar } = stack();
     await (await modernPost(sidecar.proxyUrl, "tools/list", 0, {})).body.text();
     await abandonInBatches(
       modern.url,

@@ -1,5 +1,5 @@
 import { request } from "undici";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import type { RunningSidecar } from "../sidecar.js";
 import { startTestSidecar } from "../testing/sidecar-harness.js";
 import { establishedConnections } from "../testing/tcp-connections.js";
@@ -28,6 +28,30 @@ export async function quietSidecarFor(url: string, env: Record<string, string> =
   });
   await (await request(`${sidecar.proxyUrl}/health`)).body.text();
   return sidecar;
+}
+
+/**
+ * One upstream and a quiet sidecar in front of it, for a whole test file (started in beforeAll,
+ * stopped in afterAll); `stack()` hands both to the tests.
+ */
+export function quietStack<Upstream extends { url: string }>(
+  startUpstream: () => Promise<Upstream>,
+  stopUpstream: (upstream: Upstream) => Promise<unknown>,
+  env: Record<string, string> = {},
+): () => { upstream: Upstream; sidecar: RunningSidecar } {
+  let running: { upstream: Upstream; sidecar: RunningSidecar } | undefined;
+  beforeAll(async () => {
+    const upstream = await startUpstream();
+    running = { upstream, sidecar: await quietSidecarFor(upstream.url, env) };
+  });
+  afterAll(async () => {
+    await running?.sidecar.close();
+    if (running) await stopUpstream(running.upstream);
+  });
+  return () => {
+    if (!running) throw new Error("the upstream and sidecar start in beforeAll");
+    return running;
+  };
 }
 
 /**
