@@ -109,12 +109,11 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
     sendAnswer(reply, answer);
   });
 
-  const startedAt = performance.now();
   app.get(sidecarRoutes.liveness, async () => ({ status: "ok" }));
   app.get(sidecarRoutes.health, async (_request, reply) => {
     const upstreamReport = await deps.health.check();
     const report = routing
-      ? withReplicaListing(upstreamReport, await routing.peers.isPeer(routing.selfIp), performance.now() - startedAt)
+      ? withReplicaListing(upstreamReport, await routing.peers.isPeer(routing.selfIp))
       : upstreamReport;
     // degraded (a full stdio bridge) is not ready either: the pod cannot take a new client.
     reply.code(report.status === "ok" ? 200 : 503);
