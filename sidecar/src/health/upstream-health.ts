@@ -18,8 +18,6 @@ export interface UpstreamHealthReport {
     error?: string;
   };
   bridge?: BridgeLoad;
-  /** With session routing: whether the peer Service's DNS answer lists this replica yet (replicas/readiness.ts). */
-  replica?: { listedByPeers: boolean };
 }
 
 /** Command mode: sessions open, those busy (a request or stream open), and the slots there are. */

@@ -19,7 +19,6 @@ import {
   peerConnectTimeoutMs,
   type ReplicaRouting,
 } from "../replicas/peer-forwarding.js";
-import { withReplicaListing } from "../replicas/readiness.js";
 import { wrapSessionId } from "../replicas/session-id.js";
 import { observedStream } from "./observed-stream.js";
 import { flushHeadersSoon, outgoingCancellation, sendAnswer } from "./reply-lifetime.js";
@@ -111,10 +110,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
 
   app.get(sidecarRoutes.liveness, async () => ({ status: "ok" }));
   app.get(sidecarRoutes.health, async (_request, reply) => {
-    const upstreamReport = await deps.health.check();
-    const report = routing
-      ? withReplicaListing(upstreamReport, await routing.peers.isPeer(routing.selfIp))
-      : upstreamReport;
+    const report = await deps.health.check();
     // degraded (a full stdio bridge) is not ready either: the pod cannot take a new client.
     reply.code(report.status === "ok" ? 200 : 503);
     return report;
