@@ -18,7 +18,7 @@ export const settle = { timeout: 20_000, interval: 10 };
 export const portOf = (url: string) => Number(new URL(url).port);
 
 /** A sidecar with one health probe at start only, so the upstream's connections move with the test's traffic alone. */
-export async function quietSidecarFor(url: string, env: Record<string, string> = {}): Promise<RunningSidecar> {
+async function quietSidecarFor(url: string, env: Record<string, string> = {}): Promise<RunningSidecar> {
   const sidecar = await startTestSidecar({
     MCP_UPSTREAM_URL: url,
     MCP_UPSTREAM_TIMEOUT_MS: "5000",
