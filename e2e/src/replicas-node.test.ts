@@ -1,3 +1,4 @@
+import { Resolver } from "node:dns/promises";
 import { fileURLToPath } from "node:url";
 import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
 import { groupVersion, kind } from "@mcpscope/operator";
@@ -57,19 +58,13 @@ const mcpServerOf = (name: ServerName) => ({
       ...(servers[name].transport === "stdio"
         ? {
             // One container holds the sidecar and a server-everything per session (≈ 28 MiB each over
-            // ≈ 82 MiB): the default 256Mi OOM-kills the sidecar at the sixth session, and the
-            // pod-deletion case may open more than that on one pod before every pod holds one.
+            // ≈ 82 MiB); the pod-deletion case may open more than the default 256Mi's 4 sessions on one
+            // pod before every pod holds one. The operator derives 28 sessions from this limit.
             resources: { requests: { cpu: "50m", memory: "128Mi" }, limits: { memory: "1Gi" } },
           }
         : { port: 3001 }),
     },
-    sidecar: {
-      env:
-        servers[name].transport === "stdio"
-          ? // As many sessions as the memory limit below holds.
-            [...sidecarEnv, { name: "MCP_STDIO_MAX_SESSIONS", value: "32" }]
-          : sidecarEnv,
-    },
+    sidecar: { env: sidecarEnv },
   },
 });
 
@@ -289,6 +284,97 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
       expect(delta("sse", "mcp_requests_total", { status: "error" })).toBe(0);
     } finally {
       await kubectl(["-n", workloadNamespace, "delete", "pod", "-l", "app=rep-client", "--wait=true"]);
+    }
+  });
+
+  it("routes a new replica's sessions at once, while cluster DNS still caches the peer Service's answer without it", async () => {
+    const core = cluster.kubeConfig().makeApiClient(CoreV1Api);
+    const dns = await core.readNamespacedService({ name: "kube-dns", namespace: "kube-system" });
+    const resolver = new Resolver();
+    resolver.setServers([dns.spec?.clusterIP as string]);
+    const peersName = `rep-http-peers.${workloadNamespace}.svc.cluster.local`;
+    const url = await serviceUrl("rep-http");
+    const before = await podIpsOf("rep-http");
+    // The answer every sidecar gets is now cached by CoreDNS (`cache 30`, `ttl 30`) with three pods.
+    expect((await resolver.resolve4(peersName)).sort()).toEqual(before);
+    await kubectl([
+      "-n",
+      workloadNamespace,
+      "patch",
+      kind.toLowerCase(),
+      "rep-http",
+      "--type=merge",
+      "-p",
+      '{"spec":{"replicas":4}}',
+    ]);
+    try {
+      const newIp = await waitFor(
+        "a fourth rep-http pod ready",
+        async () => {
+          const pods = await core.listNamespacedPod({
+            namespace: workloadNamespace,
+            labelSelector: "mcpscope.dev/server=rep-http",
+          });
+          const ready = pods.items.find(
+            (p) =>
+              !before.includes(p.status?.podIP ?? "") &&
+              p.status?.conditions?.some((c) => c.type === "Ready" && c.status === "True"),
+          );
+          return ready?.status?.podIP;
+        },
+        60_000,
+      );
+      // The case this test is for: the other replicas' DNS answer does not list the new pod yet.
+      expect(
+        await resolver.resolve4(peersName),
+        "CoreDNS's cached answer (the pod was ready within 30 s)",
+      ).not.toContain(newIp);
+      const ips = [...before, newIp].sort();
+      const beforeMetrics = await metricsOf(ips);
+      let onNewPod: { client: Client; transport: StreamableHTTPClientTransport } | undefined;
+      const others: Client[] = [];
+      for (let i = 0; i < 40 && !onNewPod; i++) {
+        const client = new Client({ name: "mcpscope-replicas", version: "1.0.0" });
+        const transport = new StreamableHTTPClientTransport(new URL(url), { fetch: fetchPerRequest });
+        await client.connect(transport);
+        if (unwrapSessionId(transport.sessionId ?? "")?.replicaIp === newIp) onNewPod = { client, transport };
+        else others.push(client);
+      }
+      if (!onNewPod) throw new Error(`no session of 40 landed on the new pod ${newIp}`);
+      // Each call lands wherever the Service sends it; those on the three older pods are forwarded.
+      for (let i = 0; i < 12; i++)
+        expect(await onNewPod.client.callTool({ name: "echo", arguments: { message: `m${i}` } })).toEqual(
+          expectedEchoes(12)[i],
+        );
+      await Promise.all([onNewPod.client, ...others].map((c) => c.close().catch(() => {})));
+      const afterMetrics = await metricsOf(ips);
+      const delta = (metric: string, labels: Record<string, string>) =>
+        total(afterMetrics, metric, labels) - total(beforeMetrics, metric, labels);
+      expect(delta("mcp_requests_total", { method: "tools/call", status: "ok" })).toBe(12);
+      expect(delta("mcp_requests_total", { status: "error" })).toBe(0);
+      // Forwarded to the new pod by the others (counted by the forwarding pods).
+      const newPodIndex = ips.indexOf(newIp);
+      const forwardedByOthers = afterMetrics.reduce(
+        (sum, points, i) =>
+          i === newPodIndex
+            ? sum
+            : sum +
+              sampleValue(points, "mcp_replica_forwards_total") -
+              sampleValue(beforeMetrics[i] as MetricPoint[], "mcp_replica_forwards_total"),
+        0,
+      );
+      expect(forwardedByOthers).toBeGreaterThan(0);
+    } finally {
+      await kubectl([
+        "-n",
+        workloadNamespace,
+        "patch",
+        kind.toLowerCase(),
+        "rep-http",
+        "--type=merge",
+        "-p",
+        '{"spec":{"replicas":3}}',
+      ]);
     }
   });
 

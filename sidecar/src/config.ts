@@ -8,7 +8,7 @@ import {
   serverNameRule,
   upstreamTransports,
 } from "./contract.js";
-import { SidecarEnv as E } from "./env-names.js";
+import { defaultStdioMaxSessions, SidecarEnv as E } from "./env-names.js";
 import { ConfigError } from "./errors.js";
 import { canonicalIp } from "./replicas/session-id.js";
 import { parseSloDurationSeconds, parseSloPercent, sloDurationRule, sloPercentRule } from "./slo/objectives.js";
@@ -86,7 +86,7 @@ const envSchema = z
     [E.toolLatency]: z.enum(["on", "off"], { error: "must be on or off" }).optional().default("off"),
     [E.sessionIdleTimeoutMs]: integer(1_000, 86_400_000, 3_600_000),
     [E.requestTimeoutMs]: integer(1_000, 3_600_000, 30_000),
-    [E.stdioMaxSessions]: integer(1, 10_000, 64),
+    [E.stdioMaxSessions]: integer(1, 10_000, defaultStdioMaxSessions),
     [E.stdioSessionIdleMs]: integer(1_000, 86_400_000, 300_000),
     [E.healthCacheMs]: integer(0, 600_000, 5_000),
     [E.healthTimeoutMs]: integer(100, 60_000, 3_000),

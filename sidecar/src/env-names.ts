@@ -44,3 +44,6 @@ export const SidecarEnv = {
   otelTracesExporter: "OTEL_TRACES_EXPORTER",
   otelTracesEndpoint: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
 } as const;
+
+/** MCP_STDIO_MAX_SESSIONS when unset (the operator derives a smaller one from a container's memory limit). */
+export const defaultStdioMaxSessions = 64;

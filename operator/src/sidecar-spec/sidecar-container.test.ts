@@ -36,3 +36,28 @@ describe("buildSidecarContainer's memory", () => {
     expect(nodeOptions({ ...params, extraEnv: [own] })).toBe("--max-old-space-size=300");
   });
 });
+
+describe("buildSidecarContainer in command mode", () => {
+  const command: SidecarParams = {
+    ...params,
+    upstreamUrl: undefined,
+    upstreamCommand: "mcp-notes",
+    transport: "stdio",
+  };
+  const maxSessions = (p: SidecarParams) =>
+    buildSidecarContainer(p).env?.find((e) => e.name === "MCP_STDIO_MAX_SESSIONS")?.value;
+
+  it("holds only as many stdio sessions as the container's memory limit fits", () => {
+    expect(maxSessions(command)).toBe("4");
+    expect(maxSessions({ ...command, resources: { limits: { memory: "1Gi" } } })).toBe("28");
+  });
+
+  it("leaves the sidecar's default without a limit, and a user's own value wins", () => {
+    expect(maxSessions({ ...command, resources: { requests: { memory: "96Mi" } } })).toBeUndefined();
+    expect(maxSessions({ ...command, extraEnv: [{ name: "MCP_STDIO_MAX_SESSIONS", value: "10" }] })).toBe("10");
+  });
+
+  it("sets nothing for an HTTP upstream, whose server has its own container", () => {
+    expect(maxSessions(params)).toBeUndefined();
+  });
+});

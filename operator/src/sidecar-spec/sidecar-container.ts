@@ -8,6 +8,7 @@ import {
 } from "@mcpscope/sidecar/constants";
 import { parseQuantity } from "../webhook/quantity.js";
 import { type SloObjectives, sloEnv } from "./slo-objectives.js";
+import { stdioSessionsForLimit } from "./stdio-sessions.js";
 
 /** What the sidecar needs to know, whether it is built for an McpServer or injected into a pod. */
 export interface SidecarParams {
@@ -67,6 +68,7 @@ export function buildSidecarContainer(params: SidecarParams): V1Container {
           { name: SidecarEnv.replicaPeers, value: params.replicaPeers },
         ]
       : []),
+    ...stdioSessionsEnv(params, memoryLimit),
     // The heap sized to the container's memory limit, so load cannot grow it into an OOM kill.
     { name: "NODE_OPTIONS", value: sidecarNodeFlagsForLimit(memoryLimit).join(" ") },
   ];
@@ -96,4 +98,11 @@ export function buildSidecarContainer(params: SidecarParams): V1Container {
       seccompProfile: { type: "RuntimeDefault" },
     },
   };
+}
+
+/** Command mode: as many stdio sessions as the container's memory limit holds (stdio-sessions.ts). */
+function stdioSessionsEnv(params: SidecarParams, memoryLimit: number | undefined): V1EnvVar[] {
+  if (params.upstreamCommand === undefined) return [];
+  const sessions = stdioSessionsForLimit(memoryLimit);
+  return sessions === undefined ? [] : [{ name: SidecarEnv.stdioMaxSessions, value: String(sessions) }];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { replicaPeers, staticPeerIps } from "./peers.js";
+import { endpointNameOf, replicaPeers, staticPeerIps } from "./peers.js";
 
 describe("replicaPeers", () => {
   it("takes a list of IPs as the fixed peer set, in canonical form", async () => {
@@ -26,18 +26,65 @@ describe("replicaPeers", () => {
       missRefreshMs: 500,
       resolve: async (name) => {
         lookups.push(name);
-        return answers[Math.min(lookups.length - 1, answers.length - 1)] as string[];
+        if (name !== "mcp-peers.ns.svc")
+          throw Object.assign(new Error(`queryA ENOTFOUND ${name}`), { code: "ENOTFOUND" });
+        const serviceLookups = lookups.filter((n) => n === name).length;
+        return answers[Math.min(serviceLookups - 1, answers.length - 1)] as string[];
       },
     });
     expect(await peers.isPeer("10.0.0.2")).toBe(true);
     expect(await peers.isPeer("10.0.0.2")).toBe(true);
-    // A new pod's IP, right after an answer: not looked up again within missRefreshMs.
+    // A new pod's IP, right after an answer: the Service is not looked up again within missRefreshMs
+    // (its endpoint name is, and is not listed yet).
     expect(await peers.isPeer("10.0.0.3")).toBe(false);
     clock = 600;
     expect(await peers.isPeer("10.0.0.3")).toBe(true);
     clock = 6_000;
     expect(await peers.isPeer("10.0.0.2")).toBe(false);
-    expect(lookups).toHaveLength(3);
+    expect(lookups).toEqual([
+      "mcp-peers.ns.svc",
+      "10-0-0-3.mcp-peers.ns.svc",
+      "mcp-peers.ns.svc",
+      "mcp-peers.ns.svc",
+      "10-0-0-2.mcp-peers.ns.svc",
+    ]);
+  });
+
+  it("takes a new pod its Service's (cached) answer does not list yet when its own endpoint name is listed", async () => {
+    const clock = 0;
+    const lookups: string[] = [];
+    // Cluster DNS caches the Service's answer (CoreDNS: up to 30 s); the new pod's endpoint name is fresh.
+    const records: Record<string, string[]> = {
+      "mcp-peers.ns.svc": ["10.0.0.2"],
+      "10-0-0-3.mcp-peers.ns.svc": ["10.0.0.3"],
+      "fd00--a.mcp-peers.ns.svc": ["fd00::a"],
+      // Not a replica's record: the endpoint name of one IP that answers another.
+      "10-0-0-4.mcp-peers.ns.svc": ["10.0.0.5"],
+    };
+    const peers = replicaPeers({
+      source: "mcp-peers.ns.svc",
+      now: () => clock,
+      resolve: async (name) => {
+        lookups.push(name);
+        const answer = records[name];
+        if (!answer) throw Object.assign(new Error(`queryA ENOTFOUND ${name}`), { code: "ENOTFOUND" });
+        return answer;
+      },
+    });
+    expect(await peers.isPeer("10.0.0.3")).toBe(true);
+    expect(await peers.isPeer("fd00::a")).toBe(true);
+    expect(await peers.isPeer("10.0.0.4")).toBe(false);
+    expect(await peers.isPeer("10.9.9.9")).toBe(false);
+    // Asked once each while the answers are young.
+    expect(await peers.isPeer("10.0.0.3")).toBe(true);
+    expect(await peers.isPeer("10.9.9.9")).toBe(false);
+    expect(lookups.filter((n) => n === "10-0-0-3.mcp-peers.ns.svc")).toHaveLength(1);
+    expect(lookups.filter((n) => n === "10-9-9-9.mcp-peers.ns.svc")).toHaveLength(1);
+  });
+
+  it("names a headless Service's endpoints as cluster DNS does", () => {
+    expect(endpointNameOf("10.244.0.17", "srv-peers.team.svc")).toBe("10-244-0-17.srv-peers.team.svc");
+    expect(endpointNameOf("fd00:10:244::11", "srv-peers")).toBe("fd00-10-244--11.srv-peers");
   });
 
   it("keeps the last answer when a lookup fails", async () => {

@@ -34,6 +34,18 @@ export function staticPeerIps(source: string): string[] | undefined {
   return entries.length > 0 && ips.every((ip) => ip !== undefined) ? (ips as string[]) : undefined;
 }
 
+/**
+ * The DNS name of one endpoint of a headless Service: cluster DNS (CoreDNS's kubernetes plugin, as the
+ * Kubernetes DNS specification asks) names each endpoint without a hostname by its IP with dashes,
+ * `10-1-2-3.<service>`. Pure.
+ */
+export function endpointNameOf(ip: string, serviceName: string): string {
+  return `${ip.replaceAll(/[.:]/g, "-")}.${serviceName}`;
+}
+
+/** Per-IP answers kept at most (a client naming many unknown replicas must not grow memory). */
+const endpointAnswersKept = 256;
+
 export function replicaPeers(options: ReplicaPeersOptions): ReplicaPeers {
   const fixed = staticPeerIps(options.source);
   if (fixed) {
@@ -47,6 +59,10 @@ export function replicaPeers(options: ReplicaPeersOptions): ReplicaPeers {
   let known = new Set<string>();
   let resolvedAt = Number.NEGATIVE_INFINITY;
   let inFlight: Promise<void> | undefined;
+  // A new pod is missing from the Service's answer for as long as cluster DNS caches it (kubeadm's
+  // CoreDNS: 30 s), while the Service already sends it clients. Its own endpoint name is a question
+  // nobody asked before it existed, so its first answer is fresh: a miss is settled by asking it.
+  const endpointAnswers = new Map<string, { at: number; listed: Promise<boolean> }>();
 
   function refresh(): Promise<void> {
     inFlight ??= resolve(options.source)
@@ -63,11 +79,37 @@ export function replicaPeers(options: ReplicaPeersOptions): ReplicaPeers {
     return inFlight;
   }
 
+  function listedAlone(ip: string): Promise<boolean> {
+    const cached = endpointAnswers.get(ip);
+    if (cached) {
+      const age = now() - cached.at;
+      // A listed endpoint is trusted as long as a whole answer; an unlisted one asked again soon.
+      if (age <= missRefreshMs) return cached.listed;
+      if (age <= maxAgeMs) return cached.listed.then((listed) => listed || askAgain(ip));
+    }
+    return askAgain(ip);
+  }
+
+  function askAgain(ip: string): Promise<boolean> {
+    const listed = resolve(endpointNameOf(ip, options.source)).then(
+      (addresses) => addresses.some((address) => canonicalIp(address) === ip),
+      // NXDOMAIN (not an endpoint) or a failed lookup: not confirmed.
+      () => false,
+    );
+    endpointAnswers.delete(ip);
+    endpointAnswers.set(ip, { at: now(), listed });
+    if (endpointAnswers.size > endpointAnswersKept) {
+      const oldest = endpointAnswers.keys().next().value as string;
+      endpointAnswers.delete(oldest);
+    }
+    return listed;
+  }
+
   return {
     async isPeer(ip) {
       const age = now() - resolvedAt;
       if (age > maxAgeMs || (!known.has(ip) && age > missRefreshMs)) await refresh();
-      return known.has(ip);
+      return known.has(ip) || listedAlone(ip);
     },
   };
 }
