@@ -13,6 +13,7 @@ import { everythingServerScript } from "../testing/everything-server.js";
 import { postInitialize } from "../testing/mcp-http.js";
 import { readMetrics, sampleValue } from "../testing/prometheus-text.js";
 import { startTestSidecar } from "../testing/sidecar-harness.js";
+import { scaled } from "../testing/test-scale.js";
 
 // Command mode as users run it: clients that never send DELETE, command lines with assignments and
 // `cd … &&`, a full bridge, and children that must not outlive their sessions.
@@ -57,6 +58,8 @@ async function connect(): Promise<{ client: Client; transport: StreamableHTTPCli
 /** How long a process may take to exit and be reaped, or a session to idle out. */
 const settle = { timeout: 20_000 };
 
+const sequentialClients = scaled(100, 12);
+
 describe("command mode over many clients", { timeout: 300_000 }, () => {
   it("runs the command exactly as /bin/sh -c would: cd, &&, and VAR=x before the command", async () => {
     sidecar = await startTestSidecar({ MCP_UPSTREAM_COMMAND: commandLine() });
@@ -77,7 +80,7 @@ describe("command mode over many clients", { timeout: 300_000 }, () => {
     await expect.poll(serverPids, { ...settle, message: "the server process reaped after DELETE" }).not.toContain(pid);
   });
 
-  it("serves 100 sequential clients that never send DELETE, with at most MCP_STDIO_MAX_SESSIONS processes alive", async () => {
+  it(`serves ${sequentialClients} sequential clients that never send DELETE, with at most MCP_STDIO_MAX_SESSIONS processes alive`, async () => {
     sidecar = await startTestSidecar({
       MCP_UPSTREAM_COMMAND: commandLine(),
       MCP_STDIO_MAX_SESSIONS: "4",
@@ -86,19 +89,20 @@ describe("command mode over many clients", { timeout: 300_000 }, () => {
       MCP_HEALTH_INTERVAL_MS: "3600000",
     });
     let mostAlive = 0;
-    // 100 clients go 25 times round the 4 slots: each new one must end an idle session to get in.
-    for (let i = 0; i < 100; i++) {
+    // The clients go round the 4 slots (25 times; 3 in the quick loop): each new one must end an idle
+    // session to get in.
+    for (let i = 0; i < sequentialClients; i++) {
       const { client } = await connect();
       const echo = await client.callTool({ name: "echo", arguments: { message: `client ${i}` } });
       expect(echo).toEqual({ content: [{ type: "text", text: `Echo: client ${i}` }] });
       // close() ends the client's streams but sends no DELETE, as most clients do.
       await client.close();
-      if (i % 10 === 0) mostAlive = Math.max(mostAlive, (await serverPids()).length);
+      if (i % 5 === 0) mostAlive = Math.max(mostAlive, (await serverPids()).length);
     }
     // Four clients' processes, and at times the health probe's own (outside the slots).
     expect(mostAlive).toBeLessThanOrEqual(5);
     const points = await readMetrics(sidecar.metricsUrl);
-    expect(sampleValue(points, "mcp_tool_calls_total", { status: "ok" })).toBe(100);
+    expect(sampleValue(points, "mcp_tool_calls_total", { status: "ok" })).toBe(sequentialClients);
     expect(sampleValue(points, "mcp_sidecar_errors_total", { reason: "bridge_full" })).toBe(0);
     // With no client left, the idle time-out ends the rest and every process is reaped.
     await expect.poll(serverPids, { ...settle, message: "idle sessions ended and their processes reaped" }).toEqual([]);
