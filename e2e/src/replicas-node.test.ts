@@ -12,6 +12,7 @@ import { e2eServerImage, waitFor } from "./cluster/e2e-settings.js";
 import { startNodeCluster } from "./cluster/node-cluster.js";
 import { formatReport, PhaseTimer } from "./cluster/phases.js";
 import { workloadNamespace } from "./cluster/workloads.js";
+import { hostPythonContainer } from "./harness/host-python-in-pod.js";
 import {
   expectedEchoes,
   fetchPerRequest,
@@ -196,7 +197,7 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
     ).toBe(100);
   });
 
-  it("completes sessions from three client pods (three source addresses), spread over all pods, counted exactly", async () => {
+  it("completes sessions from three client pods (three source addresses; SDK 1.x, 2.x, Python, legacy SSE), spread over all pods, counted exactly", async () => {
     // Pods reach the ClusterIP from their own IPs: kube-proxy masquerades only traffic from outside
     // the cluster CIDR (such as this host's), so each sidecar sees three client addresses here, where
     // the test above is one address, as behind a gateway.
@@ -207,6 +208,12 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
     const httpIps = await podIpsOf("rep-http");
     const sseIps = await podIpsOf("rep-sse");
     const before = { http: await metricsOf(httpIps), sse: await metricsOf(sseIps) };
+    // The Python SDK's clients in each pod too: this host's venv, run by the host's loader (harness/host-python-in-pod.ts).
+    const python = await hostPythonContainer(
+      inject("tools").PYTHON_MCP,
+      "python",
+      `pids=""; for i in $(seq ${perKind}); do $MCPSCOPE_PYTHON ${peer} echoes http://rep-http:4000${servers["rep-http"].path} legacy ${echoes} & pids="$pids $!"; done; s=0; for p in $pids; do wait $p || s=1; done; exit $s`,
+    );
     const pods = clientPods.map((name) => ({
       apiVersion: "v1",
       kind: "Pod",
@@ -228,8 +235,17 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
             ],
             volumeMounts: [{ name: "repository", mountPath: repoRoot, readOnly: true }],
           },
+          {
+            ...python.container,
+            image: e2eServerImage,
+            imagePullPolicy: "Never",
+            volumeMounts: [
+              ...(python.container.volumeMounts ?? []),
+              { name: "repository", mountPath: repoRoot, readOnly: true },
+            ],
+          },
         ],
-        volumes: [{ name: "repository", hostPath: { path: repoRoot, type: "Directory" } }],
+        volumes: [{ name: "repository", hostPath: { path: repoRoot, type: "Directory" } }, ...python.volumes],
       },
     }));
     await kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items: pods }));
@@ -240,7 +256,13 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
           const list = await core.listNamespacedPod({ namespace: workloadNamespace, labelSelector: "app=rep-client" });
           const failed = list.items.find((p) => p.status?.phase === "Failed");
           if (failed) {
-            const log = await kubectlRun(["-n", workloadNamespace, "logs", failed.metadata?.name as string]);
+            const log = await kubectlRun([
+              "-n",
+              workloadNamespace,
+              "logs",
+              failed.metadata?.name as string,
+              "--all-containers",
+            ]);
             throw new Error(`client pod ${failed.metadata?.name} failed:\n${log.stdout}${log.stderr}`);
           }
           const done = list.items.filter((p) => p.status?.phase === "Succeeded");
@@ -252,19 +274,29 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
       expect(new Set(sourceIps).size).toBe(clientPods.length);
       const single = await sdk1Session(await serviceUrl("rep-http"), echoes);
       const outcomes: Record<"sdk1" | "sdk2" | "sse", SessionOutcome[]>[] = [];
+      const pythonOutcomes: { tools: number; replies: unknown[] }[] = [];
       for (const [index, name] of clientPods.entries()) {
-        const printed = JSON.parse(await kubectl(["-n", workloadNamespace, "logs", name])) as {
+        const printed = JSON.parse(await kubectl(["-n", workloadNamespace, "logs", name, "-c", "clients"])) as {
           addresses: string[];
         } & Record<"sdk1" | "sdk2" | "sse", SessionOutcome[]>;
         // The program ran in the pod's own network namespace, on the address the API reports.
         expect(printed.addresses).toContain(sourceIps[index]);
         outcomes.push(printed);
+        const pythonLines = (await kubectl(["-n", workloadNamespace, "logs", name, "-c", "python"])).trim().split("\n");
+        pythonOutcomes.push(
+          ...pythonLines.map((line) => {
+            const parsed = JSON.parse(line) as { tools: string[]; echoes: { content: unknown }[] };
+            // The Python SDK's result model adds its own fields (is_error, result_type) to what it received.
+            return { tools: parsed.tools.length, replies: parsed.echoes.map((e) => ({ content: e.content })) };
+          }),
+        );
       }
       const http = outcomes.flatMap((o) => [...o.sdk1, ...o.sdk2]);
       const sse = outcomes.flatMap((o) => o.sse);
       expect(http).toHaveLength(clientPods.length * perKind * 2);
       expect(sse).toHaveLength(clientPods.length * perKind);
-      for (const session of [...http, ...sse]) {
+      expect(pythonOutcomes).toHaveLength(clientPods.length * perKind);
+      for (const session of [...http, ...sse, ...pythonOutcomes]) {
         expect(session.tools).toBe(single.tools);
         expect(session.replies).toEqual(expectedEchoes(echoes));
       }
@@ -273,12 +305,11 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
       const after = { http: await metricsOf(httpIps), sse: await metricsOf(sseIps) };
       const delta = (which: "http" | "sse", name: string, labels: Record<string, string>) =>
         total(after[which], name, labels) - total(before[which], name, labels);
-      // The clients' sessions and the one from this host.
-      expect(delta("http", "mcp_requests_total", { method: "initialize", status: "ok" })).toBe(http.length + 1);
-      expect(delta("http", "mcp_requests_total", { method: "tools/list", status: "ok" })).toBe(http.length + 1);
-      expect(delta("http", "mcp_requests_total", { method: "tools/call", status: "ok" })).toBe(
-        (http.length + 1) * echoes,
-      );
+      // The clients' sessions (TypeScript and Python) and the one from this host.
+      const httpSessions = http.length + pythonOutcomes.length + 1;
+      expect(delta("http", "mcp_requests_total", { method: "initialize", status: "ok" })).toBe(httpSessions);
+      expect(delta("http", "mcp_requests_total", { method: "tools/list", status: "ok" })).toBe(httpSessions);
+      expect(delta("http", "mcp_requests_total", { method: "tools/call", status: "ok" })).toBe(httpSessions * echoes);
       expect(delta("http", "mcp_requests_total", { status: "error" })).toBe(0);
       expect(delta("sse", "mcp_requests_total", { method: "tools/call", status: "ok" })).toBe(sse.length * echoes);
       expect(delta("sse", "mcp_requests_total", { status: "error" })).toBe(0);

@@ -38,12 +38,8 @@ describe("buildSidecarContainer's memory", () => {
 });
 
 describe("buildSidecarContainer in command mode", () => {
-  const command: SidecarParams = {
-    ...params,
-    upstreamUrl: undefined,
-    upstreamCommand: "mcp-notes",
-    transport: "stdio",
-  };
+  const { upstreamUrl: _url, ...http } = params;
+  const command: SidecarParams = { ...http, upstreamCommand: "mcp-notes" };
   const maxSessions = (p: SidecarParams) =>
     buildSidecarContainer(p).env?.find((e) => e.name === "MCP_STDIO_MAX_SESSIONS")?.value;
 
