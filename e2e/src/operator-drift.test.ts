@@ -5,6 +5,7 @@ import {
   grantOperatorRbac,
   installMcpServerCrd,
   type OperatorProcess,
+  reconcilesOf,
   startOperatorProcess,
 } from "./harness/operator-process.js";
 import { kubectlWith } from "./harness/programs.js";
@@ -17,6 +18,7 @@ const fleet = Array.from({ length: 200 }, (_, i) => `mcp-${i}`);
 const managed = "app.kubernetes.io/managed-by=mcpscope";
 let cp: ControlPlane;
 let operator: OperatorProcess | undefined;
+let operatorKubeconfig: string;
 
 const kubectl = kubectlWith(
   () => inject("tools").KUBECTL,
@@ -31,7 +33,7 @@ const ok = async (result: Promise<{ code: number; stderr: string; stdout: string
 beforeAll(async () => {
   cp = await startControlPlane(inject("tools"));
   await installMcpServerCrd(kubectl);
-  const kubeconfig = await grantOperatorRbac(cp);
+  operatorKubeconfig = await grantOperatorRbac(cp);
   await ok(kubectl(["create", "namespace", namespace]));
   const items = fleet.map((name) => ({
     apiVersion: "mcpscope.dev/v1alpha1",
@@ -40,7 +42,7 @@ beforeAll(async () => {
     spec: { server: { image: "node:24-slim", port: 3001 } },
   }));
   await ok(kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items })));
-  operator = await startOperatorProcess(kubeconfig, "operator", { LOG_LEVEL: "info" });
+  operator = await startOperatorProcess(operatorKubeconfig, "operator", { LOG_LEVEL: "info" });
   const core = cp.adminKubeConfig().makeApiClient(CoreV1Api);
   const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
   // Every McpServer's Service, headless peer Service and Deployment exist before the tests start.
@@ -115,6 +117,25 @@ describe("owned objects among 200 McpServers, the operator a process with the ch
     await new Promise((resolve) => setTimeout(resolve, 35_000));
     await deleteAndExpectBack(["mcp-123"]);
   }, 90_000);
+
+  it("recreates a Service deleted while a restarted operator works through all 200 McpServers", async () => {
+    // The likeliest cause of the 60 s miss the issue saw: a deletion queued behind a fleet's worth of
+    // reconciles (then every one wrote status). Events go ahead of the initial list's backlog.
+    await operator?.stop();
+    const restarted = await startOperatorProcess(operatorKubeconfig, "operator-restarted", { LOG_LEVEL: "debug" });
+    operator = restarted;
+    await expect.poll(() => reconcilesOf(restarted).length, { timeout: 30_000, interval: 20 }).toBeGreaterThan(0);
+    const deletedAt = Date.now();
+    await deleteAndExpectBack(["mcp-177"]);
+    const doneBefore = reconcilesOf(restarted).filter((r) => r.endedAt <= deletedAt).length;
+    // The deletion came while most of the fleet was still queued, and was served ahead of it.
+    expect(doneBefore).toBeLessThan(fleet.length / 2);
+    const recreatedBy = reconcilesOf(restarted).find((r) => r.key.endsWith("/mcp-177") && r.startedAt >= deletedAt);
+    const backlogLeftAfter = reconcilesOf(restarted).filter(
+      (r) => recreatedBy !== undefined && r.startedAt > recreatedBy.endedAt && !r.key.endsWith("/mcp-177"),
+    ).length;
+    expect(backlogLeftAfter).toBeGreaterThan(0);
+  }, 120_000);
 
   it("removes a hostNetwork that kubectl patch added to an owned pod template, and what came with it", async () => {
     const apps = cp.adminKubeConfig().makeApiClient(AppsV1Api);
