@@ -78,6 +78,18 @@ const kubectlRun = kubectlWith(
 const kubectl = async (args: string[], input?: string) =>
   stdoutOf(await kubectlRun(args, input), `kubectl ${args.join(" ")}`);
 
+const scaleTo = (name: ServerName, count: number) =>
+  kubectl([
+    "-n",
+    workloadNamespace,
+    "patch",
+    kind.toLowerCase(),
+    name,
+    "--type=merge",
+    "-p",
+    JSON.stringify({ spec: { replicas: count } }),
+  ]);
+
 async function serviceUrl(name: ServerName): Promise<string> {
   const service = await cluster
     .kubeConfig()
@@ -328,16 +340,7 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
     const before = await podIpsOf("rep-http");
     // The answer every sidecar gets is now cached by CoreDNS (`cache 30`, `ttl 30`) with three pods.
     expect((await resolver.resolve4(peersName)).sort()).toEqual(before);
-    await kubectl([
-      "-n",
-      workloadNamespace,
-      "patch",
-      kind.toLowerCase(),
-      "rep-http",
-      "--type=merge",
-      "-p",
-      '{"spec":{"replicas":4}}',
-    ]);
+    await scaleTo("rep-http", 4);
     try {
       const newIp = await waitFor(
         "a fourth rep-http pod ready",
@@ -396,16 +399,7 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
       );
       expect(forwardedByOthers).toBeGreaterThan(0);
     } finally {
-      await kubectl([
-        "-n",
-        workloadNamespace,
-        "patch",
-        kind.toLowerCase(),
-        "rep-http",
-        "--type=merge",
-        "-p",
-        '{"spec":{"replicas":3}}',
-      ]);
+      await scaleTo("rep-http", 3);
     }
   });
 
