@@ -9,7 +9,7 @@ import {
 import { Pool, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedRate, mcpHeaders } from "./bench/clients.js";
-import { defaultSidecarRuntime } from "./bench/default-sidecar.js";
+import { defaultSidecarDockerRun, defaultSidecarRuntime } from "./bench/default-sidecar.js";
 import { containerMemory } from "./harness/container-memory.js";
 import { docker, dockerBuild, dockerOut, inspect } from "./harness/docker.js";
 
@@ -30,41 +30,19 @@ beforeAll(async () => {
   upstream = await startEverythingServer("streamableHttp");
   const [port, metricsPort] = [await freePort(), await freePort()];
   proxyUrl = `http://127.0.0.1:${port}`;
-  // Host network: the server runs on this host's loopback and the load needs no docker-proxy.
-  await dockerOut([
-    "run",
-    "-d",
-    "--name",
-    container,
-    "--network",
-    "host",
-    "--read-only",
-    "--cap-drop",
-    "ALL",
-    "--memory",
-    limit.replace(/Mi$/, "m"),
-    "--memory-swap",
-    limit.replace(/Mi$/, "m"),
-    "-e",
-    `NODE_OPTIONS=${nodeOptions}`,
-    "-e",
-    "HOST=127.0.0.1",
-    "-e",
-    "METRICS_HOST=127.0.0.1",
-    "-e",
-    `PORT=${port}`,
-    "-e",
-    `METRICS_PORT=${metricsPort}`,
-    "-e",
-    `MCP_UPSTREAM_URL=${upstream.url}`,
-    "-e",
-    "MCP_UPSTREAM_NAME=limited",
-    "-e",
-    "MCP_UPSTREAM_TIMEOUT_MS=5000",
-    "-e",
-    "LOG_LEVEL=warn",
-    image,
-  ]);
+  // Host network: the server runs on this host's loopback.
+  await dockerOut(
+    defaultSidecarDockerRun(container, image, {
+      HOST: "127.0.0.1",
+      METRICS_HOST: "127.0.0.1",
+      PORT: String(port),
+      METRICS_PORT: String(metricsPort),
+      MCP_UPSTREAM_URL: upstream.url,
+      MCP_UPSTREAM_NAME: "limited",
+      MCP_UPSTREAM_TIMEOUT_MS: "5000",
+      LOG_LEVEL: "warn",
+    }),
+  );
   for (
     let i = 0;
     !(await fetch(`${proxyUrl}/livez`).then(

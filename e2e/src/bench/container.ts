@@ -11,7 +11,7 @@ import { Pool } from "undici";
 import { containerCpuSeconds, containerMemory } from "../harness/container-memory.js";
 import { docker, dockerBuild, dockerOut, imageSize, inspect } from "../harness/docker.js";
 import { fixedRate, mcpHeaders } from "./clients.js";
-import { defaultSidecarRuntime } from "./default-sidecar.js";
+import { defaultSidecarDockerRun, defaultSidecarRuntime } from "./default-sidecar.js";
 import { percentile } from "./stats.js";
 
 const image = "mcpscope/sidecar:bench";
@@ -43,26 +43,10 @@ async function main(): Promise<void> {
     MCP_UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}`,
     MCP_UPSTREAM_NAME: "bench",
     LOG_LEVEL: "warn",
-    NODE_OPTIONS: nodeOptions,
   };
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1 });
   try {
-    // Host network: the load reaches the sidecar without docker-proxy in between.
-    await dockerOut([
-      "run",
-      "-d",
-      "--name",
-      container,
-      "--network",
-      "host",
-      "--read-only",
-      "--cap-drop",
-      "ALL",
-      "--memory",
-      limit,
-      ...Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
-      image,
-    ]);
+    await dockerOut(defaultSidecarDockerRun(container, image, env));
     for (let i = 0; ; i++) {
       const live = await fetch(`http://127.0.0.1:${port}/livez`).then(
         (r) => r.ok,

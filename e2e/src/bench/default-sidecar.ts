@@ -21,3 +21,30 @@ export function defaultSidecarRuntime(): { memoryLimit: string; nodeOptions: str
     nodeOptions: spec.env?.find((e) => e.name === "NODE_OPTIONS")?.value ?? "",
   };
 }
+
+/**
+ * `docker run` arguments for the sidecar image as a default pod runs it: its memory limit without swap
+ * (as the kubelet sets it), its NODE_OPTIONS, a read-only root and no capabilities; on the host network,
+ * so load reaches it without docker-proxy in between. `env` comes on top.
+ */
+export function defaultSidecarDockerRun(container: string, image: string, env: Record<string, string>): string[] {
+  const { memoryLimit, nodeOptions } = defaultSidecarRuntime();
+  const limit = memoryLimit.replace(/Mi$/, "m");
+  return [
+    "run",
+    "-d",
+    "--name",
+    container,
+    "--network",
+    "host",
+    "--read-only",
+    "--cap-drop",
+    "ALL",
+    "--memory",
+    limit,
+    "--memory-swap",
+    limit,
+    ...Object.entries({ NODE_OPTIONS: nodeOptions, ...env }).flatMap(([k, v]) => ["-e", `${k}=${v}`]),
+    image,
+  ];
+}
