@@ -25,6 +25,7 @@ export async function hostPythonContainer(
   )
     .trim()
     .split("\n");
+  const basePrefix = prefixes[1] ?? prefixes[0];
   const hostLoader = await realpath("/lib64/ld-linux-x86-64.so.2");
   const mounts = [...new Set(prefixes)].map((path) => ({ host: path, pod: path }));
   mounts.push({ host: dirname(hostLoader), pod: hostLibraries });
@@ -39,7 +40,10 @@ export async function hostPythonContainer(
       name,
       image: "",
       command: ["/bin/sh", "-c", script],
-      env: [{ name: "MCPSCOPE_PYTHON", value: `${loader} --library-path ${hostLibraries} ${venvPython}` }],
+      // The interpreter's own lib/ first: its libpython, not a system one of another build.
+      env: [
+        { name: "MCPSCOPE_PYTHON", value: `${loader} --library-path ${basePrefix}/lib:${hostLibraries} ${venvPython}` },
+      ],
       // The venv lives under root's home on this host.
       securityContext: { runAsUser: 0 },
       volumeMounts: mounts.map(({ pod }, i) => ({ name: `host-python-${i}`, mountPath: pod, readOnly: true })),
