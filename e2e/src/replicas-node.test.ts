@@ -335,7 +335,15 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
     const dns = await core.readNamespacedService({ name: "kube-dns", namespace: "kube-system" });
     const resolver = new Resolver();
     resolver.setServers([dns.spec?.clusterIP as string]);
-    const peersName = `rep-http-peers.${workloadNamespace}.svc.cluster.local`;
+    // The name the sidecars resolve (MCP_REPLICA_PEERS, `<peer Service>.<namespace>.svc`), fully qualified.
+    const deployment = await cluster
+      .kubeConfig()
+      .makeApiClient(AppsV1Api)
+      .readNamespacedDeployment({ name: "rep-http", namespace: workloadNamespace });
+    const peersEnv = deployment.spec?.template.spec?.containers
+      .flatMap((c) => c.env ?? [])
+      .find((e) => e.name === "MCP_REPLICA_PEERS")?.value;
+    const peersName = `${peersEnv}.cluster.local`;
     const url = await serviceUrl("rep-http");
     const before = await podIpsOf("rep-http");
     // The answer every sidecar gets is now cached by CoreDNS (`cache 30`, `ttl 30`) with three pods.
