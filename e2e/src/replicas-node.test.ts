@@ -346,8 +346,13 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
     const peersName = `${peersEnv}.cluster.local`;
     const url = await serviceUrl("rep-http");
     const before = await podIpsOf("rep-http");
-    // The answer every sidecar gets is now cached by CoreDNS (`cache 30`, `ttl 30`) with three pods.
-    expect((await resolver.resolve4(peersName)).sort()).toEqual(before);
+    // The answer every sidecar gets is cached by CoreDNS (`cache 30`, `ttl 30`) with three pods. The
+    // sidecars asked it at some time: let that answer expire, so the one cached now holds for 30 s.
+    const cached = await resolver.resolve4(peersName, { ttl: true });
+    await new Promise((resolve) => setTimeout(resolve, (Math.max(...cached.map((a) => a.ttl)) + 1) * 1000));
+    const fresh = await resolver.resolve4(peersName, { ttl: true });
+    expect(fresh.map((a) => a.address).sort()).toEqual(before);
+    expect(Math.min(...fresh.map((a) => a.ttl))).toBeGreaterThanOrEqual(25);
     await scaleTo("rep-http", 4);
     try {
       const newIp = await waitFor(

@@ -15,6 +15,9 @@ import { buildSidecarContainer } from "../sidecar-spec/sidecar-container.js";
 import { effectiveSlo, type SloObjectives } from "../sidecar-spec/slo-objectives.js";
 import { objectNameFor, peerServiceNameFor, shellJoin } from "./names.js";
 
+/** How long a terminating McpServer pod keeps serving before its containers are signalled (preStop sleep). */
+export const endpointsDrainSeconds = 5;
+
 export interface McpServerObject {
   apiVersion: string;
   kind: string;
@@ -155,6 +158,11 @@ export function buildDesiredObjects(mcp: McpServerObject, defaults: OperatorDefa
       buildSidecarContainer({ ...common, upstreamUrl: `http://127.0.0.1:${server.port}` }),
     ];
   }
+
+  // A pod going away (scale-down, rollout) keeps serving until the Service's endpoints have dropped it
+  // everywhere: kube-proxy on every node takes a moment, and a new connection sent to a pod that has
+  // already stopped listening is refused. Both containers wait, or the server would leave its sidecar.
+  containers = containers.map((c) => ({ ...c, lifecycle: { preStop: { sleep: { seconds: endpointsDrainSeconds } } } }));
 
   const overrides = spec.podTemplate;
   const own = (overrides?.spec ?? {}) as Partial<V1PodSpec>;

@@ -11,7 +11,7 @@ const stack = quietStack(
 );
 
 describe("clients that abandon a session's GET stream", { timeout: 180_000 }, () => {
-  it(`closes the upstream side of ${abandonedPerKind} abandoned GET streams of one session, one after the other`, async () => {
+  it(`closes the upstream side of ${abandonedPerKind.toLocaleString("en-US")} abandoned GET streams of one session, one after the other`, async () => {
     const { upstream: everything, sidecar } = stack();
     const session = await initializeSession(sidecar.proxyUrl);
     const port = portOf(everything.url);

@@ -10,7 +10,7 @@ const stack = quietStack(
 );
 
 describe("clients that abandon legacy HTTP+SSE streams", { timeout: 180_000 }, () => {
-  it(`closes the upstream side of ${abandonedPerKind} abandoned legacy /sse streams`, async () => {
+  it(`closes the upstream side of ${abandonedPerKind.toLocaleString("en-US")} abandoned legacy /sse streams`, async () => {
     const { upstream: legacy, sidecar } = stack();
     await abandonInBatches(
       legacy.url,

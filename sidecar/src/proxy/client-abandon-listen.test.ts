@@ -9,7 +9,7 @@ const stack = quietStack(
 );
 
 describe("2026-07-28 clients that abandon subscriptions/listen streams", { timeout: 180_000 }, () => {
-  it(`closes the upstream side of ${abandonedPerKind} abandoned subscriptions/listen streams`, async () => {
+  it(`closes the upstream side of ${abandonedPerKind.toLocaleString("en-US")} abandoned subscriptions/listen streams`, async () => {
     const { upstream: modern, sidecar } = stack();
     // The listen stream's head comes with its acknowledgement (the server's first event).
     await abandonInBatches(

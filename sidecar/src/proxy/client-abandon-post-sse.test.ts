@@ -11,7 +11,7 @@ const stack = quietStack(
 );
 
 describe("clients that abandon POST requests answered with SSE", { timeout: 180_000 }, () => {
-  it(`closes the upstream side of ${abandonedPerKind} abandoned POST-answered-with-SSE streams, and still answers`, async () => {
+  it(`closes the upstream side of ${abandonedPerKind.toLocaleString("en-US")} abandoned POST-answered-with-SSE streams, and still answers`, async () => {
     const { upstream: everything, sidecar } = stack();
     const session = await initializeSession(sidecar.proxyUrl);
     await abandonInBatches(

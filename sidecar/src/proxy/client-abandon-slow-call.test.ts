@@ -16,7 +16,7 @@ const stack = quietStack(
 );
 
 describe("2026-07-28 clients that give up slow calls", { timeout: 180_000 }, () => {
-  it(`closes the upstream side of ${abandonedPerKind} slow calls given up before any head, and still answers`, async () => {
+  it(`closes the upstream side of ${abandonedPerKind.toLocaleString("en-US")} slow calls given up before any head, and still answers`, async () => {
     const { upstream: modern, sidecar } = stack();
     await (await modernPost(sidecar.proxyUrl, "tools/list", 0, {})).body.text();
     await abandonInBatches(
