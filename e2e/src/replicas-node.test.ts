@@ -420,7 +420,7 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
     for (let round = 1; round <= deletionRounds; round++) {
       it(`${name}: a pod deleted mid-session ends its sessions with 404; the others carry on${deletionRounds > 1 ? ` (round ${round})` : ""}`, async () => {
         const url = await serviceUrl(name);
-        // A round after a deletion starts once the replacement is ready and the old pod gone.
+        // A round after a deletion (or a scale-down) starts once the replacement is ready and the old pod gone.
         const ips = await waitFor(
           `${name}: ${replicas} ready pods`,
           async () => {
@@ -429,7 +429,17 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
               .makeApiClient(AppsV1Api)
               .readNamespacedDeployment({ name, namespace: workloadNamespace });
             const live = await podIpsOf(name);
-            return deployment.status?.readyReplicas === replicas && live.length === replicas && live;
+            // No pod still terminating either (a scale-down's keeps serving through its preStop sleep).
+            const all = await cluster
+              .kubeConfig()
+              .makeApiClient(CoreV1Api)
+              .listNamespacedPod({ namespace: workloadNamespace, labelSelector: `mcpscope.dev/server=${name}` });
+            return (
+              deployment.status?.readyReplicas === replicas &&
+              live.length === replicas &&
+              all.items.length === replicas &&
+              live
+            );
           },
           180_000,
         );
