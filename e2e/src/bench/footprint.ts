@@ -32,6 +32,14 @@ const entry = {
   bare: fileURLToPath(new URL("./bare-proxy.js", import.meta.url)),
 };
 
+/** The ENV NAME=VALUE lines of sidecar/Dockerfile's last stage, read rather than retyped (NODE_ENV is set below). */
+const imageEnv: Record<string, string> = await (async () => {
+  const dockerfile = await readFile(repo("sidecar/Dockerfile"), "utf8");
+  const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
+  const settings = [...runtime.matchAll(/^ENV (\w+)=(\S+)$/gm)].filter((m) => m[1] !== "NODE_ENV");
+  return Object.fromEntries(settings.map((m) => [m[1] as string, m[2] as string]));
+})();
+
 interface Variant {
   name: string;
   script: string;
@@ -48,12 +56,14 @@ const variants: Variant[] = [
   { name: "bare @fastify/http-proxy", script: entry.bare, flags: productionFlags, bare: true },
   { name: "sidecar dist/ (tsc)", script: entry.dist, flags: productionFlags },
   { name: "sidecar bundle/", script: entry.bundle, flags: productionFlags },
-  // What sidecar/Dockerfile runs: the bundle with its ENV MALLOC_ARENA_MAX=1.
+  // What sidecar/Dockerfile runs: the bundle with the environment its last stage sets (malloc's tuning).
   {
-    name: "sidecar bundle/ MALLOC_ARENA_MAX=1 (the image)",
+    name: `sidecar bundle/ ${Object.entries(imageEnv)
+      .map(([name, value]) => `${name}=${value}`)
+      .join(" ")} (the image)`,
     script: entry.bundle,
     flags: productionFlags,
-    env: { MALLOC_ARENA_MAX: "1" },
+    env: imageEnv,
   },
   ...extraFlags.map((flags) => {
     const words = flags.split(" ");
