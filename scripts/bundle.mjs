@@ -50,6 +50,9 @@ for (const workspace of workspaces) {
       minify: true,
       // Class and function names survive minifying: logged errors keep their type, plugins their names.
       keepNames: true,
+      // Non-ASCII characters escaped: a handful (a "–" in pino, box drawing in find-my-way) made V8 hold
+      // the whole 1.2 MB main.js source as a two-byte string, 2.4 MB of heap instead of 1.2.
+      charset: "ascii",
     },
   });
   // The image copies the folder alone: this tells Node its .js files are ES modules (no syntax sniffing).

@@ -7,6 +7,7 @@ import { buildWebhookConfiguration } from "@mcpscope/operator/webhook";
 import {
   callerMistakeErrorTypes,
   resultTokenBuckets,
+  sidecarCommandLineFlags,
   sidecarImageUid,
   sidecarNodeFlags,
   sloCallerMistakeErrorTypes,
@@ -599,7 +600,7 @@ describe("the Grafana dashboard", () => {
 
 describe("the images", () => {
   for (const [workspace, flags, port] of [
-    ["sidecar", sidecarNodeFlags, "/livez"],
+    ["sidecar", [...sidecarNodeFlags, ...sidecarCommandLineFlags], "/livez"],
     ["operator", operatorNodeFlags, "/healthz"],
   ] as const) {
     it(`${workspace}/Dockerfile: node:24-slim stages, only the bundle in the last, non-root, runs the bundled main.js`, async () => {

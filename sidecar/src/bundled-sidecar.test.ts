@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { cp, mkdtemp, rm } from "node:fs/promises";
+import { cp, mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
@@ -49,6 +49,15 @@ afterAll(async () => {
 });
 
 describe("the bundled sidecar, alone in a folder as in its image", () => {
+  it("has no character above U+00FF in its code, so V8 holds each source as a one-byte string", async () => {
+    // One such character makes the whole file a two-byte string: twice its size of heap (2.4 MB for main.js).
+    for (const file of (await readdir(bundleDir)).filter((name) => name.endsWith(".js"))) {
+      const source = await readFile(join(bundleDir, file), "utf8");
+      const wide = [...source].find((char) => (char.codePointAt(0) ?? 0) > 0xff);
+      expect(wide, `${file} holds ${JSON.stringify(wide)}`).toBeUndefined();
+    }
+  });
+
   it("runs a stdio server in command mode, counts its tool call, and exports metrics and traces over OTLP", async () => {
     const [port, metricsPort] = [await freePort(), await freePort()];
     child = spawn(process.execPath, ["sidecar/bundle/main.js"], {

@@ -2,7 +2,12 @@
 export * from "./contract.js";
 export { defaultStdioMaxSessions, SidecarEnv } from "./env-names.js";
 export { callerMistakeErrorTypes } from "./mcp/error-codes.js";
-export { sidecarImageUid, sidecarNodeFlags, sidecarNodeFlagsForLimit } from "./runtime-flags.js";
+export {
+  sidecarCommandLineFlags,
+  sidecarImageUid,
+  sidecarNodeFlags,
+  sidecarNodeFlagsForLimit,
+} from "./runtime-flags.js";
 export {
   leLabelOf,
   parseSloDurationSeconds,

@@ -5,7 +5,7 @@ export { SidecarEnv } from "./env-names.js";
 export { ConfigError, SidecarError, SidecarErrorCode } from "./errors.js";
 export { createLogger } from "./logger.js";
 export { replicaTagOf, unwrapSessionId, wrapSessionId } from "./replicas/session-id.js";
-export { sidecarNodeFlags } from "./runtime-flags.js";
+export { sidecarCommandLineFlags, sidecarNodeFlags } from "./runtime-flags.js";
 export { type RunningSidecar, startSidecar } from "./sidecar.js";
 export { type MetricsPipeline, startMetricsPipeline } from "./telemetry/meter-provider.js";
 export { Attr, MetricName } from "./telemetry/semconv.js";

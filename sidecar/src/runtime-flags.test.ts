@@ -1,5 +1,28 @@
+import { spawnSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
-import { minOldSpaceMb, sidecarNodeFlags, sidecarNodeFlagsForLimit } from "./runtime-flags.js";
+import { minOldSpaceMb, sidecarCommandLineFlags, sidecarNodeFlags, sidecarNodeFlagsForLimit } from "./runtime-flags.js";
+
+/** What this Node says to a flag given in NODE_OPTIONS: "" when it runs, else its complaint. */
+function nodeOptionsRefusal(flag: string): string {
+  const run = spawnSync(process.execPath, ["-e", ""], {
+    env: { ...process.env, NODE_OPTIONS: flag },
+    encoding: "utf8",
+  });
+  return run.status === 0 ? "" : run.stderr.trim();
+}
+
+describe("sidecarCommandLineFlags", () => {
+  it("holds only flags Node refuses in NODE_OPTIONS, and Node runs with each on its command line", () => {
+    for (const flag of sidecarCommandLineFlags) {
+      expect(nodeOptionsRefusal(flag)).toContain("not allowed in NODE_OPTIONS");
+      expect(spawnSync(process.execPath, [flag, "-e", ""]).status).toBe(0);
+    }
+  });
+
+  it("leaves out of NODE_OPTIONS what Node would refuse there", () => {
+    for (const flag of sidecarNodeFlagsForLimit(256 * 2 ** 20)) expect(nodeOptionsRefusal(flag)).toBe("");
+  });
+});
 
 describe("sidecarNodeFlagsForLimit", () => {
   it("caps old space at half the memory limit, in MiB, after the image's own flags", () => {

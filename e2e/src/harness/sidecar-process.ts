@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { spawn } from "node:child_process";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { sidecarNodeFlags } from "@mcpscope/sidecar";
+import { sidecarCommandLineFlags, sidecarNodeFlags } from "@mcpscope/sidecar";
 import { freePort, isPortFree, type RunningProcess, stopProcess } from "@mcpscope/sidecar/testing";
 
 export interface SidecarProcess extends RunningProcess {
@@ -33,7 +33,7 @@ export async function startSidecarProcess(
   const host = ports.host ?? "127.0.0.1";
   const port = await portOrFree(ports.port);
   const metricsPort = await portOrFree(ports.metricsPort);
-  const child = spawn(process.execPath, [...sidecarNodeFlags, sidecarMainJs()], {
+  const child = spawn(process.execPath, [...sidecarNodeFlags, ...sidecarCommandLineFlags, sidecarMainJs()], {
     env: {
       ...process.env,
       HOST: host,
