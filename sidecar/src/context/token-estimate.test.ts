@@ -82,14 +82,13 @@ describe("estimateTokens", () => {
       }
       return total + estimateTokens(piece);
     };
-    const repo = new URL("../../../", import.meta.url);
+    // Texts the lock file pins (the repository's own files change with every edit): a README with prose,
+    // tables and code, a JSON document, TypeScript declarations.
+    const installed = (path: string) => readFileSync(new URL(`../../../node_modules/${path}`, import.meta.url), "utf8");
     const texts = {
-      "the README (prose, tables, code)": readFileSync(new URL("README.md", repo), "utf8"),
-      "a Grafana dashboard (JSON)": readFileSync(
-        new URL("charts/mcpscope/files/dashboards/mcpscope-servers.json", repo),
-        "utf8",
-      ),
-      "TypeScript sources": readFileSync(new URL("sidecar/src/observer/exchange-observer.ts", repo), "utf8").repeat(3),
+      "undici's README (prose, tables, code)": installed("undici/README.md"),
+      "protobuf's descriptor (JSON)": installed("protobufjs/google/protobuf/descriptor.json"),
+      "the MCP SDK's types (TypeScript)": installed("@modelcontextprotocol/sdk/dist/esm/types.d.ts"),
       "a PNG-sized base64 run in JSON": JSON.stringify({
         content: [{ type: "image", data: readFileSync(process.execPath).subarray(0, 60_000).toString("base64") }],
       }),
