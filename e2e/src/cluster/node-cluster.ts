@@ -24,6 +24,7 @@ import {
   sandboxImage,
   serviceRangeGuards,
 } from "./node-config.js";
+import { lockNodeCluster } from "./node-lock.js";
 import type { PhaseTimer } from "./phases.js";
 
 const repoRoot = fileURLToPath(new URL("../../../", import.meta.url));
@@ -55,6 +56,7 @@ const daemon = (name: string, file: string, args: string[]): Daemon => ({ name, 
  * No substitutions: ports, DNS names and the webhook's Service are the cluster's own.
  */
 export async function startNodeCluster(tools: ToolPaths, phases: PhaseTimer): Promise<McpCluster> {
+  const unlock = await phases.time("node: waiting for other node clusters on this machine", () => lockNodeCluster());
   const layout = nodeLayout(await mkdtemp(join(tmpdir(), "mcpscope-node-")));
   const daemons: Daemon[] = [];
   let controlPlane: ControlPlane | undefined;
@@ -92,6 +94,7 @@ export async function startNodeCluster(tools: ToolPaths, phases: PhaseTimer): Pr
     const left = await runProgram("pgrep", ["-f", containerdSocket(layout)]);
     if (left.stdout.trim()) problems.push(`processes still using the node's containerd: ${left.stdout.trim()}`);
     await rm(layout.dir, { recursive: true, force: true });
+    await unlock();
     return problems;
   }
 
