@@ -1,6 +1,6 @@
 import { Resolver } from "node:dns/promises";
 import { fileURLToPath } from "node:url";
-import { AppsV1Api, CoreV1Api } from "@kubernetes/client-node";
+import { AppsV1Api, CoreV1Api, DiscoveryV1Api } from "@kubernetes/client-node";
 import { groupVersion, kind } from "@mcpscope/operator";
 import { unwrapSessionId } from "@mcpscope/sidecar";
 import { type MetricPoint, readMetrics, sampleValue } from "@mcpscope/sidecar/testing";
@@ -153,7 +153,34 @@ beforeAll(async () => {
           replicas,
         300_000,
       );
+      // Ready pods are not yet in every Service's endpoints, nor in kube-proxy's rules: clients arriving the
+      // moment the last replica turned ready all went to the first two.
+      const discovery = cluster.kubeConfig().makeApiClient(DiscoveryV1Api);
+      await waitFor(
+        `${name}: ${replicas} ready endpoints`,
+        async () => {
+          const slices = await discovery.listNamespacedEndpointSlice({
+            namespace: workloadNamespace,
+            labelSelector: `kubernetes.io/service-name=${name}`,
+          });
+          const ready = slices.items.flatMap((s) => s.endpoints).filter((e) => e?.conditions?.ready);
+          return ready.length === replicas;
+        },
+        60_000,
+      );
     }
+    // And kube-proxy sends new connections to each of them.
+    const url = await serviceUrl("rep-http");
+    const seen = new Set<string>();
+    await waitFor(
+      "rep-http: sessions on all three pods",
+      async () => {
+        const outcome = await sdk1Session(url, 1);
+        seen.add(outcome.pod ?? "");
+        return seen.size === replicas;
+      },
+      60_000,
+    );
   });
 }, 1_500_000);
 
