@@ -9,8 +9,8 @@ export const sidecarNodeFlags: readonly string[] = ["--max-semi-space-size=2"];
  * Flags Node refuses in NODE_OPTIONS ("not allowed in NODE_OPTIONS"), so only a command line gives them:
  * the image's ENTRYPOINT is `node ...sidecarNodeFlags ...sidecarCommandLineFlags main.js`.
  * --memory-saver-mode: V8 sizes and collects its heap as if memory were short. In `npm run
- * bench:footprint`: −3 MiB RssAnon idle, −12 to −16 MiB after 20 s at 1,000 req/s, for 17–30 % more CPU
- * under that load (README "The bill"); a pod that needs the CPU back overrides the container's command.
+ * bench:footprint`: −3 MiB RssAnon idle, −11 to −16 MiB after 20 s at 1,000 req/s, for ≈ 5 % more CPU
+ * under that load on a quiet machine, 17–30 % on a busy one (README "The bill"; no setting drops it yet).
  */
 export const sidecarCommandLineFlags: readonly string[] = ["--memory-saver-mode"];
 

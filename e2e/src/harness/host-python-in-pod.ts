@@ -3,17 +3,17 @@ import { basename, dirname } from "node:path";
 import type { V1Container, V1Volume } from "@kubernetes/client-node";
 import { runProgram, stdoutOf } from "./programs.js";
 
+/** Where the host's libraries appear in the pod (not over the image's own). */
+const hostLibraries = "/mcpscope-host-lib";
+
 /**
  * A pod container that runs this host's Python venv (the MCP SDK from PyPI) in the pod's own network
  * namespace: the venv and its base interpreter are mounted read-only at their own paths, the host's
  * shared libraries beside the image's, and the host's dynamic loader starts the interpreter with the
  * host's libraries, so nothing depends on what the pod's image holds besides /bin/sh. The script finds
- * the command line in $MCPSCOPE_PYTHON. For clients that must come from pod
- * addresses; the node provider runs pods on this host, so hostPath is this machine.
+ * the command line in $MCPSCOPE_PYTHON. For clients that must come from pod addresses; the node
+ * provider runs pods on this host, so hostPath is this machine.
  */
-/** Where the host's libraries appear in the pod (not over the image's own). */
-const hostLibraries = "/mcpscope-host-lib";
-
 export async function hostPythonContainer(
   venvPython: string,
   name: string,
