@@ -1,4 +1,4 @@
-import { STATUS_CODES } from "node:http";
+import { type ServerResponse, STATUS_CODES } from "node:http";
 import { pipeline } from "node:stream";
 import httpProxy, { type FastifyHttpProxyOptions } from "@fastify/http-proxy";
 import Fastify, {
@@ -20,7 +20,7 @@ import {
   type ReplicaRouting,
 } from "../replicas/peer-forwarding.js";
 import { wrapSessionId } from "../replicas/session-id.js";
-import { observedStream } from "./observed-stream.js";
+import { observePipedStream } from "./observed-stream.js";
 import { flushHeadersSoon, outgoingCancellation, sendAnswer } from "./reply-lifetime.js";
 import { bodyOf, bodyOptions, header, isEventStream, legacySessionIdOf, rawQuery } from "./request-parts.js";
 import { schemalessCompilers } from "./schemaless-compilers.js";
@@ -202,7 +202,13 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
           contentType: header(headers["content-type"]),
           sessionId: header(headers["mcp-session-id"]),
         });
-        const tapped = observedStream(
+        const eventStream = isEventStream(headers["content-type"]);
+        // A legacy SSE stream of a replicated sidecar has its endpoint event rewritten on the way.
+        const rewritten =
+          rewriteEndpoint && eventStream && wrapForClient ? new EndpointEventRewriter(wrapForClient) : undefined;
+        observePipedStream(
+          response.stream,
+          rewritten ?? (upstreamReply.raw as ServerResponse),
           {
             chunk: (chunk) => exchange.responseChunk(chunk),
             end: (complete) =>
@@ -213,17 +219,15 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
             request.log.error({ err: error }, "observer failed; the exchange continues unobserved");
           },
         );
-        // pipeline, not pipe: a client that leaves destroys the upstream body too (and so its connection).
-        const eventStream = isEventStream(headers["content-type"]);
-        if (rewriteEndpoint && eventStream && wrapForClient) {
-          const rewritten = new EndpointEventRewriter(wrapForClient);
-          pipeline(response.stream, tapped, rewritten, () => {});
+        if (rewritten) {
+          // pipeline, not pipe: a client that leaves destroys the upstream body too (and so its connection).
+          pipeline(response.stream, rewritten, () => {});
           upstreamReply.send(rewritten);
         } else {
-          pipeline(response.stream, tapped, () => {});
-          upstreamReply.send(tapped);
+          // fastify pipes it to the client and destroys it (ending the upstream request) if the client leaves.
+          upstreamReply.send(response.stream);
         }
-        if (eventStream) flushHeadersSoon(upstreamReply);
+        if (eventStream) flushHeadersSoon(upstreamReply, response.stream);
       },
       onError(errorReply, { error }) {
         clearTimeout(headTimer);

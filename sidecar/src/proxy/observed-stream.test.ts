@@ -1,45 +1,104 @@
-import { Readable } from "node:stream";
+import { PassThrough, Readable, Writable } from "node:stream";
 import { text } from "node:stream/consumers";
 import { describe, expect, it } from "vitest";
-import { observedStream } from "./observed-stream.js";
+import { observePipedStream } from "./observed-stream.js";
 
-describe("observedStream", () => {
-  it("passes every byte through and hands the observer the same chunks, then end", async () => {
+const noErrors = () => {};
+
+describe("observePipedStream", () => {
+  it("hands the observer every chunk the pipe carries, then end, with every byte through untouched", async () => {
     const seen: string[] = [];
     const ends: boolean[] = [];
-    const tap = observedStream(
+    const source = Readable.from([Buffer.from("a"), Buffer.from("bc")], { objectMode: false });
+    const destination = new PassThrough();
+    observePipedStream(
+      source,
+      destination,
       { chunk: (c) => seen.push(Buffer.from(c).toString()), end: (complete) => ends.push(complete) },
-      () => {},
+      noErrors,
     );
-    const out = await text(Readable.from([Buffer.from("a"), Buffer.from("bc")]).pipe(tap));
-    expect(out).toBe("abc");
+    source.pipe(destination);
+    expect(await text(destination)).toBe("abc");
     expect(seen).toEqual(["a", "bc"]);
     await expect.poll(() => ends).toEqual([true]);
   });
 
-  it("lets the end go out before observing it, so the client never waits for a body to be parsed", async () => {
-    const order: string[] = [];
-    const tap = observedStream({ chunk: () => {}, end: () => order.push("observed end") }, () => {});
-    tap.on("end", () => order.push("stream end"));
-    tap.resume();
-    tap.end(Buffer.from("{}"));
-    await new Promise((resolve) => tap.once("close", resolve));
-    await expect.poll(() => order).toEqual(["stream end", "observed end"]);
+  it("reads nothing before the pipe exists, so no chunk can miss the client", async () => {
+    const seen: string[] = [];
+    const source = new PassThrough();
+    const destination = new PassThrough();
+    observePipedStream(
+      source,
+      destination,
+      { chunk: (c) => seen.push(Buffer.from(c).toString()), end: () => {} },
+      noErrors,
+    );
+    source.write("early");
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(source.readableFlowing).toBe(null);
+    source.pipe(destination);
+    source.end("late");
+    expect(await text(destination)).toBe("earlylate");
+    expect(seen).toEqual(["early", "late"]);
   });
 
-  it("observes a flushed stream as complete even when it closes before the observation runs", async () => {
-    const ends: boolean[] = [];
-    const tap = observedStream({ chunk: () => {}, end: (complete) => ends.push(complete) }, () => {});
-    tap.resume();
-    tap.end(Buffer.from("{}"));
-    await new Promise((resolve) => tap.once("close", resolve));
-    await expect.poll(() => ends).toEqual([true]);
+  it("writes each chunk on before the observer sees it", async () => {
+    const order: string[] = [];
+    const source = new PassThrough();
+    const destination = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        order.push(`written ${chunk.toString()}`);
+        callback();
+      },
+    });
+    observePipedStream(
+      source,
+      destination,
+      { chunk: (c) => order.push(`observed ${Buffer.from(c).toString()}`), end: () => {} },
+      noErrors,
+    );
+    source.pipe(destination);
+    source.end("x");
+    await new Promise((resolve) => destination.once("finish", resolve));
+    expect(order).toEqual(["written x", "observed x"]);
+  });
+
+  it("lets the end go out before observing it, so the client never waits for a body to be parsed", async () => {
+    const order: string[] = [];
+    const source = new PassThrough();
+    const destination = new PassThrough();
+    observePipedStream(source, destination, { chunk: () => {}, end: () => order.push("observed end") }, noErrors);
+    destination.on("end", () => order.push("destination end"));
+    source.pipe(destination);
+    destination.resume();
+    source.end(Buffer.from("{}"));
+    await expect.poll(() => order).toEqual(["destination end", "observed end"]);
+  });
+
+  it("ignores a pipe from another stream into the same destination", async () => {
+    const seen: string[] = [];
+    const source = new PassThrough();
+    const other = Readable.from([Buffer.from("not ours")]);
+    const destination = new PassThrough();
+    observePipedStream(
+      source,
+      destination,
+      { chunk: (c) => seen.push(Buffer.from(c).toString()), end: () => {} },
+      noErrors,
+    );
+    other.pipe(destination);
+    expect(await text(destination)).toBe("not ours");
+    expect(seen).toEqual([]);
   });
 
   it("keeps streaming when the observer throws, reporting the failure once and observing no more", async () => {
     const failures: unknown[] = [];
     let calls = 0;
-    const tap = observedStream(
+    const source = Readable.from([Buffer.from("x"), Buffer.from("y"), Buffer.from("z")]);
+    const destination = new PassThrough();
+    observePipedStream(
+      source,
+      destination,
       {
         chunk: () => {
           calls++;
@@ -51,18 +110,23 @@ describe("observedStream", () => {
       },
       (error) => failures.push(error),
     );
-    const out = await text(Readable.from([Buffer.from("x"), Buffer.from("y"), Buffer.from("z")]).pipe(tap));
-    expect(out).toBe("xyz");
+    source.pipe(destination);
+    expect(await text(destination)).toBe("xyz");
+    await new Promise((resolve) => setImmediate(resolve));
     expect(calls).toBe(1);
     expect(failures).toHaveLength(1);
   });
 
   it("tells the observer the exchange ended incomplete when the stream is destroyed mid-way", async () => {
     const ends: boolean[] = [];
-    const tap = observedStream({ chunk: () => {}, end: (complete) => ends.push(complete) }, () => {});
-    tap.write(Buffer.from("partial"));
-    tap.destroy();
-    await new Promise((resolve) => tap.once("close", resolve));
+    const source = new PassThrough();
+    const destination = new PassThrough();
+    observePipedStream(source, destination, { chunk: () => {}, end: (complete) => ends.push(complete) }, noErrors);
+    source.pipe(destination);
+    destination.resume();
+    source.write(Buffer.from("partial"));
+    source.destroy();
+    await new Promise((resolve) => source.once("close", resolve));
     expect(ends).toEqual([false]);
   });
 });

@@ -1,20 +1,27 @@
-import { Transform, type TransformCallback } from "node:stream";
+import type { Readable } from "node:stream";
 
 /**
- * Passes every chunk through untouched and hands a reference to `observe` after pushing it, so the
- * client's bytes never wait on the observer and an observer that throws is cut off, not the stream.
- * The end is observed on the next turn of the event loop, after the stream's own end has gone out:
- * a JSON body is parsed and priced there (its tokens estimated), and the client's last byte must not
- * wait for that.
+ * Observes the chunks of `source` as they are piped into `destination`, with no stream in between:
+ * a pass-through Transform and a pipeline per exchange were ≈ a tenth of the sidecar's CPU at
+ * 1,000 req/s (each pipeline ends by aborting an AbortController, which builds a DOMException).
+ *
+ * Listening to `data` before the pipe exists would set `source` flowing with nobody to write to, so
+ * the chunk listener is added when `destination` announces the pipe; it then runs after the pipe's
+ * own (listeners run in the order added), so the client's bytes never wait on the observer, and an
+ * observer that throws is cut off, not the stream. The end is observed on the next turn of the event
+ * loop, after the last chunk has been written on: a JSON body is parsed and priced there (its tokens
+ * estimated), and the client's last byte must not wait for that.
  */
-export function observedStream(
+export function observePipedStream(
+  source: Readable,
+  destination: { once(event: "pipe", listener: (from: Readable) => void): unknown },
   /** end(true) after the last chunk; end(false) when the stream was destroyed before its end. */
   observe: { chunk(chunk: Uint8Array): void; end(complete: boolean): void },
   onObserverError: (error: unknown) => void,
-): Transform {
+): void {
   let healthy = true;
   let ended = false;
-  let flushed = false;
+  let complete = false;
   const safely = (fn: () => void) => {
     if (!healthy) return;
     try {
@@ -24,26 +31,20 @@ export function observedStream(
       onObserverError(error);
     }
   };
-  const finish = (complete: boolean) => {
+  const finish = (whole: boolean) => {
     if (ended) return;
     ended = true;
-    safely(() => observe.end(complete));
+    safely(() => observe.end(whole));
   };
-  const stream = new Transform({
-    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
-      this.push(chunk);
-      safely(() => observe.chunk(chunk));
-      callback();
-    },
-    flush(callback: TransformCallback) {
-      flushed = true;
-      callback();
-      setImmediate(() => finish(true));
-    },
+  destination.once("pipe", (from) => {
+    if (from === source) source.on("data", (chunk: Uint8Array) => safely(() => observe.chunk(chunk)));
   });
-  // A client that disconnects mid-stream destroys the stream without a flush.
-  stream.once("close", () => {
-    if (!flushed) finish(false);
+  source.once("end", () => {
+    complete = true;
+    setImmediate(() => finish(true));
   });
-  return stream;
+  // A client that disconnects mid-stream, or an upstream that fails, destroys it before its end.
+  source.once("close", () => {
+    if (!complete) finish(false);
+  });
 }

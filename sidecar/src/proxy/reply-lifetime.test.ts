@@ -1,7 +1,8 @@
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
-import { describe, expect, it } from "vitest";
-import { outgoingCancellation } from "./reply-lifetime.js";
+import { PassThrough } from "node:stream";
+import { describe, expect, it, vi } from "vitest";
+import { flushHeadersSoon, outgoingCancellation, quietStreamHeadersDelayMs } from "./reply-lifetime.js";
 import { ClientGoneError, UpstreamHeadTimeoutError } from "./upstream-error.js";
 
 /** A real server whose handler hands its response to `onRequest`; the client is a real socket. */
@@ -69,5 +70,45 @@ describe("outgoing cancellation", () => {
         expect(body).toBe("done");
       },
     );
+  });
+});
+
+describe("flushHeadersSoon", () => {
+  it("sends a quiet event stream's headers without waiting for its first event", async () => {
+    await withServer(
+      (raw) => {
+        raw.setHeader("content-type", "text/event-stream");
+        flushHeadersSoon({ raw }, new PassThrough());
+      },
+      async (port) => {
+        const head = await new Promise<{ status?: number; type?: string }>((resolve) => {
+          const req = request({ port, host: "127.0.0.1", path: "/" }, (res) =>
+            resolve({ status: res.statusCode, type: res.headers["content-type"] }),
+          );
+          req.on("error", () => {});
+          req.end();
+        });
+        expect(head).toEqual({ status: 200, type: "text/event-stream" });
+      },
+    );
+  });
+
+  it("drops its timer when the body closes, so an answered stream never wakes the process", async () => {
+    vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout"] });
+    try {
+      let flushes = 0;
+      // Not yet sent, so a timer that fired would flush: only clearing it keeps this at 0.
+      const raw = { headersSent: false, destroyed: false, hasHeader: () => true, flushHeaders: () => flushes++ };
+      const body = new PassThrough();
+      flushHeadersSoon({ raw }, body);
+      expect(vi.getTimerCount()).toBe(1);
+      body.destroy();
+      await new Promise((resolve) => body.once("close", resolve));
+      expect(vi.getTimerCount()).toBe(0);
+      vi.advanceTimersByTime(quietStreamHeadersDelayMs * 2);
+      expect(flushes).toBe(0);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { PassThrough, pipeline } from "node:stream";
+import type { Readable } from "node:stream";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import { replicaHopHeader } from "../contract.js";
 import { SidecarErrorCode } from "../errors.js";
@@ -129,12 +129,13 @@ export function installPeerForwarding(
       onResponse(_request, peerReply, response) {
         clearTimeout(headTimer);
         routing.forwarded();
-        const headers = (response as unknown as { headers: Record<string, string | string[] | undefined> }).headers;
-        // pipeline, as for the upstream: a client that leaves ends the peer request too.
-        const relayed = new PassThrough();
-        pipeline(response.stream, relayed, () => {});
-        peerReply.send(relayed);
-        if (isEventStream(headers["content-type"])) flushHeadersSoon(peerReply);
+        const { headers, stream } = response as unknown as {
+          headers: Record<string, string | string[] | undefined>;
+          stream: Readable;
+        };
+        // As for the upstream: fastify destroys the body if the client leaves, which ends the peer request too.
+        peerReply.send(stream);
+        if (isEventStream(headers["content-type"])) flushHeadersSoon(peerReply, stream);
       },
       onError(errorReply, { error }) {
         clearTimeout(headTimer);
