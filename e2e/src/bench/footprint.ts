@@ -53,25 +53,39 @@ interface Variant {
   flags: string[];
   env?: Record<string, string>;
   bare?: boolean;
+  /** The bare proxy run with the same flags and environment: what the ratios compare against. */
+  baseline?: Variant;
 }
 
 const extraFlags = (process.env.MCPSCOPE_FOOTPRINT_FLAGS ?? "")
   .split(";")
   .map((flags) => flags.trim())
   .filter((flags) => flags !== "");
+const imageSettings = [
+  ...image.flags.filter((flag) => !productionFlags.includes(flag)),
+  ...Object.entries(image.env).map(([name, value]) => `${name}=${value}`),
+].join(" ");
+const bare: Variant = { name: "bare @fastify/http-proxy", script: entry.bare, flags: productionFlags, bare: true };
+// The bare proxy packaged as the sidecar image is: the same ENTRYPOINT flags and malloc settings.
+const bareAsImage: Variant = {
+  name: `bare @fastify/http-proxy ${imageSettings}`,
+  script: entry.bare,
+  flags: [...productionFlags, ...image.flags],
+  env: image.env,
+  bare: true,
+};
 const variants: Variant[] = [
-  { name: "bare @fastify/http-proxy", script: entry.bare, flags: productionFlags, bare: true },
-  { name: "sidecar dist/ (tsc)", script: entry.dist, flags: productionFlags },
-  { name: "sidecar bundle/", script: entry.bundle, flags: productionFlags },
+  bare,
+  bareAsImage,
+  { name: "sidecar dist/ (tsc)", script: entry.dist, flags: productionFlags, baseline: bare },
+  { name: "sidecar bundle/", script: entry.bundle, flags: productionFlags, baseline: bare },
   // What sidecar/Dockerfile runs: the bundle with its ENTRYPOINT's flags and its environment (malloc's tuning).
   {
-    name: `sidecar bundle/ ${[
-      ...image.flags.filter((flag) => !productionFlags.includes(flag)),
-      ...Object.entries(image.env).map(([name, value]) => `${name}=${value}`),
-    ].join(" ")} (the image)`,
+    name: `sidecar bundle/ ${imageSettings} (the image)`,
     script: entry.bundle,
     flags: [...productionFlags, ...image.flags],
     env: image.env,
+    baseline: bareAsImage,
   },
   ...extraFlags.map((flags) => {
     const words = flags.split(" ");
@@ -83,6 +97,7 @@ const variants: Variant[] = [
       env: Object.fromEntries(
         words.filter(isEnv).map((w) => [w.slice(0, w.indexOf("=")), w.slice(w.indexOf("=") + 1)]),
       ),
+      baseline: bare,
     };
   }),
 ];
@@ -188,21 +203,21 @@ async function main(): Promise<void> {
     await stopProcess(everything.child);
   }
   const med = (variant: Variant, key: keyof Sample) => median((samples.get(variant) ?? []).map((s) => s[key]));
-  const bare = variants[0] as Variant;
   say(
     `── footprint (node ${productionFlags.join(" ")} + variant flags; ${rounds} round(s), idle ${idleSeconds} s, ${loadSeconds} s at 1,000 req/s; medians) ──`,
   );
   say(
-    "variant | RSS idle / loaded MB | anon idle / loaded MiB | anon vs bare idle / loaded | CPU core per 1,000 req/s (vs bare)",
+    "variant | RSS idle / loaded MB | anon idle / loaded MiB | anon vs bare idle / loaded | CPU core per 1,000 req/s (vs bare) — each sidecar row against the bare proxy with the same flags and environment",
   );
   for (const v of variants) {
+    const base = v.baseline ?? v;
     say(
       [
         v.name,
         `${med(v, "idleRss").toFixed(1)} / ${med(v, "loadedRss").toFixed(1)}`,
         `${med(v, "idleAnon").toFixed(1)} / ${med(v, "loadedAnon").toFixed(1)}`,
-        `${(med(v, "idleAnon") / med(bare, "idleAnon")).toFixed(2)}× / ${(med(v, "loadedAnon") / med(bare, "loadedAnon")).toFixed(2)}×`,
-        `${med(v, "coresPer1000").toFixed(3)} (${(med(v, "coresPer1000") / med(bare, "coresPer1000")).toFixed(2)}×)`,
+        `${(med(v, "idleAnon") / med(base, "idleAnon")).toFixed(2)}× / ${(med(v, "loadedAnon") / med(base, "loadedAnon")).toFixed(2)}×`,
+        `${med(v, "coresPer1000").toFixed(3)} (${(med(v, "coresPer1000") / med(base, "coresPer1000")).toFixed(2)}×)`,
       ].join(" | "),
     );
   }

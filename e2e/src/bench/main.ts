@@ -5,6 +5,7 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
+import { sidecarCommandLineFlags } from "@mcpscope/sidecar";
 import { freePort, startEverythingServer, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
 import autocannon from "autocannon";
 import { Pool } from "undici";
@@ -63,6 +64,11 @@ const memoryText = (m: { rss: number; anon: number }) => `RSS ${m.rss.toFixed(1)
 const productionFlags = defaultSidecarRuntime()
   .nodeOptions.split(" ")
   .filter((flag) => flag !== "");
+/**
+ * What both the sidecar processes and the bare proxy run with: the production NODE_OPTIONS (which hold
+ * sidecarNodeFlags) and the flags the image's ENTRYPOINT adds on the command line.
+ */
+const imageFlags = [...productionFlags, ...sidecarCommandLineFlags];
 async function procCpu(pid: number): Promise<number> {
   return cpuSecondsFromProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
 }
@@ -190,7 +196,7 @@ async function fixedRate1000(ctx: BenchContext): Promise<void> {
       bare: await procMemory(bareEverything.child.pid ?? 0),
     };
     say(
-      `memory (node ${productionFlags.join(" ")}), idle → after ${rounds}×${seconds} s at 1,000 req/s: sidecar ${memoryText(idle.sidecar)} → ${memoryText(loaded.sidecar)} (goals RSS ≤ 70 / 90 MB, anon ≤ 30 / 45 MiB); bare @fastify/http-proxy ${memoryText(idle.bare)} → ${memoryText(loaded.bare)}; sidecar/bare anon idle ${(idle.sidecar.anon / idle.bare.anon).toFixed(2)}×, loaded ${(loaded.sidecar.anon / loaded.bare.anon).toFixed(2)}×`,
+      `memory (node ${imageFlags.join(" ")}), idle → after ${rounds}×${seconds} s at 1,000 req/s: sidecar ${memoryText(idle.sidecar)} → ${memoryText(loaded.sidecar)} (goals RSS ≤ 70 / 90 MB, anon ≤ 30 / 45 MiB); bare @fastify/http-proxy ${memoryText(idle.bare)} → ${memoryText(loaded.bare)}; sidecar/bare anon idle ${(idle.sidecar.anon / idle.bare.anon).toFixed(2)}×, loaded ${(loaded.sidecar.anon / loaded.bare.anon).toFixed(2)}×`,
     );
   }
 }
@@ -398,12 +404,13 @@ async function main(): Promise<void> {
     MCP_UPSTREAM_NAME: "everything",
   });
   const sidecarBench = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_URL: benchUrl, MCP_UPSTREAM_NAME: "bench" });
-  // Baseline for the framework's own cost: @fastify/http-proxy alone, same Node flags, same upstream.
+  // Baseline for the framework's own cost: @fastify/http-proxy alone, same upstream, and the same Node
+  // flags as the sidecar processes get (NODE_OPTIONS, then the image's command-line flags).
   const startBareProxy = async (upstream: string) => {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      [...productionFlags, fileURLToPath(new URL("./bare-proxy.js", import.meta.url)), upstream, String(port)],
+      [...imageFlags, fileURLToPath(new URL("./bare-proxy.js", import.meta.url)), upstream, String(port)],
       { stdio: ["ignore", "pipe", "pipe"] },
     );
     await waitForOutput(child, /listening/, 15_000, "bare proxy");
@@ -436,7 +443,7 @@ async function main(): Promise<void> {
       bare: await procMemory(bareEverything.child.pid ?? 0),
     };
     say(
-      `mcpscope sidecar benchmark — node ${process.version} ${productionFlags.join(" ")}, ${rounds} alternating rounds, Prometheus scraping every 1 s`,
+      `mcpscope sidecar benchmark — node ${process.version} ${imageFlags.join(" ")} (the sidecar and the bare proxy alike), ${rounds} alternating rounds, Prometheus scraping every 1 s`,
     );
     const everythingSession = await openSession(pool(everything.url), "/mcp");
     const viaSession = await openSession(pool(sidecarEverything.proxyUrl), "/mcp");
