@@ -12,6 +12,7 @@ import { freePort, startEverythingServer, stopProcess } from "@mcpscope/sidecar/
 import { Pool } from "undici";
 import { fixedRate, mcpHeaders, openSession } from "./clients.js";
 import { defaultSidecarRuntime } from "./default-sidecar.js";
+import { sidecarImageRuntime } from "./image-runtime.js";
 import { cpuSecondsFromProcStat, median, rotated, rssAnonMibFromProcStatus, rssMbFromProcStatus } from "./stats.js";
 
 const quick = process.argv.includes("--quick");
@@ -32,20 +33,8 @@ const entry = {
   bare: fileURLToPath(new URL("./bare-proxy.js", import.meta.url)),
 };
 
-/**
- * What sidecar/Dockerfile's last stage sets, read rather than retyped: its ENV NAME=VALUE lines (NODE_ENV
- * is set below) and the Node flags of its ENTRYPOINT, which come after NODE_OPTIONS as on a command line.
- */
-const image: { env: Record<string, string>; flags: string[] } = await (async () => {
-  const dockerfile = await readFile(repo("sidecar/Dockerfile"), "utf8");
-  const runtime = dockerfile.slice(dockerfile.lastIndexOf("\nFROM "));
-  const settings = [...runtime.matchAll(/^ENV (\w+)=(\S+)$/gm)].filter((m) => m[1] !== "NODE_ENV");
-  const entrypoint = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(runtime)?.[1] ?? "[]") as string[];
-  return {
-    env: Object.fromEntries(settings.map((m) => [m[1] as string, m[2] as string])),
-    flags: entrypoint.filter((word) => word.startsWith("--")),
-  };
-})();
+/** What sidecar/Dockerfile's last stage runs: its ENTRYPOINT's Node flags and its ENV settings. */
+const image = await sidecarImageRuntime();
 
 interface Variant {
   name: string;

@@ -24,6 +24,7 @@ import {
   toolsListBody,
 } from "./clients.js";
 import { defaultSidecarRuntime } from "./default-sidecar.js";
+import { sidecarImageRuntime } from "./image-runtime.js";
 import {
   cpuSecondsFromProcStat,
   median,
@@ -69,6 +70,8 @@ const productionFlags = defaultSidecarRuntime()
  * sidecarNodeFlags) and the flags the image's ENTRYPOINT adds on the command line.
  */
 const imageFlags = [...productionFlags, ...sidecarCommandLineFlags];
+/** The image's malloc settings (sidecar/Dockerfile ENV), given to the sidecars and the bare proxy alike. */
+const image = await sidecarImageRuntime();
 async function procCpu(pid: number): Promise<number> {
   return cpuSecondsFromProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
 }
@@ -86,6 +89,18 @@ function saturate(url: string, headers: Record<string, string>, seconds: number)
       (error, result) => (error ? reject(error) : resolve(result)),
     );
   });
+}
+
+/**
+ * One request at a time, taking the arms in turn (a rotating order), so that the VM's drift (noisy
+ * neighbours, frequency) weighs on every arm alike rather than on whichever ran during a bad second.
+ */
+async function interleavedLatencies(targets: TimedTarget[], count: number): Promise<Map<TimedTarget, number[]>> {
+  const samples = new Map<TimedTarget, number[]>(targets.map((t) => [t, []]));
+  for (let i = 0; i < count; i++) {
+    for (const t of rotated(i, targets)) samples.get(t)?.push(await timedCall(t, i));
+  }
+  return samples;
 }
 
 /** What every scenario measures against: the arms, the processes and a pool factory. */
@@ -118,10 +133,7 @@ async function unloadedLatency(ctx: BenchContext): Promise<void> {
     const d50: number[] = [];
     const d99: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      const results = new Map<TimedTarget, number[]>();
-      for (const t of rotated(r, bare ? [direct, via, bare] : [direct, via])) {
-        results.set(t, await sequentialLatencies(t, 500));
-      }
+      const results = await interleavedLatencies(bare ? [direct, via, bare] : [direct, via], 500);
       const dl = results.get(direct) ?? [];
       const vl = results.get(via) ?? [];
       d50.push(percentile(dl, 50));
@@ -398,12 +410,18 @@ async function main(): Promise<void> {
   await waitForOutput(benchUpstream, /listening/, 15_000, "bench upstream");
   const benchUrl = `http://127.0.0.1:${benchPort}`;
   const quiet = { LOG_LEVEL: "warn", NODE_OPTIONS: productionFlags.join(" ") };
-  const sidecarEverything = await startSidecarProcess({
-    ...quiet,
-    MCP_UPSTREAM_URL: everything.url,
-    MCP_UPSTREAM_NAME: "everything",
-  });
-  const sidecarBench = await startSidecarProcess({ ...quiet, MCP_UPSTREAM_URL: benchUrl, MCP_UPSTREAM_NAME: "bench" });
+  // The sidecar as the image runs it: the bundle, the ENTRYPOINT's flags, the image's malloc settings.
+  const asImage = { ...quiet, ...image.env };
+  const sidecarEverything = await startSidecarProcess(
+    { ...asImage, MCP_UPSTREAM_URL: everything.url, MCP_UPSTREAM_NAME: "everything" },
+    {},
+    { bundle: true },
+  );
+  const sidecarBench = await startSidecarProcess(
+    { ...asImage, MCP_UPSTREAM_URL: benchUrl, MCP_UPSTREAM_NAME: "bench" },
+    {},
+    { bundle: true },
+  );
   // Baseline for the framework's own cost: @fastify/http-proxy alone, same upstream, and the same Node
   // flags as the sidecar processes get (NODE_OPTIONS, then the image's command-line flags).
   const startBareProxy = async (upstream: string) => {
@@ -411,7 +429,7 @@ async function main(): Promise<void> {
     const child = spawn(
       process.execPath,
       [...imageFlags, fileURLToPath(new URL("./bare-proxy.js", import.meta.url)), upstream, String(port)],
-      { stdio: ["ignore", "pipe", "pipe"] },
+      { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...image.env } },
     );
     await waitForOutput(child, /listening/, 15_000, "bare proxy");
     return { child, url: `http://127.0.0.1:${port}` };
@@ -443,7 +461,11 @@ async function main(): Promise<void> {
       bare: await procMemory(bareEverything.child.pid ?? 0),
     };
     say(
-      `mcpscope sidecar benchmark — node ${process.version} ${imageFlags.join(" ")} (the sidecar and the bare proxy alike), ${rounds} alternating rounds, Prometheus scraping every 1 s`,
+      `mcpscope sidecar benchmark — node ${process.version} ${imageFlags.join(" ")} and ${Object.entries(image.env)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(
+          " ",
+        )}, the sidecar's bundle (the sidecar and the bare proxy alike), ${rounds} alternating rounds, Prometheus scraping every 1 s`,
     );
     const everythingSession = await openSession(pool(everything.url), "/mcp");
     const viaSession = await openSession(pool(sidecarEverything.proxyUrl), "/mcp");

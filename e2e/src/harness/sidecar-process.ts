@@ -24,16 +24,26 @@ async function portOrFree(preferred: number | undefined): Promise<number> {
   return (await isPortFree(preferred)) ? preferred : freePort();
 }
 
-/** Runs `node sidecar/dist/main.js` with the given env on loopback; ports default to free ones. */
+/** The image's entry point: the rolldown bundle of dist/main.js (`npm run build` writes both). */
+export function sidecarBundleJs(): string {
+  return join(dirname(sidecarMainJs()), "..", "bundle", "main.js");
+}
+
+/**
+ * Runs `node sidecar/dist/main.js` (or, with `bundle`, the image's bundle) with the given env on
+ * loopback; ports default to free ones.
+ */
 export async function startSidecarProcess(
   env: Record<string, string>,
   ports: { port?: number; metricsPort?: number; host?: string } = {},
+  options: { bundle?: boolean } = {},
 ): Promise<SidecarProcess> {
   // A loopback address of its own (127.0.0.2, …) stands for a pod IP in replica tests.
   const host = ports.host ?? "127.0.0.1";
   const port = await portOrFree(ports.port);
   const metricsPort = await portOrFree(ports.metricsPort);
-  const child = spawn(process.execPath, [...sidecarNodeFlags, ...sidecarCommandLineFlags, sidecarMainJs()], {
+  const script = options.bundle ? sidecarBundleJs() : sidecarMainJs();
+  const child = spawn(process.execPath, [...sidecarNodeFlags, ...sidecarCommandLineFlags, script], {
     env: {
       ...process.env,
       HOST: host,

@@ -68,6 +68,8 @@ export interface ExchangeStart {
   /** W3C trace context of the HTTP request (traceparent, tracestate headers). */
   traceContext?: TraceCarrier | undefined;
   body: Uint8Array | undefined;
+  /** When the request reached the sidecar, on the observer's clock (now()); defaults to now. */
+  startedAt?: number | undefined;
 }
 
 export interface ResponseHead {
@@ -111,6 +113,11 @@ export class ExchangeObserver {
 
   get pendingRequests(): number {
     return this.#core.pending.size;
+  }
+
+  /** The observer's clock (monotonic milliseconds), for an exchange begun after its request arrived. */
+  now(): number {
+    return this.#core.now();
   }
 
   begin(start: ExchangeStart): ObservedExchange {
@@ -308,7 +315,7 @@ class Exchange implements ObservedExchange {
   constructor(core: ObserverCore, start: ExchangeStart) {
     this.#core = core;
     this.#start = start;
-    this.#startedAt = core.now();
+    this.#startedAt = start.startedAt ?? core.now();
     const session = start.sessionId ?? start.legacySessionId;
     this.#scope = session ?? `exchange:${Exchange.#nextId++}`;
     if (session) core.sessions.touch(session, this.#startedAt);

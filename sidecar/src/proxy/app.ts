@@ -11,7 +11,7 @@ import Fastify, {
 import type { Logger } from "pino";
 import { sidecarRoutes } from "../contract.js";
 import type { UpstreamHealthReport } from "../health/upstream-health.js";
-import type { ExchangeObserver } from "../observer/exchange-observer.js";
+import type { ExchangeObserver, ObservedExchange } from "../observer/exchange-observer.js";
 import { EndpointEventRewriter, withLegacySessionId } from "../replicas/endpoint-event.js";
 import {
   installPeerForwarding,
@@ -149,25 +149,31 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
     session: LocalSession,
   ) {
     const body = bodyOf(request);
-    const exchange = observer.begin({
-      httpMethod: request.method,
-      sessionId: session.sessionId,
-      legacySessionId: session.legacySessionId,
-      protocolVersion: header(request.headers["mcp-protocol-version"]),
-      traceContext: {
-        traceparent: header(request.headers.traceparent),
-        tracestate: header(request.headers.tracestate),
-      },
-      body,
-    });
-    const { cancel, clientGone, headTimer } = outgoingCancellation(reply, options.upstreamTimeoutMs);
+    const startedAt = observer.now();
+    // Begun once the request is on its way upstream (below): reading its body as JSON-RPC is then off
+    // the client's path. The callbacks begin it themselves should reply-from ever call them first.
+    let begun: ObservedExchange | undefined;
+    const exchange = () =>
+      (begun ??= observer.begin({
+        httpMethod: request.method,
+        sessionId: session.sessionId,
+        legacySessionId: session.legacySessionId,
+        protocolVersion: header(request.headers["mcp-protocol-version"]),
+        traceContext: {
+          traceparent: header(request.headers.traceparent),
+          tracestate: header(request.headers.tracestate),
+        },
+        body,
+        startedAt,
+      }));
+    const { signal, clientGone, headTimer } = outgoingCancellation(reply, options.upstreamTimeoutMs);
     // A legacy SSE stream (a GET without a session) announces its session id in its endpoint event.
     const rewriteEndpoint =
       wrapForClient !== undefined &&
       request.method === "GET" &&
       session.sessionId === undefined &&
       session.legacySessionId === undefined;
-    return reply.from(dest, {
+    const forwarded = reply.from(dest, {
       ...replyOptions,
       ...(session.legacySessionId !== undefined && session.legacyQueryChanged
         ? {
@@ -178,7 +184,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
       rewriteRequestHeaders: (_request: unknown, headers: Record<string, unknown>) => ({
         ...headers,
         ...(session.sessionId !== undefined ? { "mcp-session-id": session.sessionId } : {}),
-        [upstreamSignal]: cancel.signal,
+        [upstreamSignal]: signal,
       }),
       ...(wrapForClient === undefined
         ? {}
@@ -197,7 +203,8 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
             headers: Record<string, string | string[] | undefined>;
           }
         ).headers;
-        exchange.responseHead({
+        const observed = exchange();
+        observed.responseHead({
           statusCode: response.statusCode,
           contentType: header(headers["content-type"]),
           sessionId: header(headers["mcp-session-id"]),
@@ -210,9 +217,9 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
           response.stream,
           rewritten ?? (upstreamReply.raw as ServerResponse),
           {
-            chunk: (chunk) => exchange.responseChunk(chunk),
+            chunk: (chunk) => observed.responseChunk(chunk),
             end: (complete) =>
-              exchange.responseEnd(complete ? "complete" : clientGone() ? "client_closed" : "upstream_failed"),
+              observed.responseEnd(complete ? "complete" : clientGone() ? "client_closed" : "upstream_failed"),
           },
           (error) => {
             observer.observerFailed();
@@ -232,15 +239,17 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
       onError(errorReply, { error }) {
         clearTimeout(headTimer);
         if (clientGone()) {
-          exchange.clientClosed();
+          exchange().clientClosed();
           return;
         }
         const answer = answerForUpstreamFailure(error, options.upstreamLabel, body);
-        exchange.answeredBySidecar(answer.reason, answer.errorType);
+        exchange().answeredBySidecar(answer.reason, answer.errorType);
         request.log.warn({ err: error, url: request.url, code: answer.code }, "upstream failed");
         sendAnswer(errorReply as FastifyReply, answer);
       },
     } as Parameters<FastifyReply["from"]>[1]);
+    exchange();
+    return forwarded;
   }
 
   await app.register(httpProxy, {

@@ -1,8 +1,9 @@
 import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { PassThrough } from "node:stream";
+import { Pool } from "undici";
 import { describe, expect, it, vi } from "vitest";
-import { flushHeadersSoon, outgoingCancellation, quietStreamHeadersDelayMs } from "./reply-lifetime.js";
+import { CancelSignal, flushHeadersSoon, outgoingCancellation, quietStreamHeadersDelayMs } from "./reply-lifetime.js";
 import { ClientGoneError, UpstreamHeadTimeoutError } from "./upstream-error.js";
 
 /** A real server whose handler hands its response to `onRequest`; the client is a real socket. */
@@ -20,6 +21,29 @@ async function withServer(
   }
 }
 
+describe("CancelSignal", () => {
+  it("cancels a real undici request that has no answer yet, with its reason, and leaves no listener behind", async () => {
+    let served = 0;
+    await withServer(
+      () => {
+        served++; // never answers
+      },
+      async (port) => {
+        const pool = new Pool(`http://127.0.0.1:${port}`);
+        const signal = new CancelSignal();
+        const pending = pool.request({ method: "GET", path: "/", signal });
+        await expect.poll(() => served).toBe(1);
+        expect(signal.listenerCount("abort")).toBe(1);
+        const reason = new ClientGoneError();
+        signal.abort(reason);
+        await expect(pending).rejects.toBe(reason);
+        expect(signal.listenerCount("abort")).toBe(0);
+        await pool.destroy();
+      },
+    );
+  });
+});
+
 describe("outgoing cancellation", () => {
   it("aborts with ClientGoneError when the client leaves before its reply ends", async () => {
     let cancellation: ReturnType<typeof outgoingCancellation> | undefined;
@@ -27,7 +51,7 @@ describe("outgoing cancellation", () => {
       void withServer(
         (raw) => {
           cancellation = outgoingCancellation({ raw }, 60_000);
-          cancellation.cancel.signal.addEventListener("abort", () => resolve(cancellation?.cancel.signal.reason));
+          cancellation.signal.once("abort", () => resolve(cancellation?.signal.reason));
           raw.writeHead(200, { "content-type": "text/event-stream" });
           raw.flushHeaders();
         },
@@ -50,11 +74,11 @@ describe("outgoing cancellation", () => {
       (raw) => {
         const timedOut = outgoingCancellation({ raw }, 20);
         const finished = outgoingCancellation({ raw }, 60_000);
-        timedOut.cancel.signal.addEventListener("abort", () => {
-          expect(timedOut.cancel.signal.reason).toBeInstanceOf(UpstreamHeadTimeoutError);
+        timedOut.signal.once("abort", () => {
+          expect(timedOut.signal.reason).toBeInstanceOf(UpstreamHeadTimeoutError);
           expect(timedOut.clientGone()).toBe(false);
           raw.end("done");
-          raw.once("close", () => expect(finished.cancel.signal.aborted).toBe(false));
+          raw.once("close", () => expect(finished.signal.aborted).toBe(false));
         });
       },
       async (port) => {

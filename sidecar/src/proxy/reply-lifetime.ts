@@ -1,14 +1,32 @@
+import { EventEmitter } from "node:events";
 import type { ServerResponse } from "node:http";
 import type { Readable } from "node:stream";
 import type { FastifyReply } from "fastify";
 import { ClientGoneError, type SidecarAnswer, UpstreamHeadTimeoutError } from "./upstream-error.js";
 
 /**
+ * A request's cancellation in the other form undici takes for its `signal` option: an EventEmitter with
+ * `aborted`, `reason` and an "abort" event. An AbortController per request, and the EventTarget listener
+ * undici adds to its signal, cost ≈ 30 µs of the proxy's added latency; an emitter a fraction of that.
+ */
+export class CancelSignal extends EventEmitter {
+  aborted = false;
+  reason: unknown;
+
+  abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.emit("abort");
+  }
+}
+
+/**
  * What ties a request the proxy sends on (to its upstream or to a peer replica) to the client's
  * reply: the request is cancelled when the client goes or no response head comes in time.
  */
 export interface OutgoingCancellation {
-  cancel: AbortController;
+  signal: CancelSignal;
   /** The client went away (closed the connection before the reply finished). */
   clientGone(): boolean;
   /** Cleared once the response head is in. */
@@ -17,15 +35,15 @@ export interface OutgoingCancellation {
 
 export function outgoingCancellation(reply: { raw: unknown }, headTimeoutMs: number): OutgoingCancellation {
   const raw = reply.raw as ServerResponse;
-  const cancel = new AbortController();
-  const headTimer = setTimeout(() => cancel.abort(new UpstreamHeadTimeoutError(headTimeoutMs)), headTimeoutMs);
+  const signal = new CancelSignal();
+  const headTimer = setTimeout(() => signal.abort(new UpstreamHeadTimeoutError(headTimeoutMs)), headTimeoutMs);
   raw.once("close", () => {
     // The exchange is over either way; a timer left running would hold it for the whole time-out.
     clearTimeout(headTimer);
-    if (!raw.writableFinished) cancel.abort(new ClientGoneError());
+    if (!raw.writableFinished) signal.abort(new ClientGoneError());
   });
-  const clientGone = () => cancel.signal.reason instanceof ClientGoneError;
-  return { cancel, clientGone, headTimer };
+  const clientGone = () => signal.reason instanceof ClientGoneError;
+  return { signal, clientGone, headTimer };
 }
 
 /**

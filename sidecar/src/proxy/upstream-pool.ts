@@ -1,8 +1,9 @@
 import { Agent, type Dispatcher, Pool } from "undici";
 import { healthProbeHeader, replicaHopHeader } from "../contract.js";
+import type { CancelSignal } from "./reply-lifetime.js";
 
 /**
- * @fastify/reply-from gives undici no AbortSignal, so a request whose client is gone stays open
+ * @fastify/reply-from gives undici no signal, so a request whose client is gone stays open
  * upstream until the upstream ends it (never, for an SSE stream) and the pool fills up. The proxy
  * hands each request's signal along under this symbol key in its headers (copied by reply-from,
  * never serialised: it is taken out here) and the pool aborts the upstream request with it.
@@ -56,7 +57,7 @@ export function createUpstreamPool(origin: string, options: UpstreamPoolOptions)
   return {
     request(requestOptions, callback) {
       const headers = { ...(requestOptions.headers as Record<string | symbol, unknown>) };
-      const signal = headers[upstreamSignal] as AbortSignal | undefined;
+      const signal = headers[upstreamSignal] as CancelSignal | undefined;
       const peer = headers[peerOrigin] as string | undefined;
       delete headers[upstreamSignal];
       delete headers[peerOrigin];

@@ -117,12 +117,12 @@ export function installPeerForwarding(
   function toPeer(request: FastifyRequest, reply: FastifyReply, dest: string, replyOptions: object, replicaIp: string) {
     const body = bodyOf(request);
     const origin = `http://${replicaIp.includes(":") ? `[${replicaIp}]` : replicaIp}:${routing.port}`;
-    const { cancel, clientGone, headTimer } = outgoingCancellation(reply, deps.upstreamTimeoutMs);
+    const { signal, clientGone, headTimer } = outgoingCancellation(reply, deps.upstreamTimeoutMs);
     return reply.from(dest, {
       ...replyOptions,
       rewriteRequestHeaders: (_request: unknown, headers: Record<string, unknown>) => ({
         ...headers,
-        [upstreamSignal]: cancel.signal,
+        [upstreamSignal]: signal,
         [peerOrigin]: origin,
       }),
       ...bodyOptions(request, body),
