@@ -340,7 +340,7 @@ export const sidecarSpecSchema = z
     resources: resources
       .optional()
       .describe(
-        "Compute resources of the sidecar container (limits, requests); default requests cpu 50m and memory 96Mi, limit memory 256Mi.",
+        "Compute resources of the sidecar container (limits, requests); default requests cpu 50m and memory 64Mi (128Mi for a stdio server, which runs in this container), limit memory 256Mi.",
       ),
     env: envList
       .optional()

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { buildSidecarContainer, defaultSidecarResources, type SidecarParams } from "./sidecar-container.js";
+import {
+  buildSidecarContainer,
+  defaultCommandModeSidecarResources,
+  defaultSidecarResources,
+  type SidecarParams,
+} from "./sidecar-container.js";
 
 const params: SidecarParams = {
   image: "ghcr.io/mcpscope/sidecar:0.1.0",
@@ -16,7 +21,7 @@ describe("buildSidecarContainer's memory", () => {
   it("gives the sidecar a memory request and limit by default, and sizes its heap to that limit", () => {
     const container = buildSidecarContainer(params);
     expect(container.resources).toEqual(defaultSidecarResources);
-    expect(defaultSidecarResources.requests?.memory).toBe("96Mi");
+    expect(defaultSidecarResources.requests?.memory).toBe("64Mi");
     expect(defaultSidecarResources.limits?.memory).toBe("256Mi");
     expect(nodeOptions(params)).toBe("--max-semi-space-size=2 --max-old-space-size=128");
   });
@@ -42,6 +47,12 @@ describe("buildSidecarContainer in command mode", () => {
   const command: SidecarParams = { ...http, upstreamCommand: "mcp-notes" };
   const maxSessions = (p: SidecarParams) =>
     buildSidecarContainer(p).env?.find((e) => e.name === "MCP_STDIO_MAX_SESSIONS")?.value;
+
+  it("requests room for the sidecar, its health session and a client session, under the default limit", () => {
+    expect(buildSidecarContainer(command).resources).toEqual(defaultCommandModeSidecarResources);
+    expect(defaultCommandModeSidecarResources.requests?.memory).toBe("128Mi");
+    expect(defaultCommandModeSidecarResources.limits).toEqual(defaultSidecarResources.limits);
+  });
 
   it("holds only as many stdio sessions as the container's memory limit fits", () => {
     expect(maxSessions(command)).toBe("4");

@@ -38,8 +38,23 @@ export interface SidecarParams {
 }
 
 export const sidecarContainerName = "mcpscope-sidecar";
+/**
+ * A default sidecar's working set is ≈ 32 MiB idle and ≈ 48 MiB after 20 s at 1,000 req/s (README "The
+ * bill"): the request covers a busy one, the limit what the adversarial tests drive it to.
+ */
 export const defaultSidecarResources: V1ResourceRequirements = {
-  requests: { cpu: "50m", memory: "96Mi" },
+  requests: { cpu: "50m", memory: "64Mi" },
+  limits: { memory: "256Mi" },
+};
+
+/**
+ * Command mode: the same container also runs one server process per MCP session. The sidecar and its
+ * health probe's own session take ≈ 82 MiB with server-everything (README "Size a stdio server's
+ * memory"), so the request starts there with room for a client session; the limit, and the sessions
+ * derived from it, stay the default's.
+ */
+export const defaultCommandModeSidecarResources: V1ResourceRequirements = {
+  requests: { cpu: "50m", memory: "128Mi" },
   limits: { memory: "256Mi" },
 };
 
@@ -48,7 +63,9 @@ export const defaultSidecarResources: V1ResourceRequirements = {
  * injected pods both call it, so the two can never disagree. Pure.
  */
 export function buildSidecarContainer(params: SidecarParams): V1Container {
-  const resources = params.resources ?? defaultSidecarResources;
+  const resources =
+    params.resources ??
+    (params.upstreamCommand !== undefined ? defaultCommandModeSidecarResources : defaultSidecarResources);
   const memoryLimit = parseQuantity(resources.limits?.memory);
   const env: V1EnvVar[] = [
     { name: SidecarEnv.upstreamName, value: params.serverName },
