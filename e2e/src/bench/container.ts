@@ -9,7 +9,16 @@ import { fileURLToPath } from "node:url";
 import { freePort, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
 import { Pool } from "undici";
 import { containerCpuSeconds, containerMemory } from "../harness/container-memory.js";
-import { docker, dockerBuild, dockerOut, imageSize, inspect } from "../harness/docker.js";
+import {
+  buildBaseImages,
+  docker,
+  dockerBuild,
+  dockerOut,
+  ensureDockerEngine,
+  imageSize,
+  inspect,
+} from "../harness/docker.js";
+import { setupTools } from "../harness/tools.js";
 import { fixedRate, mcpHeaders } from "./clients.js";
 import { defaultSidecarDockerRun, defaultSidecarRuntime } from "./default-sidecar.js";
 import { percentile } from "./stats.js";
@@ -77,7 +86,15 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
+// As the test run does (global-setup.ts): the Docker engine started unless one answers, and the local
+// stand-in base images (node:24-slim among them) built once per machine.
+const stopEngine = ensureDockerEngine();
+try {
+  buildBaseImages(setupTools());
+  await main();
+} catch (error: unknown) {
   console.error(error);
-  process.exit(1);
-});
+  process.exitCode = 1;
+} finally {
+  stopEngine();
+}
