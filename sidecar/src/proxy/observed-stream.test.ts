@@ -5,6 +5,16 @@ import { observePipedStream } from "./observed-stream.js";
 
 const noErrors = () => {};
 
+/** Observes `source` into `destination`, collecting the chunks it sees as text into `seen`. */
+function observeChunks(source: Readable, destination: PassThrough, seen: string[]): void {
+  observePipedStream(
+    source,
+    destination,
+    { chunk: (c) => seen.push(Buffer.from(c).toString()), end: () => {} },
+    noErrors,
+  );
+}
+
 describe("observePipedStream", () => {
   it("hands the observer every chunk the pipe carries, then end, with every byte through untouched", async () => {
     const seen: string[] = [];
@@ -27,12 +37,7 @@ describe("observePipedStream", () => {
     const seen: string[] = [];
     const source = new PassThrough();
     const destination = new PassThrough();
-    observePipedStream(
-      source,
-      destination,
-      { chunk: (c) => seen.push(Buffer.from(c).toString()), end: () => {} },
-      noErrors,
-    );
+    observeChunks(source, destination, seen);
     source.write("early");
     await new Promise((resolve) => setImmediate(resolve));
     expect(source.readableFlowing).toBe(null);
@@ -80,12 +85,7 @@ describe("observePipedStream", () => {
     const source = new PassThrough();
     const other = Readable.from([Buffer.from("not ours")]);
     const destination = new PassThrough();
-    observePipedStream(
-      source,
-      destination,
-      { chunk: (c) => seen.push(Buffer.from(c).toString()), end: () => {} },
-      noErrors,
-    );
+    observeChunks(source, destination, seen);
     other.pipe(destination);
     expect(await text(destination)).toBe("not ours");
     expect(seen).toEqual([]);
