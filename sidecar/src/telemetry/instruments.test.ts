@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { ok } from "../mcp/results.js";
 import { inMemoryMetrics, pointsOf } from "../testing/in-memory-metrics.js";
 import { createMcpInstruments } from "./instruments.js";
-import { durationBucketsSeconds } from "./semconv.js";
+import { durationBucketsSeconds, operationDurationBucketsSeconds } from "./semconv.js";
 
 let shutdown: (() => Promise<void>) | undefined;
 afterEach(async () => {
@@ -33,5 +33,22 @@ describe("per-tool latency on the semconv duration histogram", () => {
   it("keys the histogram by gen_ai.tool.name when turned on (MCP_TOOL_LATENCY=on)", async () => {
     const { semconv } = await semconvPointsFor(true);
     expect(semconv.map((p) => p.attributes["gen_ai.tool.name"]).sort()).toEqual(["alerts", "forecast"]);
+  });
+});
+
+describe("duration histograms' buckets", () => {
+  it("gives mcp.server.operation.duration the boundaries the MCP conventions advise, and the request histogram its own", async () => {
+    const metrics = inMemoryMetrics();
+    shutdown = metrics.shutdown;
+    const instruments = createMcpInstruments(metrics.meter, "weather", durationBucketsSeconds);
+    instruments.recordExchange({ method: "ping", outcome: ok, durationSeconds: 0.01 });
+    const points = await metrics.collect();
+    const boundariesOf = (name: string) => points.find((p) => p.name === name)?.boundaries;
+    // docs/gen-ai/mcp.md: "SHOULD be specified with ExplicitBucketBoundaries of [ 0.01, 0.02, 0.05, … ]".
+    expect(boundariesOf("mcp.server.operation.duration")).toEqual([
+      0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300,
+    ]);
+    expect(operationDurationBucketsSeconds).toHaveLength(14);
+    expect(boundariesOf("mcp_request_duration_seconds")).toEqual(durationBucketsSeconds);
   });
 });

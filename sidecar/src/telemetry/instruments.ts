@@ -5,6 +5,7 @@ import {
   ContextMetricName,
   durationBucketsSeconds,
   MetricName,
+  operationDurationBucketsSeconds,
   resultTokenBuckets,
   type SidecarErrorReason,
   semconvErrorAttributes,
@@ -65,7 +66,7 @@ export function createMcpInstruments(
   const operationDuration = meter.createHistogram(MetricName.serverOperationDuration, {
     description: "MCP request duration as seen at the server (OTel MCP semantic conventions)",
     unit: "s",
-    advice: { explicitBucketBoundaries: durationBucketsSeconds },
+    advice: { explicitBucketBoundaries: operationDurationBucketsSeconds },
   });
   const sessionsActive = meter.createUpDownCounter(MetricName.sessionsActive, {
     description: "MCP sessions currently open through the sidecar (protocol revisions with sessions only)",

@@ -47,7 +47,17 @@ export const durationBucketsSeconds = [
   0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300,
 ];
 
-/** Session and stream lifetimes: seconds to a day. */
+/**
+ * mcp_server_operation_duration's boundaries: the ones the OTel MCP semantic conventions say the metric
+ * SHOULD be specified with (docs/gen-ai/mcp.md), 14 where durationBucketsSeconds has 17 — three series
+ * fewer per label set. mcp_request_duration_seconds keeps the finer low end for the dashboards and SLOs.
+ */
+export const operationDurationBucketsSeconds = [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 30, 60, 120, 300];
+
+/**
+ * Session and stream lifetimes: seconds to a day. (The conventions advise the operation boundaries for
+ * session duration too, which end at 5 minutes: every MCP session would land above the last bucket.)
+ */
 export const sessionBucketsSeconds = [1, 5, 15, 60, 300, 900, 1800, 3600, 7200, 21600, 86400];
 
 /**

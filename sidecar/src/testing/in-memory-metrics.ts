@@ -12,6 +12,8 @@ export interface CollectedPoint {
   value: number;
   /** Histogram sum. */
   sum?: number;
+  /** Histogram bucket boundaries. */
+  boundaries?: number[];
 }
 
 /** A real MeterProvider read through an in-memory reader: metric tests assert on what an exporter would get. */
@@ -29,12 +31,13 @@ export function inMemoryMetrics() {
         for (const metric of scope.metrics) {
           for (const dp of metric.dataPoints) {
             if (metric.dataPointType === DataPointType.HISTOGRAM) {
-              const value = dp.value as { count: number; sum?: number };
+              const value = dp.value as { count: number; sum?: number; buckets: { boundaries: number[] } };
               points.push({
                 name: metric.descriptor.name,
                 attributes: dp.attributes,
                 value: value.count,
                 sum: value.sum ?? 0,
+                boundaries: value.buckets.boundaries,
               });
             } else {
               points.push({
