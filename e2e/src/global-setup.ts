@@ -1,7 +1,7 @@
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { TestProject } from "vitest/node";
-import { buildBaseImages, ensureDockerEngine } from "./harness/docker.js";
+import { dockerWithBaseImages } from "./harness/docker.js";
 import { setupTools, type ToolPaths } from "./harness/tools.js";
 
 const root = fileURLToPath(new URL("../../", import.meta.url));
@@ -22,13 +22,7 @@ export default function setup(project: TestProject): () => void {
   execFileSync("npx", ["tsc", "-b"], { cwd: root, stdio: "inherit" });
   execFileSync(process.execPath, ["scripts/bundle.mjs", "sidecar", "operator"], { cwd: root, stdio: "inherit" });
   const tools = setupTools();
-  const stopEngine = ensureDockerEngine();
-  try {
-    buildBaseImages(tools);
-  } catch (error) {
-    stopEngine();
-    throw error;
-  }
+  const stopEngine = dockerWithBaseImages(tools);
   project.provide("tools", tools);
   return stopEngine;
 }

@@ -9,15 +9,7 @@ import { fileURLToPath } from "node:url";
 import { freePort, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
 import { Pool } from "undici";
 import { containerCpuSeconds, containerMemory } from "../harness/container-memory.js";
-import {
-  buildBaseImages,
-  docker,
-  dockerBuild,
-  dockerOut,
-  ensureDockerEngine,
-  imageSize,
-  inspect,
-} from "../harness/docker.js";
+import { docker, dockerBuild, dockerOut, dockerWithBaseImages, imageSize, inspect } from "../harness/docker.js";
 import { setupTools } from "../harness/tools.js";
 import { fixedRate, mcpHeaders } from "./clients.js";
 import { defaultSidecarDockerRun, defaultSidecarRuntime } from "./default-sidecar.js";
@@ -88,9 +80,8 @@ async function main(): Promise<void> {
 
 // As the test run does (global-setup.ts): the Docker engine started unless one answers, and the local
 // stand-in base images (node:24-slim among them) built once per machine.
-const stopEngine = ensureDockerEngine();
+const stopEngine = dockerWithBaseImages(setupTools());
 try {
-  buildBaseImages(setupTools());
   await main();
 } catch (error: unknown) {
   console.error(error);

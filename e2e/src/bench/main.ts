@@ -72,6 +72,9 @@ const productionFlags = defaultSidecarRuntime()
 const imageFlags = [...productionFlags, ...sidecarCommandLineFlags];
 /** The image's malloc settings (sidecar/Dockerfile ENV), given to the sidecars and the bare proxy alike. */
 const image = await sidecarImageRuntime();
+const imageEnvText = Object.entries(image.env)
+  .map(([name, value]) => `${name}=${value}`)
+  .join(" ");
 async function procCpu(pid: number): Promise<number> {
   return cpuSecondsFromProcStat(await readFile(`/proc/${pid}/stat`, "utf8"));
 }
@@ -461,11 +464,7 @@ async function main(): Promise<void> {
       bare: await procMemory(bareEverything.child.pid ?? 0),
     };
     say(
-      `mcpscope sidecar benchmark — node ${process.version} ${imageFlags.join(" ")} and ${Object.entries(image.env)
-        .map(([k, v]) => `${k}=${v}`)
-        .join(
-          " ",
-        )}, the sidecar's bundle (the sidecar and the bare proxy alike), ${rounds} alternating rounds, Prometheus scraping every 1 s`,
+      `mcpscope sidecar benchmark — node ${process.version} ${imageFlags.join(" ")} and ${imageEnvText}, the sidecar's bundle (the sidecar and the bare proxy alike), ${rounds} alternating rounds, Prometheus scraping every 1 s`,
     );
     const everythingSession = await openSession(pool(everything.url), "/mcp");
     const viaSession = await openSession(pool(sidecarEverything.proxyUrl), "/mcp");

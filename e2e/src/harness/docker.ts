@@ -50,6 +50,21 @@ export function ensureDockerEngine(): () => void {
   };
 }
 
+/**
+ * The Docker engine with the local stand-in base images built, as the test run and the container bench
+ * need them; returns ensureDockerEngine's stop function (called here if the build fails).
+ */
+export function dockerWithBaseImages(tools: { OTELCOL: string; JAEGER: string; COREDNS: string }): () => void {
+  const stopEngine = ensureDockerEngine();
+  try {
+    buildBaseImages(tools);
+  } catch (error) {
+    stopEngine();
+    throw error;
+  }
+  return stopEngine;
+}
+
 /** Builds the local stand-in base images (e2e/tools/base-images.sh), once per machine. */
 export function buildBaseImages(tools: { OTELCOL: string; JAEGER: string; COREDNS: string }): void {
   execFileSync("bash", [`${root}e2e/tools/base-images.sh`], {

@@ -20,7 +20,7 @@ export function observePipedStream(
   onObserverError: (error: unknown) => void,
 ): void {
   let healthy = true;
-  let ended = false;
+  /** The end was seen: "close" follows it and must not report the stream cut short. */
   let complete = false;
   const safely = (fn: () => void) => {
     if (!healthy) return;
@@ -31,11 +31,8 @@ export function observePipedStream(
       onObserverError(error);
     }
   };
-  const finish = (whole: boolean) => {
-    if (ended) return;
-    ended = true;
-    safely(() => observe.end(whole));
-  };
+  // "end" and "close" fire once each, and "close" ends the observation only when "end" did not.
+  const finish = (whole: boolean) => safely(() => observe.end(whole));
   destination.once("pipe", (from) => {
     if (from === source) source.on("data", (chunk: Uint8Array) => safely(() => observe.chunk(chunk)));
   });
