@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { stopProcess, waitForOutput } from "./testing/everything-server.js";
+import { startEverythingServer, stopProcess, waitForOutput } from "./testing/everything-server.js";
 import { freePort } from "./testing/free-port.js";
 
 // Each package a pod loads costs it anonymous memory (measured in README "The bill"): a configuration
@@ -34,15 +34,21 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-/** Starts the sidecar with env, stops it once listening and returns the package directory of every module it loaded. */
-async function packagesLoaded(build: Build, name: string, env: Record<string, string>): Promise<string[]> {
+/** The loaded-modules hook's list for a sidecar started with env, stopped once listening (after `before`, if given). */
+async function loadedList(
+  build: Build,
+  name: string,
+  env: Record<string, string>,
+  before?: (port: number) => Promise<void>,
+): Promise<string[]> {
   const listFile = join(dir, `${build}-${name}.txt`);
+  const port = await freePort();
   const child = spawn(process.execPath, ["--import", hookJs, entryPoints[build]], {
     env: {
       PATH: process.env.PATH ?? "",
       HOST: "127.0.0.1",
       METRICS_HOST: "127.0.0.1",
-      PORT: String(await freePort()),
+      PORT: String(port),
       METRICS_PORT: String(await freePort()),
       MCP_UPSTREAM_NAME: name,
       MCP_UPSTREAM_URL: "http://127.0.0.1:1",
@@ -52,9 +58,16 @@ async function packagesLoaded(build: Build, name: string, env: Record<string, st
     stdio: ["ignore", "pipe", "pipe"],
   });
   await waitForOutput(child, /mcpscope sidecar listening/, 15_000, "sidecar");
+  await before?.(port);
   await stopProcess(child);
+  return (await readFile(listFile, "utf8")).split("\n");
+}
+
+/** The package directory of every module a sidecar started with env loaded. */
+async function packagesLoaded(build: Build, name: string, env: Record<string, string>): Promise<string[]> {
+  const list = await loadedList(build, name, env);
   const chunks = build === "bundle" ? await bundleChunks() : {};
-  const files = (await readFile(listFile, "utf8")).split("\n").flatMap((url) => sourcesOf(url, chunks));
+  const files = list.flatMap((url) => sourcesOf(url, chunks));
   // file:///…/node_modules/@scope/name/lib/x.js → /…/node_modules/@scope/name
   const packages = files.flatMap((file) => {
     const match = /^(?:file:\/\/)?(.*\/node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(file);
@@ -90,5 +103,42 @@ describe.each(Object.keys(entryPoints) as Build[])("what the sidecar loads, from
     });
     expect(named(packages, "@opentelemetry/exporter-metrics-otlp-http")).toHaveLength(1);
     expect(named(packages, "@opentelemetry/sdk-node")).toEqual([]);
+  });
+});
+
+describe("Node builtins the bundle loads", () => {
+  // Measured in README "The bill": an ES module import of node:http loads Node's own undici (its fetch,
+  // web streams), ≈ 1.8 MB of RSS in the sidecar; undici's full entry loads its fetch (web streams too),
+  // mocks and cache stores. scripts/bundle.mjs requires node:http and takes undici's dispatchers alone.
+  it("in URL mode, through a proxied exchange, loads neither Node's own undici nor web streams", async () => {
+    const upstream = await startEverythingServer("streamableHttp");
+    try {
+      const list = await loadedList(
+        "bundle",
+        "builtins",
+        { MCP_UPSTREAM_URL: upstream.url, OTEL_TRACES_EXPORTER: "none" },
+        async (port) => {
+          const response = await fetch(`http://127.0.0.1:${port}/mcp`, {
+            method: "POST",
+            headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
+            body: JSON.stringify({
+              jsonrpc: "2.0",
+              id: 1,
+              method: "initialize",
+              params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
+            }),
+          });
+          expect(response.status).toBe(200);
+          expect(await response.text()).toContain("serverInfo");
+        },
+      );
+      const builtins = list.filter((line) => line.startsWith("builtin:")).map((line) => line.slice(8));
+      expect(builtins).toContain("http"); // the list holds what the bundle loads itself
+      for (const name of ["internal/deps/undici/undici", "internal/webstreams/readablestream"]) {
+        expect(builtins, name).not.toContain(name);
+      }
+    } finally {
+      await upstream.stop();
+    }
   });
 });

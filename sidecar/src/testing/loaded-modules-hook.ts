@@ -1,6 +1,7 @@
 // Preloaded with `node --import` by the loaded-modules test: records every module the process resolves
 // (import and require alike) and writes their URLs, one a line, to $MCPSCOPE_LOADED_MODULES when told to
-// stop (SIGTERM: a sidecar still flushing to an unreachable OTLP endpoint may be killed before it exits).
+// stop (SIGTERM: a sidecar still flushing to an unreachable OTLP endpoint may be killed before it exits),
+// followed by every Node builtin loaded, as builtin:NAME (builtins load builtins no hook sees).
 import { writeFileSync } from "node:fs";
 import { registerHooks } from "node:module";
 
@@ -14,5 +15,12 @@ if (listFile) {
       return resolved;
     },
   });
-  process.prependListener("SIGTERM", () => writeFileSync(listFile, [...loaded].join("\n")));
+  process.prependListener("SIGTERM", () => {
+    // Node's own record of what it loaded, in every release since 0.x, though not in its typings.
+    const { moduleLoadList } = process as unknown as { moduleLoadList: string[] };
+    const builtins = moduleLoadList.flatMap((entry) =>
+      entry.startsWith("NativeModule ") ? [`builtin:${entry.slice("NativeModule ".length)}`] : [],
+    );
+    writeFileSync(listFile, [...loaded, ...builtins].join("\n"));
+  });
 }
