@@ -3,15 +3,16 @@
 // run by the Docker engine with the memory limit and NODE_OPTIONS the operator gives a pod by default.
 // Reports the container's working set (cgroup usage − inactive file, what the kubelet counts against the
 // limit) idle and after 20 s at 1,000 req/s, its CPU per 1,000 req/s, the image's size over
-// node:24-slim, and whether the kernel OOM-killed it.
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { freePort, stopProcess, waitForOutput } from "@mcpscope/sidecar/testing";
+// node:24-slim, and whether the kernel OOM-killed it. The load is tools/call on server-everything, the
+// lighter upstream here (the SDK's stateless example builds a server per request: ≈ 0.7 core at 1,000
+// req/s, which with the sidecar and the client saturates two cores), and the same load sent to it
+// directly in the same run is the latency baseline.
+import { freePort, startEverythingServer } from "@mcpscope/sidecar/testing";
 import { Pool } from "undici";
 import { containerCpuSeconds, containerMemory } from "../harness/container-memory.js";
 import { docker, dockerBuild, dockerOut, dockerWithBaseImages, imageSize, inspect } from "../harness/docker.js";
 import { setupTools } from "../harness/tools.js";
-import { fixedRate, mcpHeaders } from "./clients.js";
+import { fixedRate, mcpHeaders, openSession, type TimedTarget } from "./clients.js";
 import { defaultSidecarDockerRun, defaultSidecarRuntime } from "./default-sidecar.js";
 import { percentile } from "./stats.js";
 
@@ -28,24 +29,19 @@ async function main(): Promise<void> {
   await dockerBuild("sidecar/Dockerfile", image);
   const added = (await imageSize(image)) - (await imageSize("node:24-slim"));
 
-  const upstreamPort = await freePort();
-  const upstream = spawn(
-    process.execPath,
-    [fileURLToPath(new URL("./bench-upstream.js", import.meta.url)), String(upstreamPort)],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
-  await waitForOutput(upstream, /listening/, 15_000, "bench upstream");
+  const upstream = await startEverythingServer("streamableHttp");
   const [port, metricsPort] = [await freePort(), await freePort()];
   const env = {
     HOST: "127.0.0.1",
     METRICS_HOST: "127.0.0.1",
     PORT: String(port),
     METRICS_PORT: String(metricsPort),
-    MCP_UPSTREAM_URL: `http://127.0.0.1:${upstreamPort}`,
+    MCP_UPSTREAM_URL: upstream.url,
     MCP_UPSTREAM_NAME: "bench",
     LOG_LEVEL: "warn",
   };
   const pool = new Pool(`http://127.0.0.1:${port}`, { connections: 64, pipelining: 1 });
+  const directPool = new Pool(upstream.url, { connections: 64, pipelining: 1 });
   try {
     await dockerOut(defaultSidecarDockerRun(container, image, env));
     for (let i = 0; ; i++) {
@@ -59,22 +55,37 @@ async function main(): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     const idle = await containerMemory(container);
-    const target = { name: "container", pool, path: "/json", headers: mcpHeaders };
-    await fixedRate(target, 200, 2); // warm-up
+    const via: TimedTarget = {
+      name: "container",
+      pool,
+      path: "/mcp",
+      headers: { ...mcpHeaders, "mcp-session-id": await openSession(pool, "/mcp") },
+    };
+    const direct: TimedTarget = {
+      name: "direct",
+      pool: directPool,
+      path: "/mcp",
+      headers: { ...mcpHeaders, "mcp-session-id": await openSession(directPool, "/mcp") },
+    };
+    await fixedRate(direct, 200, 2); // warm-up, both
+    await fixedRate(via, 200, 2);
+    const directP99 = percentile(await fixedRate(direct, 1000, 10), 99);
     const cpuBefore = await containerCpuSeconds(container);
     const started = performance.now();
-    const samples = await fixedRate(target, 1000, 20);
+    const samples = await fixedRate(via, 1000, 20);
     const elapsed = (performance.now() - started) / 1000;
     const cores = ((await containerCpuSeconds(container)) - cpuBefore) / elapsed;
     const loaded = await containerMemory(container);
+    const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`;
     const oomKilled = await inspect(container, "{{.State.OOMKilled}}");
     say(
-      `sidecar image under Docker (--memory ${limit}, NODE_OPTIONS="${nodeOptions}"): image +${(added / 1e6).toFixed(1)} MB over node:24-slim (goal ≤ 20); working set idle ${mib(idle.workingSetMib)} (goal ≤ 35), after 20 s at 1,000 req/s ${mib(loaded.workingSetMib)} (goal ≤ 50; usage with file pages ${mib(loaded.usageMib)}); CPU ${cores.toFixed(3)} core per 1,000 req/s; p99 ${(percentile(samples, 99) / 1000).toFixed(2)} ms; OOM-killed: ${oomKilled}`,
+      `sidecar image under Docker (--memory ${limit}, NODE_OPTIONS="${nodeOptions}"): image +${(added / 1e6).toFixed(1)} MB over node:24-slim (goal ≤ 20); working set idle ${mib(idle.workingSetMib)} (goal ≤ 35), after 20 s at 1,000 req/s ${mib(loaded.workingSetMib)} (goal ≤ 50; usage with file pages ${mib(loaded.usageMib)}); CPU ${cores.toFixed(3)} core per 1,000 req/s; p50 ${ms(percentile(samples, 50))}, p99 ${ms(percentile(samples, 99))} (direct to the server, same run: p99 ${ms(directP99)}); OOM-killed: ${oomKilled}`,
     );
   } finally {
     await pool.destroy();
+    await directPool.destroy();
     await docker(["rm", "-f", container]);
-    await stopProcess(upstream);
+    await upstream.stop();
   }
 }
 
