@@ -80,8 +80,12 @@ export const ContextSpanAttr = {
   resultBytes: "mcpscope.tool.result.bytes",
 } as const;
 
-/** Tool result tokens, 100 to 100,000; 25,000 is a bound so the default budget's share is exact. */
-export const resultTokenBuckets = [100, 250, 500, 1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000];
+/**
+ * Tool result tokens, 1,000 to 100,000: each bound is a budget the chart and the dashboard offer, so the
+ * share over it is exact (25,000 the default). None below 1,000: no client's limit is set there, a
+ * result that small costs little context, and each bound is a series per tool (README "Series per server").
+ */
+export const resultTokenBuckets = [1000, 2500, 5000, 10_000, 25_000, 50_000, 100_000];
 
 /** Why the sidecar itself answered or failed, for `mcp_sidecar_errors_total{reason}`. */
 export const SidecarErrorReason = {
