@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startEverythingServer, stopProcess, waitForOutput } from "./testing/everything-server.js";
 import { freePort } from "./testing/free-port.js";
+import { postInitialize } from "./testing/mcp-http.js";
 
 // Each package a pod loads costs it anonymous memory (measured in README "The bill"): a configuration
 // loads only what it runs. Both builds run with a hook listing modules: dist/ (tsc) and the bundle the
@@ -118,18 +119,9 @@ describe("Node builtins the bundle loads", () => {
         "builtins",
         { MCP_UPSTREAM_URL: upstream.url, OTEL_TRACES_EXPORTER: "none" },
         async (port) => {
-          const response = await fetch(`http://127.0.0.1:${port}/mcp`, {
-            method: "POST",
-            headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-            body: JSON.stringify({
-              jsonrpc: "2.0",
-              id: 1,
-              method: "initialize",
-              params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "t", version: "1" } },
-            }),
-          });
-          expect(response.status).toBe(200);
-          expect(await response.text()).toContain("serverInfo");
+          const response = await postInitialize(`http://127.0.0.1:${port}`);
+          expect(response.statusCode).toBe(200);
+          expect(await response.body.text()).toContain("serverInfo");
         },
       );
       const builtins = list.filter((line) => line.startsWith("builtin:")).map((line) => line.slice(8));
