@@ -16,7 +16,7 @@ if (listFile) {
     },
   });
   process.prependListener("SIGTERM", () => {
-    // Node's own record of what it loaded, in every release since 0.x, though not in its typings.
+    // Node's own record of what it loaded: undocumented and not in its typings, but there in Node 24.
     const { moduleLoadList } = process as unknown as { moduleLoadList: string[] };
     const builtins = moduleLoadList.flatMap((entry) =>
       entry.startsWith("NativeModule ") ? [`builtin:${entry.slice("NativeModule ".length)}`] : [],
