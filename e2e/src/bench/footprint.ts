@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // `npm run bench:footprint`: the sidecar's memory and CPU by build (tsc's dist/ against the image's
 // bundle) and by Node flags, beside bare @fastify/http-proxy, all in one run on one upstream. Each
-// variant runs alone (two shared cores): idle for a few seconds, then a fixed 1,000 req/s of
-// tools/call while /metrics is scraped every second as Prometheus would; rounds rotate the order.
+// variant runs alone (two shared cores): idle for a few seconds, then an hour's worth of health probes,
+// then a fixed 1,000 req/s of tools/call while /metrics is scraped every second as Prometheus would;
+// rounds rotate the order.
 // Usage: footprint.js [--quick] [--rounds=N] [--load=SECONDS]; MCPSCOPE_FOOTPRINT_FLAGS="A;B" adds bundle
 // variants, each a list of Node flags and NAME=VALUE environment settings (e.g. MALLOC_ARENA_MAX=2).
 import { spawn } from "node:child_process";
@@ -20,6 +21,13 @@ const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name
 const rounds = Number(option("rounds") ?? (quick ? 1 : 3));
 const idleSeconds = quick ? 3 : 5;
 const loadSeconds = Number(option("load") ?? (quick ? 5 : 20));
+/**
+ * What an hour without traffic brings: the sidecar probes its upstream every 15 s by default (each probe
+ * here is a GET /health with the result cache off, so one upstream exchange, as the background probe
+ * makes); the bare proxy forwards the same GETs upstream. A few seconds after the start is not what an
+ * idle pod pays for long: the probes' code is compiled and optimized within the hour.
+ */
+const probesPerHour = 240;
 const say = (line: string) => console.log(line);
 
 /** The flags a default sidecar container gets (operator, webhook): every variant starts from them. */
@@ -94,6 +102,8 @@ const variants: Variant[] = [
 interface Sample {
   idleRss: number;
   idleAnon: number;
+  probedRss: number;
+  probedAnon: number;
   loadedRss: number;
   loadedAnon: number;
   coresPer1000: number;
@@ -120,6 +130,7 @@ async function measure(variant: Variant, upstream: string): Promise<Sample> {
       METRICS_PORT: String(metricsPort),
       MCP_UPSTREAM_URL: upstream,
       MCP_UPSTREAM_NAME: "footprint",
+      MCP_HEALTH_CACHE_MS: "0",
       LOG_LEVEL: "warn",
       OTEL_TRACES_EXPORTER: "none",
       NODE_ENV: "production",
@@ -144,6 +155,12 @@ async function measure(variant: Variant, upstream: string): Promise<Sample> {
     }
     await sleep(idleSeconds * 1000);
     const idle = await memory(pid);
+    for (let probe = 0; probe < probesPerHour; probe++) {
+      const response = await pool.request({ method: "GET", path: "/health" });
+      await response.body.text();
+    }
+    await sleep(2_000); // the compilations the probes started finish on V8's threads
+    const probed = await memory(pid);
     const session = await openSession(pool, "/mcp");
     const target = { name: variant.name, pool, path: "/mcp", headers: { ...mcpHeaders, "mcp-session-id": session } };
     let scraping = !variant.bare;
@@ -168,6 +185,8 @@ async function measure(variant: Variant, upstream: string): Promise<Sample> {
     return {
       idleRss: idle.rss,
       idleAnon: idle.anon,
+      probedRss: probed.rss,
+      probedAnon: probed.anon,
       loadedRss: loaded.rss,
       loadedAnon: loaded.anon,
       coresPer1000: cores,
@@ -193,18 +212,18 @@ async function main(): Promise<void> {
   }
   const med = (variant: Variant, key: keyof Sample) => median((samples.get(variant) ?? []).map((s) => s[key]));
   say(
-    `── footprint (node ${productionFlags.join(" ")} + variant flags; ${rounds} round(s), idle ${idleSeconds} s, ${loadSeconds} s at 1,000 req/s; medians) ──`,
+    `── footprint (node ${productionFlags.join(" ")} + variant flags; ${rounds} round(s), idle ${idleSeconds} s, then ${probesPerHour} health probes (an hour at the default interval), then ${loadSeconds} s at 1,000 req/s; medians) ──`,
   );
   say(
-    "variant | RSS idle / loaded MB | anon idle / loaded MiB | anon vs bare idle / loaded | CPU core per 1,000 req/s (vs bare) — each sidecar row against the bare proxy with the same flags and environment",
+    "variant | RSS idle / after an hour's probes / loaded MB | anon idle / probed / loaded MiB | anon vs bare idle / loaded | CPU core per 1,000 req/s (vs bare) — each sidecar row against the bare proxy with the same flags and environment",
   );
   for (const v of variants) {
     const base = v.baseline ?? v;
     say(
       [
         v.name,
-        `${med(v, "idleRss").toFixed(1)} / ${med(v, "loadedRss").toFixed(1)}`,
-        `${med(v, "idleAnon").toFixed(1)} / ${med(v, "loadedAnon").toFixed(1)}`,
+        `${med(v, "idleRss").toFixed(1)} / ${med(v, "probedRss").toFixed(1)} / ${med(v, "loadedRss").toFixed(1)}`,
+        `${med(v, "idleAnon").toFixed(1)} / ${med(v, "probedAnon").toFixed(1)} / ${med(v, "loadedAnon").toFixed(1)}`,
         `${(med(v, "idleAnon") / med(base, "idleAnon")).toFixed(2)}× / ${(med(v, "loadedAnon") / med(base, "loadedAnon")).toFixed(2)}×`,
         `${med(v, "coresPer1000").toFixed(3)} (${(med(v, "coresPer1000") / med(base, "coresPer1000")).toFixed(2)}×)`,
       ].join(" | "),
