@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Removes what the node provider's kubelet, CNI and kube-proxy leave on the host once their processes
-# are stopped: mounts under the node's folders, network namespaces, the pod bridge, the CNI/KUBE
+# are stopped: pod processes, mounts under the node's folders, network namespaces, the pod bridge, the CNI/KUBE
 # iptables chains, the extra address on lo, the rules refusing un-DNATed service traffic and the kubepods
 # cgroups. Idempotent.
 #   node-cleanup.sh NODE_DIR CONTAINERD_RUN BRIDGE ADDRESS SERVICE_CIDR KUBE_PROXY
@@ -9,6 +9,11 @@ node_dir="$1" containerd_run="$2" bridge="$3" address="$4" service_cidr="$5" kub
 
 # Shims of this node's containerd (their command line names its socket).
 for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $containerd_run/containerd.sock"); do kill -KILL "$pid"; done
+# What the shims leave running (a pod's pause process outlives its killed shim and keeps the pod's
+# network namespace and veth alive): every process still in a kubepods cgroup, which only this node makes.
+for procs in $(find /sys/fs/cgroup/kubepods /sys/fs/cgroup/*/kubepods -name cgroup.procs 2>/dev/null); do
+  while read -r pid; do kill -KILL "$pid" 2>/dev/null; done <"$procs"
+done
 # Every mount under the node's folders, deepest first.
 awk -v a="$node_dir/" -v b="$containerd_run/" 'index($2"/", a) == 1 || index($2"/", b) == 1 {print $2}' /proc/mounts |
   sort -r | while read -r mount; do umount -l "$mount"; done

@@ -106,7 +106,10 @@ export async function startNodeCluster(tools: ToolPaths, phases: PhaseTimer): Pr
     await phases.time("node: address on lo, control plane with kube-scheduler", async () => {
       // Reachable from pods (unlike 127.0.0.1): the API server's and the kubelet's address.
       const added = await runProgram("ip", ["addr", "add", `${layout.address}/32`, "dev", "lo"]);
-      if (added.code !== 0 && !added.stderr.includes("File exists")) throw new Error(`ip addr add: ${added.stderr}`);
+      // Already there (a node that was not cleaned up): iproute2 says "File exists" or, since 6.x, "Address already assigned".
+      if (added.code !== 0 && !/File exists|already assigned/.test(added.stderr)) {
+        throw new Error(`ip addr add: ${added.stderr}`);
+      }
       // ClusterIPs exist only as kube-proxy's DNAT rules. A connection to one made before they are
       // programmed would leave this machine, where a transparent proxy answers it — and an HTTP/2 or
       // keep-alive client then keeps that connection for good. As a real network would, refuse what
