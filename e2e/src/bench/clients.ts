@@ -34,6 +34,11 @@ export interface TimedTarget {
   body?: (id: number) => string;
 }
 
+/** A target holding an MCP session of its own on `pool` (opened now), for tools/call at `path`. */
+export async function sessionTarget(name: string, pool: Pool, path = "/mcp"): Promise<TimedTarget> {
+  return { name, pool, path, headers: { ...mcpHeaders, "mcp-session-id": await openSession(pool, path) } };
+}
+
 export function echoCallBody(id: number, message = "bench"): string {
   return `{"jsonrpc":"2.0","id":${id},"method":"tools/call","params":{"name":"echo","arguments":{"message":${JSON.stringify(message)}}}}`;
 }

@@ -12,7 +12,7 @@ import { Pool } from "undici";
 import { containerCpuSeconds, containerMemory } from "../harness/container-memory.js";
 import { docker, dockerBuild, dockerOut, dockerWithBaseImages, imageSize, inspect } from "../harness/docker.js";
 import { setupTools } from "../harness/tools.js";
-import { fixedRate, mcpHeaders, openSession, type TimedTarget } from "./clients.js";
+import { fixedRate, sessionTarget } from "./clients.js";
 import { defaultSidecarDockerRun, defaultSidecarRuntime } from "./default-sidecar.js";
 import { percentile } from "./stats.js";
 
@@ -55,18 +55,8 @@ async function main(): Promise<void> {
     }
     await new Promise((resolve) => setTimeout(resolve, 5_000));
     const idle = await containerMemory(container);
-    const via: TimedTarget = {
-      name: "container",
-      pool,
-      path: "/mcp",
-      headers: { ...mcpHeaders, "mcp-session-id": await openSession(pool, "/mcp") },
-    };
-    const direct: TimedTarget = {
-      name: "direct",
-      pool: directPool,
-      path: "/mcp",
-      headers: { ...mcpHeaders, "mcp-session-id": await openSession(directPool, "/mcp") },
-    };
+    const via = await sessionTarget("container", pool);
+    const direct = await sessionTarget("direct", directPool);
     await fixedRate(direct, 200, 2); // warm-up, both
     await fixedRate(via, 200, 2);
     const directP99 = percentile(await fixedRate(direct, 1000, 10), 99);

@@ -11,7 +11,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { freePort, startEverythingServer, stopProcess } from "@mcpscope/sidecar/testing";
 import { Pool } from "undici";
-import { fixedRate, mcpHeaders, openSession } from "./clients.js";
+import { fixedRate, sessionTarget } from "./clients.js";
 import { defaultSidecarRuntime } from "./default-sidecar.js";
 import { sidecarImageRuntime } from "./image-runtime.js";
 import { cpuSecondsFromProcStat, median, rotated, rssAnonMibFromProcStatus, rssMbFromProcStatus } from "./stats.js";
@@ -161,8 +161,7 @@ async function measure(variant: Variant, upstream: string): Promise<Sample> {
     }
     await sleep(2_000); // the compilations the probes started finish on V8's threads
     const probed = await memory(pid);
-    const session = await openSession(pool, "/mcp");
-    const target = { name: variant.name, pool, path: "/mcp", headers: { ...mcpHeaders, "mcp-session-id": session } };
+    const target = await sessionTarget(variant.name, pool);
     let scraping = !variant.bare;
     const scrapes = (async () => {
       while (scraping) {

@@ -18,6 +18,7 @@ import {
   fixedRate,
   mcpHeaders,
   openSession,
+  sessionTarget,
   streamEventDelays,
   type TimedTarget,
   timedCall,
@@ -166,15 +167,9 @@ async function fixedRate1000(ctx: BenchContext): Promise<void> {
   // sidecar and, same rounds, of the bare @fastify/http-proxy (the framework's share).
   {
     const seconds = quick ? 2 : 4;
-    const bareSession = await openSession(pool(bareEverything.url), "/mcp");
     const fixedDirect = { ...sseDirect, pool: pool(everything.url, 64) };
     const fixedVia = { ...sseVia, pool: pool(sidecarEverything.proxyUrl, 64) };
-    const fixedBare: TimedTarget = {
-      ...sseDirect,
-      name: "sse via bare proxy",
-      pool: pool(bareEverything.url, 64),
-      headers: { ...mcpHeaders, "mcp-session-id": bareSession },
-    };
+    const fixedBare = await sessionTarget("sse via bare proxy", pool(bareEverything.url, 64));
     const p99 = { direct: [] as number[], via: [] as number[], bare: [] as number[] };
     const cores = { via: [] as number[], bare: [] as number[] };
     const pids = new Map([
@@ -466,20 +461,8 @@ async function main(): Promise<void> {
     say(
       `mcpscope sidecar benchmark — node ${process.version} ${imageFlags.join(" ")} and ${imageEnvText}, the sidecar's bundle (the sidecar and the bare proxy alike), ${rounds} alternating rounds, Prometheus scraping every 1 s`,
     );
-    const everythingSession = await openSession(pool(everything.url), "/mcp");
-    const viaSession = await openSession(pool(sidecarEverything.proxyUrl), "/mcp");
-    const sseDirect: TimedTarget = {
-      name: "sse direct",
-      pool: pool(everything.url),
-      path: "/mcp",
-      headers: { ...mcpHeaders, "mcp-session-id": everythingSession },
-    };
-    const sseVia: TimedTarget = {
-      name: "sse via",
-      pool: pool(sidecarEverything.proxyUrl),
-      path: "/mcp",
-      headers: { ...mcpHeaders, "mcp-session-id": viaSession },
-    };
+    const sseDirect = await sessionTarget("sse direct", pool(everything.url));
+    const sseVia = await sessionTarget("sse via", pool(sidecarEverything.proxyUrl));
     const jsonDirect: TimedTarget = { name: "json direct", pool: pool(benchUrl), path: "/json", headers: mcpHeaders };
     const jsonVia: TimedTarget = {
       name: "json via",
