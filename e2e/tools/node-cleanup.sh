@@ -11,7 +11,9 @@ node_dir="$1" containerd_run="$2" bridge="$3" address="$4" service_cidr="$5" kub
 for pid in $(pgrep -f "containerd-shim-runc-v2 .*-address $containerd_run/containerd.sock"); do kill -KILL "$pid"; done
 # What the shims leave running (a pod's pause process outlives its killed shim and keeps the pod's
 # network namespace and veth alive): every process still in a kubepods cgroup, which only this node makes.
-for procs in $(find /sys/fs/cgroup/kubepods /sys/fs/cgroup/*/kubepods -name cgroup.procs 2>/dev/null); do
+# The kubepods cgroups: one per controller under cgroup v1, one in all under v2.
+kubepods_cgroups=(/sys/fs/cgroup/kubepods /sys/fs/cgroup/*/kubepods)
+for procs in $(find "${kubepods_cgroups[@]}" -name cgroup.procs 2>/dev/null); do
   while read -r pid; do kill -KILL "$pid" 2>/dev/null; done <"$procs"
 done
 # Every mount under the node's folders, deepest first.
@@ -39,6 +41,6 @@ done
 ip addr del "$address/32" dev lo 2>/dev/null
 while iptables -D FORWARD -t mangle -d "$service_cidr" -j DROP 2>/dev/null; do :; done
 while iptables -D OUTPUT -t filter -d "$service_cidr" -p tcp -j REJECT --reject-with tcp-reset 2>/dev/null; do :; done
-for cgroup in /sys/fs/cgroup/*/kubepods; do [[ -d $cgroup ]] && find "$cgroup" -depth -type d -exec rmdir {} \; 2>/dev/null; done
+for cgroup in "${kubepods_cgroups[@]}"; do [[ -d $cgroup ]] && find "$cgroup" -depth -type d -exec rmdir {} \; 2>/dev/null; done
 rm -rf "$containerd_run"
 true
