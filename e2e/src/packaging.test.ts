@@ -1,4 +1,6 @@
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -620,6 +622,40 @@ describe("the images", () => {
       expect(entrypoint).toEqual(["node", ...flags, `${workspace}/bundle/main.js`]);
       // The path the image runs is what `npm run build` wrote (global setup built it).
       await expect(readFile(repo(`${workspace}/bundle/main.js`), "utf8")).resolves.toContain("import");
+    });
+  }
+
+  for (const [workspace, portVariable, path] of [
+    ["sidecar", "PORT", "/livez"],
+    ["operator", "HEALTH_PORT", "/healthz"],
+  ] as const) {
+    it(`${workspace}/Dockerfile's HEALTHCHECK passes on a 2xx from ${path} only: not on 503, nor on a closed port`, async () => {
+      const runtime = await readFile(repo(`${workspace}/Dockerfile`), "utf8");
+      const check = JSON.parse(/^HEALTHCHECK .*? CMD (\[.+\])$/m.exec(runtime)?.[1] ?? "[]") as string[];
+      expect(check[0]).toBe("node");
+      let status = 200;
+      const seen: string[] = [];
+      const server = createServer((request, response) => {
+        seen.push(request.url ?? "");
+        response.writeHead(status).end();
+      });
+      await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+      const port = (server.address() as AddressInfo).port;
+      const exitCode = async (onPort: number) =>
+        (
+          await runProgram(process.execPath, check.slice(1), {
+            env: { [portVariable]: String(onPort) },
+          })
+        ).code;
+      try {
+        expect(await exitCode(port)).toBe(0);
+        status = 503;
+        expect(await exitCode(port)).toBe(1);
+        expect(seen).toEqual([path, path]);
+      } finally {
+        await new Promise((resolve) => server.close(resolve));
+      }
+      expect(await exitCode(port)).toBe(1);
     });
   }
 

@@ -10,7 +10,7 @@ import { Pool, request } from "undici";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fixedRate, mcpHeaders } from "./bench/clients.js";
 import { defaultSidecarDockerRun, defaultSidecarRuntime } from "./bench/default-sidecar.js";
-import { containerMemory } from "./harness/container-memory.js";
+import { containerMemory, describeWorkingSet } from "./harness/container-memory.js";
 import { docker, dockerBuild, dockerOut, inspect } from "./harness/docker.js";
 
 // The sidecar image inside the memory limit and with the NODE_OPTIONS the operator and the webhook give
@@ -67,9 +67,7 @@ async function stillInsideTheLimit(after: string): Promise<void> {
   expect(await inspect(container, "{{.State.OOMKilled}}")).toBe("false");
   expect(await inspect(container, "{{.State.Running}}")).toBe("true");
   const memory = await containerMemory(container);
-  seen.push(
-    `  after ${after}: working set ${memory.workingSetMib.toFixed(1)} MiB, usage ${memory.usageMib.toFixed(1)} MiB`,
-  );
+  seen.push(`  after ${after}: working set ${describeWorkingSet(memory)}, usage ${memory.usageMib.toFixed(1)} MiB`);
   expect(memory.workingSetMib).toBeLessThan(Number.parseInt(limit, 10));
   const live = await request(`${proxyUrl}/livez`);
   expect(live.statusCode).toBe(200);

@@ -9,7 +9,7 @@
 // directly in the same run is the latency baseline.
 import { freePort, startEverythingServer } from "@mcpscope/sidecar/testing";
 import { Pool } from "undici";
-import { containerCpuSeconds, containerMemory } from "../harness/container-memory.js";
+import { containerCpuSeconds, containerMemory, describeWorkingSet } from "../harness/container-memory.js";
 import { docker, dockerBuild, dockerOut, dockerWithBaseImages, imageSize, inspect } from "../harness/docker.js";
 import { setupTools } from "../harness/tools.js";
 import { fixedRate, sessionTarget } from "./clients.js";
@@ -69,7 +69,7 @@ async function main(): Promise<void> {
     const ms = (us: number) => `${(us / 1000).toFixed(2)} ms`;
     const oomKilled = await inspect(container, "{{.State.OOMKilled}}");
     say(
-      `sidecar image under Docker (--memory ${limit}, NODE_OPTIONS="${nodeOptions}"): image +${(added / 1e6).toFixed(1)} MB over node:24-slim (goal ≤ 20); working set idle ${mib(idle.workingSetMib)} (goal ≤ 35), after 20 s at 1,000 req/s ${mib(loaded.workingSetMib)} (goal ≤ 50; usage with file pages ${mib(loaded.usageMib)}); CPU ${cores.toFixed(3)} core per 1,000 req/s; p50 ${ms(percentile(samples, 50))}, p99 ${ms(percentile(samples, 99))} (direct to the server, same run: p99 ${ms(directP99)}); OOM-killed: ${oomKilled}`,
+      `sidecar image under Docker (--memory ${limit}, NODE_OPTIONS="${nodeOptions}"): image +${(added / 1e6).toFixed(1)} MB over node:24-slim (goal ≤ 20); working set idle ${describeWorkingSet(idle)} (goal ≤ 35), after 20 s at 1,000 req/s ${describeWorkingSet(loaded)} (goal ≤ 50; usage with inactive file pages ${mib(loaded.usageMib)}); CPU ${cores.toFixed(3)} core per 1,000 req/s; p50 ${ms(percentile(samples, 50))}, p99 ${ms(percentile(samples, 99))} (direct to the server, same run: p99 ${ms(directP99)}); OOM-killed: ${oomKilled}`,
     );
   } finally {
     await pool.destroy();

@@ -7,6 +7,7 @@ import {
   rssAnonMibFromProcStatus,
   rssMbFromProcStatus,
   workingSetMib,
+  workingSetParts,
 } from "./stats.js";
 
 describe("bench statistics", () => {
@@ -45,5 +46,13 @@ describe("bench statistics", () => {
     // v1 lists the cgroup's own inactive_file and, with its children, total_inactive_file: the total counts.
     expect(workingSetMib(60 * mib, "inactive_file 1048576\ntotal_inactive_file 20971520\n")).toBe(40);
     expect(workingSetMib(mib, "total_inactive_file 4194304\n")).toBe(0);
+  });
+
+  it("splits a container's working set into anonymous memory, active file pages and kernel memory", () => {
+    const v2 = "anon 41943040\nfile 20971520\nkernel 3145728\nactive_anon 0\nactive_file 10485760\ninactive_file 1\n";
+    expect(workingSetParts(v2)).toEqual({ anonMib: 40, activeFileMib: 10, kernelMib: 3 });
+    // v1 has no kernel line; its totals (with children) count, not the cgroup's own lines.
+    const v1 = "rss 1048576\nactive_file 1048576\ntotal_rss 4194304\ntotal_active_file 2097152\n";
+    expect(workingSetParts(v1)).toEqual({ anonMib: 4, activeFileMib: 2, kernelMib: Number.NaN });
   });
 });

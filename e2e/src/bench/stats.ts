@@ -41,6 +41,32 @@ export function workingSetMib(usageBytes: number, memoryStat: string): number {
   return Math.max(0, usageBytes - inactiveBytes) / 2 ** 20;
 }
 
+/** What a container's working set is made of, in MiB: a reading that moves can then be told apart. */
+export interface WorkingSetParts {
+  /** Anonymous memory: the processes' heaps, what no other container shares. */
+  anonMib: number;
+  /** Active file pages: page cache this cgroup read first (e.g. the node binary), charged to it alone. */
+  activeFileMib: number;
+  /** Kernel memory charged to the cgroup (sockets, page tables, slab); cgroup v2 only, else NaN. */
+  kernelMib: number;
+}
+
+/** memory.stat of cgroup v2 (anon, active_file, kernel) or v1 (total_rss, total_active_file). Pure. */
+export function workingSetParts(memoryStat: string): WorkingSetParts {
+  const field = (...names: string[]) => {
+    for (const name of names) {
+      const match = new RegExp(`^${name} (\\d+)$`, "m").exec(memoryStat);
+      if (match) return Number(match[1]) / 2 ** 20;
+    }
+    return Number.NaN;
+  };
+  return {
+    anonMib: field("total_rss", "anon"),
+    activeFileMib: field("total_active_file", "active_file"),
+    kernelMib: field("kernel"),
+  };
+}
+
 /** The arms rotated by one each round (two arms: alternated), so drift and warm-up hit all alike. */
 export function rotated<T>(round: number, arms: readonly T[]): T[] {
   return arms.map((_, i) => arms[(i + round) % arms.length] as T);
