@@ -24,8 +24,10 @@ export function defaultSidecarRuntime(): { memoryLimit: string; nodeOptions: str
 
 /**
  * `docker run` arguments for the sidecar image as a default pod runs it: its memory limit without swap
- * (as the kubelet sets it), its NODE_OPTIONS, a read-only root and no capabilities; on the host network,
- * so load reaches it without docker-proxy in between. `env` comes on top.
+ * (as the kubelet sets it), its NODE_OPTIONS, a read-only root and no capabilities, and no HEALTHCHECK (the
+ * kubelet runs the pod's probes, never the image's: a check would add a node process's CPU and memory to
+ * the container's); on the host network, so load reaches it without docker-proxy in between. `env` comes
+ * on top.
  */
 export function defaultSidecarDockerRun(container: string, image: string, env: Record<string, string>): string[] {
   const { memoryLimit, nodeOptions } = defaultSidecarRuntime();
@@ -40,6 +42,7 @@ export function defaultSidecarDockerRun(container: string, image: string, env: R
     "--read-only",
     "--cap-drop",
     "ALL",
+    "--no-healthcheck",
     "--memory",
     limit,
     "--memory-swap",

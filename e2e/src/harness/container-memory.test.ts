@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { describeWorkingSet } from "./container-memory.js";
+import { cpuUsageFileOf, describeWorkingSet } from "./container-memory.js";
 
 describe("describeWorkingSet", () => {
   const reading = { workingSetMib: 42.24, usageMib: 50, anonMib: 39.71, activeFileMib: 0.2, kernelMib: 1.06 };
@@ -10,5 +10,24 @@ describe("describeWorkingSet", () => {
 
   it("leaves kernel memory out on cgroup v1, which does not list it", () => {
     expect(describeWorkingSet({ ...reading, kernelMib: Number.NaN })).toBe("42.2 MiB (anon 39.7, active file 0.2)");
+  });
+});
+
+describe("cpuUsageFileOf", () => {
+  it("finds cgroup v1's cpuacct.usage of the process's cgroup", () => {
+    const v1 =
+      "12:pids:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n0::/system.slice/docker.service\n";
+    expect(cpuUsageFileOf(v1)).toEqual({ path: "/sys/fs/cgroup/cpuacct/docker/abc/cpuacct.usage", unit: "ns" });
+  });
+
+  it("finds cgroup v2's cpu.stat of the process's cgroup", () => {
+    expect(cpuUsageFileOf("0::/system.slice/docker-abc.scope\n")).toEqual({
+      path: "/sys/fs/cgroup/system.slice/docker-abc.scope/cpu.stat",
+      unit: "usage_usec",
+    });
+  });
+
+  it("says what it read when there is no CPU accounting", () => {
+    expect(() => cpuUsageFileOf("3:memory:/docker/abc\n")).toThrow("no cpu accounting cgroup in: 3:memory:/docker/abc");
   });
 });

@@ -1,5 +1,6 @@
+import { readFile } from "node:fs/promises";
 import { type WorkingSetParts, workingSetMib, workingSetParts } from "../bench/stats.js";
-import { dockerOut } from "./docker.js";
+import { dockerOut, inspect } from "./docker.js";
 
 export interface ContainerMemory extends WorkingSetParts {
   /** Usage less inactive file pages, as the kubelet counts it against the limit (MiB). */
@@ -36,15 +37,26 @@ export function describeWorkingSet(memory: ContainerMemory): string {
   return `${memory.workingSetMib.toFixed(1)} MiB (anon ${memory.anonMib.toFixed(1)}, active file ${memory.activeFileMib.toFixed(1)}${kernel})`;
 }
 
-/** CPU seconds a running container has used (cgroup v2 cpu.stat usage_usec, or v1 cpuacct.usage). */
+/**
+ * Where the host keeps a process's CPU usage, from its /proc/PID/cgroup: cgroup v2's cpu.stat
+ * (usage_usec) or v1's cpuacct.usage (nanoseconds). Pure.
+ */
+export function cpuUsageFileOf(procCgroup: string): { path: string; unit: "usage_usec" | "ns" } {
+  const v1 = /^\d+:[^:]*\bcpuacct\b[^:]*:(.*)$/m.exec(procCgroup);
+  if (v1) return { path: `/sys/fs/cgroup/cpuacct${v1[1]}/cpuacct.usage`, unit: "ns" };
+  const v2 = /^0::(.*)$/m.exec(procCgroup);
+  if (v2) return { path: `/sys/fs/cgroup${v2[1] === "/" ? "" : v2[1]}/cpu.stat`, unit: "usage_usec" };
+  throw new Error(`no cpu accounting cgroup in: ${procCgroup}`);
+}
+
+/**
+ * CPU seconds a running container has used, read on the host from its cgroup: a `docker exec` to read
+ * it inside would add its own processes' CPU to what it measures.
+ */
 export async function containerCpuSeconds(container: string): Promise<number> {
-  const read = await dockerOut([
-    "exec",
-    container,
-    "sh",
-    "-c",
-    "if [ -f /sys/fs/cgroup/cpu.stat ]; then grep '^usage_usec' /sys/fs/cgroup/cpu.stat | cut -d' ' -f2; " +
-      "else echo $(( $(cat /sys/fs/cgroup/cpuacct/cpuacct.usage) / 1000 )); fi",
-  ]);
-  return Number(read.trim()) / 1e6;
+  const pid = await inspect(container, "{{.State.Pid}}");
+  const file = cpuUsageFileOf(await readFile(`/proc/${pid.trim()}/cgroup`, "utf8"));
+  const text = await readFile(file.path, "utf8");
+  if (file.unit === "ns") return Number(text.trim()) / 1e9;
+  return Number(/^usage_usec (\d+)$/m.exec(text)?.[1] ?? Number.NaN) / 1e6;
 }
