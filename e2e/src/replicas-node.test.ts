@@ -109,6 +109,18 @@ async function podIpsOf(name: ServerName): Promise<string[]> {
     .sort();
 }
 
+/** The addresses a Service's EndpointSlices list as ready: where kube-proxy will send new connections. */
+async function readyEndpointIpsOf(name: ServerName): Promise<string[]> {
+  const slices = await cluster
+    .kubeConfig()
+    .makeApiClient(DiscoveryV1Api)
+    .listNamespacedEndpointSlice({ namespace: workloadNamespace, labelSelector: `kubernetes.io/service-name=${name}` });
+  return slices.items
+    .flatMap((slice) => slice.endpoints)
+    .filter((endpoint) => endpoint?.conditions?.ready)
+    .flatMap((endpoint) => endpoint?.addresses ?? []);
+}
+
 async function metricsOf(ips: string[]): Promise<MetricPoint[][]> {
   return Promise.all(ips.map((ip) => readMetrics(`http://${ip}:9464/metrics`)));
 }
@@ -155,17 +167,9 @@ beforeAll(async () => {
       );
       // Ready pods are not yet in every Service's endpoints, nor in kube-proxy's rules: clients arriving the
       // moment the last replica turned ready all went to the first two.
-      const discovery = cluster.kubeConfig().makeApiClient(DiscoveryV1Api);
       await waitFor(
         `${name}: ${replicas} ready endpoints`,
-        async () => {
-          const slices = await discovery.listNamespacedEndpointSlice({
-            namespace: workloadNamespace,
-            labelSelector: `kubernetes.io/service-name=${name}`,
-          });
-          const ready = slices.items.flatMap((s) => s.endpoints).filter((e) => e?.conditions?.ready);
-          return ready.length === replicas;
-        },
+        async () => (await readyEndpointIpsOf(name)).length === replicas,
         60_000,
       );
     }
@@ -403,6 +407,13 @@ describe("McpServers with replicas: 3 on a real node, through their ClusterIPs",
         await resolver.resolve4(peersName),
         "CoreDNS's cached answer (the pod was ready within 30 s)",
       ).not.toContain(newIp);
+      // A ready pod joins the Service's endpoints, then kube-proxy's rules (at most a second later): sessions
+      // opened before that all went to the three others.
+      await waitFor(
+        "the fourth pod in rep-http's ready endpoints",
+        async () => (await readyEndpointIpsOf("rep-http")).includes(newIp),
+        30_000,
+      );
       const ips = [...before, newIp].sort();
       const beforeMetrics = await metricsOf(ips);
       let onNewPod: { client: Client; transport: StreamableHTTPClientTransport } | undefined;
