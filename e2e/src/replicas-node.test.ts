@@ -157,7 +157,7 @@ beforeAll(async () => {
     const items = (Object.keys(servers) as ServerName[]).map(mcpServerOf);
     await kubectl(["apply", "-f", "-"], JSON.stringify({ apiVersion: "v1", kind: "List", items }));
     const apps = cluster.kubeConfig().makeApiClient(AppsV1Api);
-    for (const name of Object.keys(servers)) {
+    for (const name of Object.keys(servers) as ServerName[]) {
       await waitFor(
         `${name}: ${replicas} replicas ready`,
         async () =>
