@@ -601,9 +601,9 @@ describe("the Grafana dashboard", () => {
 });
 
 describe("the images", () => {
-  for (const [workspace, flags, port] of [
-    ["sidecar", [...sidecarNodeFlags, ...sidecarCommandLineFlags], "/livez"],
-    ["operator", operatorNodeFlags, "/healthz"],
+  for (const [workspace, flags, port, portVariable] of [
+    ["sidecar", [...sidecarNodeFlags, ...sidecarCommandLineFlags], "/livez", "PORT"],
+    ["operator", operatorNodeFlags, "/healthz", "HEALTH_PORT"],
   ] as const) {
     it(`${workspace}/Dockerfile: node:24-slim stages, only the bundle in the last, non-root, runs the bundled main.js`, async () => {
       const dockerfile = await readFile(repo(`${workspace}/Dockerfile`), "utf8");
@@ -623,13 +623,8 @@ describe("the images", () => {
       // The path the image runs is what `npm run build` wrote (global setup built it).
       await expect(readFile(repo(`${workspace}/bundle/main.js`), "utf8")).resolves.toContain("import");
     });
-  }
 
-  for (const [workspace, portVariable, path] of [
-    ["sidecar", "PORT", "/livez"],
-    ["operator", "HEALTH_PORT", "/healthz"],
-  ] as const) {
-    it(`${workspace}/Dockerfile's HEALTHCHECK passes on a 2xx from ${path} only: not on 503, nor on a closed port`, async () => {
+    it(`${workspace}/Dockerfile's HEALTHCHECK passes on a 2xx from ${port} only: not on 503, nor on a closed port`, async () => {
       const runtime = await readFile(repo(`${workspace}/Dockerfile`), "utf8");
       const check = JSON.parse(/^HEALTHCHECK .*? CMD (\[.+\])$/m.exec(runtime)?.[1] ?? "[]") as string[];
       expect(check[0]).toBe("node");
@@ -640,7 +635,7 @@ describe("the images", () => {
         response.writeHead(status).end();
       });
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const port = (server.address() as AddressInfo).port;
+      const serverPort = (server.address() as AddressInfo).port;
       const exitCode = async (onPort: number) =>
         (
           await runProgram(process.execPath, check.slice(1), {
@@ -648,14 +643,14 @@ describe("the images", () => {
           })
         ).code;
       try {
-        expect(await exitCode(port)).toBe(0);
+        expect(await exitCode(serverPort)).toBe(0);
         status = 503;
-        expect(await exitCode(port)).toBe(1);
-        expect(seen).toEqual([path, path]);
+        expect(await exitCode(serverPort)).toBe(1);
+        expect(seen).toEqual([port, port]);
       } finally {
         await new Promise((resolve) => server.close(resolve));
       }
-      expect(await exitCode(port)).toBe(1);
+      expect(await exitCode(serverPort)).toBe(1);
     });
   }
 
