@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { cpuUsageFileOf, describeWorkingSet } from "./container-memory.js";
+import { cgroupFilesOf, describeWorkingSet } from "./container-memory.js";
 
 describe("describeWorkingSet", () => {
   const reading = { workingSetMib: 42.24, usageMib: 50, anonMib: 39.71, activeFileMib: 0.2, kernelMib: 1.06 };
@@ -13,21 +13,28 @@ describe("describeWorkingSet", () => {
   });
 });
 
-describe("cpuUsageFileOf", () => {
-  it("finds cgroup v1's cpuacct.usage of the process's cgroup", () => {
+describe("cgroupFilesOf", () => {
+  it("finds cgroup v1's memory and cpuacct files of the process's cgroups", () => {
     const v1 =
-      "12:pids:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n0::/system.slice/docker.service\n";
-    expect(cpuUsageFileOf(v1)).toEqual({ path: "/sys/fs/cgroup/cpuacct/docker/abc/cpuacct.usage", unit: "ns" });
-  });
-
-  it("finds cgroup v2's cpu.stat of the process's cgroup", () => {
-    expect(cpuUsageFileOf("0::/system.slice/docker-abc.scope\n")).toEqual({
-      path: "/sys/fs/cgroup/system.slice/docker-abc.scope/cpu.stat",
-      unit: "usage_usec",
+      "12:pids:/docker/abc\n9:memory:/docker/abc\n4:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n0::/system.slice/docker.service\n";
+    expect(cgroupFilesOf(v1)).toEqual({
+      memoryUsage: "/sys/fs/cgroup/memory/docker/abc/memory.usage_in_bytes",
+      memoryStat: "/sys/fs/cgroup/memory/docker/abc/memory.stat",
+      cpuUsage: { path: "/sys/fs/cgroup/cpuacct/docker/abc/cpuacct.usage", unit: "ns" },
     });
   });
 
-  it("says what it read when there is no CPU accounting", () => {
-    expect(() => cpuUsageFileOf("3:memory:/docker/abc\n")).toThrow("no cpu accounting cgroup in: 3:memory:/docker/abc");
+  it("finds cgroup v2's files of the process's cgroup", () => {
+    expect(cgroupFilesOf("0::/system.slice/docker-abc.scope\n")).toEqual({
+      memoryUsage: "/sys/fs/cgroup/system.slice/docker-abc.scope/memory.current",
+      memoryStat: "/sys/fs/cgroup/system.slice/docker-abc.scope/memory.stat",
+      cpuUsage: { path: "/sys/fs/cgroup/system.slice/docker-abc.scope/cpu.stat", unit: "usage_usec" },
+    });
+  });
+
+  it("says what it read when there is no accounting", () => {
+    expect(() => cgroupFilesOf("3:memory:/docker/abc\n")).toThrow(
+      "no memory and cpu accounting cgroups in: 3:memory:/docker/abc",
+    );
   });
 });

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { type WorkingSetParts, workingSetMib, workingSetParts } from "../bench/stats.js";
-import { dockerOut, inspect } from "./docker.js";
+import { inspect } from "./docker.js";
 
 export interface ContainerMemory extends WorkingSetParts {
   /** Usage less inactive file pages, as the kubelet counts it against the limit (MiB). */
@@ -9,24 +9,58 @@ export interface ContainerMemory extends WorkingSetParts {
   usageMib: number;
 }
 
+/** The host's files for a cgroup's memory usage and statistics, and its CPU usage. */
+export interface CgroupFiles {
+  memoryUsage: string;
+  memoryStat: string;
+  cpuUsage: { path: string; unit: "usage_usec" | "ns" };
+}
+
 /**
- * A running container's memory from its own cgroup, read inside it (cgroup v2 or v1, whichever the
- * engine gives it) with the image's `cat`.
+ * Where the host keeps a process's memory and CPU accounting, from its /proc/PID/cgroup: under cgroup
+ * v1 one folder per controller (memory.usage_in_bytes, cpuacct.usage in nanoseconds), under v2 one
+ * folder for all (memory.current, cpu.stat's usage_usec). Pure.
  */
-export async function containerMemory(container: string): Promise<ContainerMemory> {
-  const read = await dockerOut([
-    "exec",
-    container,
-    "sh",
-    "-c",
-    "if [ -f /sys/fs/cgroup/memory.current ]; then cat /sys/fs/cgroup/memory.current /sys/fs/cgroup/memory.stat; " +
-      "else cat /sys/fs/cgroup/memory/memory.usage_in_bytes /sys/fs/cgroup/memory/memory.stat; fi",
-  ]);
-  const [usage = "0", ...stat] = read.split("\n");
-  const memoryStat = stat.join("\n");
+export function cgroupFilesOf(procCgroup: string): CgroupFiles {
+  const v1 = (controller: string) => new RegExp(`^\\d+:[^:]*\\b${controller}\\b[^:]*:(.*)$`, "m").exec(procCgroup)?.[1];
+  const memory = v1("memory");
+  const cpuacct = v1("cpuacct");
+  if (memory !== undefined && cpuacct !== undefined) {
+    return {
+      memoryUsage: `/sys/fs/cgroup/memory${memory}/memory.usage_in_bytes`,
+      memoryStat: `/sys/fs/cgroup/memory${memory}/memory.stat`,
+      cpuUsage: { path: `/sys/fs/cgroup/cpuacct${cpuacct}/cpuacct.usage`, unit: "ns" },
+    };
+  }
+  const v2 = /^0::(.*)$/m.exec(procCgroup)?.[1];
+  if (v2 === undefined) throw new Error(`no memory and cpu accounting cgroups in: ${procCgroup}`);
+  const dir = `/sys/fs/cgroup${v2 === "/" ? "" : v2}`;
   return {
-    workingSetMib: workingSetMib(Number(usage), memoryStat),
-    usageMib: Number(usage) / 2 ** 20,
+    memoryUsage: `${dir}/memory.current`,
+    memoryStat: `${dir}/memory.stat`,
+    cpuUsage: { path: `${dir}/cpu.stat`, unit: "usage_usec" },
+  };
+}
+
+/**
+ * A running container's cgroup files, found on the host from its main process: read there, not through
+ * a `docker exec`, whose own processes would be counted in what they read.
+ */
+async function cgroupFilesOfContainer(container: string): Promise<CgroupFiles> {
+  const pid = (await inspect(container, "{{.State.Pid}}")).trim();
+  return cgroupFilesOf(await readFile(`/proc/${pid}/cgroup`, "utf8"));
+}
+
+/** A running container's memory from its own cgroup (v1 or v2, whichever the engine gives it). */
+export async function containerMemory(container: string): Promise<ContainerMemory> {
+  const files = await cgroupFilesOfContainer(container);
+  const [usage, memoryStat] = await Promise.all([
+    readFile(files.memoryUsage, "utf8"),
+    readFile(files.memoryStat, "utf8"),
+  ]);
+  return {
+    workingSetMib: workingSetMib(Number(usage.trim()), memoryStat),
+    usageMib: Number(usage.trim()) / 2 ** 20,
     ...workingSetParts(memoryStat),
   };
 }
@@ -37,26 +71,10 @@ export function describeWorkingSet(memory: ContainerMemory): string {
   return `${memory.workingSetMib.toFixed(1)} MiB (anon ${memory.anonMib.toFixed(1)}, active file ${memory.activeFileMib.toFixed(1)}${kernel})`;
 }
 
-/**
- * Where the host keeps a process's CPU usage, from its /proc/PID/cgroup: cgroup v2's cpu.stat
- * (usage_usec) or v1's cpuacct.usage (nanoseconds). Pure.
- */
-export function cpuUsageFileOf(procCgroup: string): { path: string; unit: "usage_usec" | "ns" } {
-  const v1 = /^\d+:[^:]*\bcpuacct\b[^:]*:(.*)$/m.exec(procCgroup);
-  if (v1) return { path: `/sys/fs/cgroup/cpuacct${v1[1]}/cpuacct.usage`, unit: "ns" };
-  const v2 = /^0::(.*)$/m.exec(procCgroup);
-  if (v2) return { path: `/sys/fs/cgroup${v2[1] === "/" ? "" : v2[1]}/cpu.stat`, unit: "usage_usec" };
-  throw new Error(`no cpu accounting cgroup in: ${procCgroup}`);
-}
-
-/**
- * CPU seconds a running container has used, read on the host from its cgroup: a `docker exec` to read
- * it inside would add its own processes' CPU to what it measures.
- */
+/** CPU seconds a running container has used. */
 export async function containerCpuSeconds(container: string): Promise<number> {
-  const pid = await inspect(container, "{{.State.Pid}}");
-  const file = cpuUsageFileOf(await readFile(`/proc/${pid.trim()}/cgroup`, "utf8"));
-  const text = await readFile(file.path, "utf8");
-  if (file.unit === "ns") return Number(text.trim()) / 1e9;
+  const { cpuUsage } = await cgroupFilesOfContainer(container);
+  const text = await readFile(cpuUsage.path, "utf8");
+  if (cpuUsage.unit === "ns") return Number(text.trim()) / 1e9;
   return Number(/^usage_usec (\d+)$/m.exec(text)?.[1] ?? Number.NaN) / 1e6;
 }
