@@ -114,6 +114,8 @@ interface BenchContext {
   jsonDirect: TimedTarget;
   jsonVia: TimedTarget;
   jsonBare: TimedTarget;
+  /** The bare proxy reading each body whole before forwarding it, as the sidecar does. */
+  jsonBareBuffered: TimedTarget;
   pool: (origin: string, connections?: number) => Pool;
   idle: { sidecar: { rss: number; anon: number }; bare: { rss: number; anon: number } };
   everything: { url: string };
@@ -123,39 +125,45 @@ interface BenchContext {
   bareEverything: { url: string; child: { pid?: number | undefined } };
 }
 
-/** 1. Unloaded added latency, one request at a time. For JSON, a third arm: the bare framework. */
+/** 1. Unloaded added latency, one request at a time. For JSON, two more arms: the bare framework as it */
+// comes (request bodies streamed) and with bodies read whole first, as the sidecar reads them.
 async function unloadedLatency(ctx: BenchContext): Promise<void> {
-  const { sseDirect, sseVia, jsonDirect, jsonVia, jsonBare } = ctx;
-  for (const [label, direct, via, bare] of [
-    ["tools/call, JSON answer (SDK server)", jsonDirect, jsonVia, jsonBare],
-    ["tools/call, SSE answer (server-everything)", sseDirect, sseVia, undefined],
+  const { sseDirect, sseVia, jsonDirect, jsonVia, jsonBare, jsonBareBuffered } = ctx;
+  for (const [label, direct, via, bares] of [
+    ["tools/call, JSON answer (SDK server)", jsonDirect, jsonVia, [jsonBare, jsonBareBuffered]],
+    ["tools/call, SSE answer (server-everything)", sseDirect, sseVia, []],
   ] as const) {
     const added50: number[] = [];
     const added99: number[] = [];
-    const bare50: number[] = [];
-    const bare99: number[] = [];
+    const bare50 = bares.map(() => [] as number[]);
+    const bare99 = bares.map(() => [] as number[]);
     const d50: number[] = [];
     const d99: number[] = [];
     for (let r = 0; r < rounds; r++) {
-      const results = await interleavedLatencies(bare ? [direct, via, bare] : [direct, via], 500);
+      const results = await interleavedLatencies([direct, via, ...bares], 500);
       const dl = results.get(direct) ?? [];
       const vl = results.get(via) ?? [];
       d50.push(percentile(dl, 50));
       d99.push(percentile(dl, 99));
       added50.push(percentile(vl, 50) - percentile(dl, 50));
       added99.push(percentile(vl, 99) - percentile(dl, 99));
-      if (bare) {
+      bares.forEach((bare, i) => {
         const bl = results.get(bare) ?? [];
-        bare50.push(percentile(bl, 50) - percentile(dl, 50));
-        bare99.push(percentile(bl, 99) - percentile(dl, 99));
-      }
+        bare50[i]?.push(percentile(bl, 50) - percentile(dl, 50));
+        bare99[i]?.push(percentile(bl, 99) - percentile(dl, 99));
+      });
     }
     say(
       `unloaded ${label}: direct p50 ${us(median(d50))} p99 ${us(median(d99))}; added by sidecar p50 ${us(median(added50))} (target ≤ 150 µs), p99 ${us(median(added99))} (target ≤ 500 µs)`,
     );
-    if (bare) {
+    const [streamed50 = [], buffered50 = []] = bare50;
+    const [streamed99 = [], buffered99 = []] = bare99;
+    if (bares.length > 0) {
       say(
-        `  same run, bare @fastify/http-proxy (no observer, no metrics) adds p50 ${us(median(bare50))}, p99 ${us(median(bare99))}: the sidecar's own share is p50 ${us(median(added50) - median(bare50))}; sidecar/bare added p50 ${(median(added50) / median(bare50)).toFixed(2)}× (goal ≤ 1.15×)`,
+        `  same run, bare @fastify/http-proxy (no observer, no metrics; request bodies streamed, its default) adds p50 ${us(median(streamed50))}, p99 ${us(median(streamed99))}: the sidecar's own share is p50 ${us(median(added50) - median(streamed50))}; sidecar/bare added p50 ${(median(added50) / median(streamed50)).toFixed(2)}× (goal ≤ 1.15×)`,
+      );
+      say(
+        `  same run, bare @fastify/http-proxy reading each body whole first, as the sidecar does, adds p50 ${us(median(buffered50))}, p99 ${us(median(buffered99))}: buffering costs p50 ${us(median(buffered50) - median(streamed50))}, observing ${us(median(added50) - median(buffered50))}; sidecar/buffered bare added p50 ${(median(added50) / median(buffered50)).toFixed(2)}×`,
       );
     }
   }
@@ -422,17 +430,24 @@ async function main(): Promise<void> {
   );
   // Baseline for the framework's own cost: @fastify/http-proxy alone, same upstream, and the same Node
   // flags as the sidecar processes get (NODE_OPTIONS, then the image's command-line flags).
-  const startBareProxy = async (upstream: string) => {
+  const startBareProxy = async (upstream: string, mode: "buffered" | undefined = undefined) => {
     const port = await freePort();
     const child = spawn(
       process.execPath,
-      [...imageFlags, fileURLToPath(new URL("./bare-proxy.js", import.meta.url)), upstream, String(port)],
+      [
+        ...imageFlags,
+        fileURLToPath(new URL("./bare-proxy.js", import.meta.url)),
+        upstream,
+        String(port),
+        ...(mode ? [mode] : []),
+      ],
       { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...image.env } },
     );
     await waitForOutput(child, /listening/, 15_000, "bare proxy");
     return { child, url: `http://127.0.0.1:${port}` };
   };
   const bareBench = await startBareProxy(benchUrl);
+  const bareBenchBuffered = await startBareProxy(benchUrl, "buffered");
   const bareEverything = await startBareProxy(everything.url);
   const targetsOf = (m: string) => new URL(m).host;
   const prometheus = await startPrometheus(
@@ -476,9 +491,16 @@ async function main(): Promise<void> {
       path: "/json",
       headers: mcpHeaders,
     };
+    const jsonBareBuffered: TimedTarget = {
+      name: "json via bare @fastify/http-proxy, bodies buffered",
+      pool: pool(bareBenchBuffered.url),
+      path: "/json",
+      headers: mcpHeaders,
+    };
 
     // Warm-up: JIT, connection pools, tool-name learning.
-    for (const t of [sseDirect, sseVia, jsonDirect, jsonVia, jsonBare]) await sequentialLatencies(t, 200);
+    for (const t of [sseDirect, sseVia, jsonDirect, jsonVia, jsonBare, jsonBareBuffered])
+      await sequentialLatencies(t, 200);
 
     const ctx: BenchContext = {
       sseDirect,
@@ -486,6 +508,7 @@ async function main(): Promise<void> {
       jsonDirect,
       jsonVia,
       jsonBare,
+      jsonBareBuffered,
       pool,
       idle,
       everything,
@@ -509,6 +532,7 @@ async function main(): Promise<void> {
     await Promise.allSettled([sidecarEverything.stop(), sidecarBench.stop(), prometheus.stop()]);
     await stopProcess(benchUpstream);
     await stopProcess(bareBench.child);
+    await stopProcess(bareBenchBuffered.child);
     await stopProcess(bareEverything.child);
     await everything.stop();
   }
