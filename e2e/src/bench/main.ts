@@ -125,8 +125,10 @@ interface BenchContext {
   bareEverything: { url: string; child: { pid?: number | undefined } };
 }
 
-/** 1. Unloaded added latency, one request at a time. For JSON, two more arms: the bare framework as it */
-// comes (request bodies streamed) and with bodies read whole first, as the sidecar reads them.
+/**
+ * 1. Unloaded added latency, one request at a time. For JSON, two more arms: the bare framework as it
+ * comes (request bodies streamed) and with bodies read whole first, as the sidecar reads them.
+ */
 async function unloadedLatency(ctx: BenchContext): Promise<void> {
   const { sseDirect, sseVia, jsonDirect, jsonVia, jsonBare, jsonBareBuffered } = ctx;
   for (const [label, direct, via, bares] of [
@@ -430,7 +432,7 @@ async function main(): Promise<void> {
   );
   // Baseline for the framework's own cost: @fastify/http-proxy alone, same upstream, and the same Node
   // flags as the sidecar processes get (NODE_OPTIONS, then the image's command-line flags).
-  const startBareProxy = async (upstream: string, mode: "buffered" | undefined = undefined) => {
+  const startBareProxy = async (upstream: string, mode?: "buffered") => {
     const port = await freePort();
     const child = spawn(
       process.execPath,
