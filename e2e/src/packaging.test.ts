@@ -601,7 +601,7 @@ describe("the Grafana dashboard", () => {
 });
 
 describe("the images", () => {
-  for (const [workspace, flags, port, portVariable] of [
+  for (const [workspace, flags, healthPath, portVariable] of [
     ["sidecar", [...sidecarNodeFlags, ...sidecarCommandLineFlags], "/livez", "PORT"],
     ["operator", operatorNodeFlags, "/healthz", "HEALTH_PORT"],
   ] as const) {
@@ -617,14 +617,14 @@ describe("the images", () => {
         `COPY --from=build /app/${workspace}/bundle ${workspace}/bundle`,
       ]);
       expect(runtime).toMatch(/^USER 1000:1000$/m);
-      expect(runtime).toMatch(new RegExp(`HEALTHCHECK .*${port}`));
+      expect(runtime).toMatch(new RegExp(`HEALTHCHECK .*${healthPath}`));
       const entrypoint = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(runtime)?.[1] ?? "[]") as string[];
       expect(entrypoint).toEqual(["node", ...flags, `${workspace}/bundle/main.js`]);
       // The path the image runs is what `npm run build` wrote (global setup built it).
       await expect(readFile(repo(`${workspace}/bundle/main.js`), "utf8")).resolves.toContain("import");
     });
 
-    it(`${workspace}/Dockerfile's HEALTHCHECK passes on a 2xx from ${port} only: not on 503, nor on a closed port`, async () => {
+    it(`${workspace}/Dockerfile's HEALTHCHECK passes on a 2xx from ${healthPath} only: not on 503, nor on a closed port`, async () => {
       const runtime = await readFile(repo(`${workspace}/Dockerfile`), "utf8");
       const check = JSON.parse(/^HEALTHCHECK .*? CMD (\[.+\])$/m.exec(runtime)?.[1] ?? "[]") as string[];
       expect(check[0]).toBe("node");
@@ -635,7 +635,7 @@ describe("the images", () => {
         response.writeHead(status).end();
       });
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-      const serverPort = (server.address() as AddressInfo).port;
+      const port = (server.address() as AddressInfo).port;
       const exitCode = async (onPort: number) =>
         (
           await runProgram(process.execPath, check.slice(1), {
@@ -643,14 +643,14 @@ describe("the images", () => {
           })
         ).code;
       try {
-        expect(await exitCode(serverPort)).toBe(0);
+        expect(await exitCode(port)).toBe(0);
         status = 503;
-        expect(await exitCode(serverPort)).toBe(1);
-        expect(seen).toEqual([port, port]);
+        expect(await exitCode(port)).toBe(1);
+        expect(seen).toEqual([healthPath, healthPath]);
       } finally {
         await new Promise((resolve) => server.close(resolve));
       }
-      expect(await exitCode(serverPort)).toBe(1);
+      expect(await exitCode(port)).toBe(1);
     });
   }
 
