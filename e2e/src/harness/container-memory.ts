@@ -58,9 +58,10 @@ export async function containerMemory(container: string): Promise<ContainerMemor
     readFile(files.memoryUsage, "utf8"),
     readFile(files.memoryStat, "utf8"),
   ]);
+  const usageBytes = Number(usage.trim());
   return {
-    workingSetMib: workingSetMib(Number(usage.trim()), memoryStat),
-    usageMib: Number(usage.trim()) / 2 ** 20,
+    workingSetMib: workingSetMib(usageBytes, memoryStat),
+    usageMib: usageBytes / 2 ** 20,
     ...workingSetParts(memoryStat),
   };
 }
