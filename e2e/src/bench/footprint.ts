@@ -4,7 +4,7 @@
 // variant runs alone (two shared cores): idle for a few seconds, then an hour's worth of health probes,
 // then a fixed 1,000 req/s of tools/call while /metrics is scraped every second as Prometheus would;
 // rounds rotate the order.
-// Usage: footprint.js [--quick] [--rounds=N] [--load=SECONDS]; MCPSCOPE_FOOTPRINT_FLAGS="A;B" adds bundle
+// Usage: footprint.js [--quick] [--rounds=N] [--load=SECONDS] [--settle=SECONDS]; MCPSCOPE_FOOTPRINT_FLAGS="A;B" adds bundle
 // variants, each a list of Node flags and NAME=VALUE environment settings (e.g. MALLOC_ARENA_MAX=2).
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
@@ -21,6 +21,11 @@ const option = (name: string) => process.argv.find((a) => a.startsWith(`--${name
 const rounds = Number(option("rounds") ?? (quick ? 1 : 3));
 const idleSeconds = quick ? 3 : 5;
 const loadSeconds = Number(option("load") ?? (quick ? 5 : 20));
+/**
+ * Quiet time after the load before the last reading: what a pod keeps once a burst is over. V8's memory
+ * reducer, where it runs, collects within about 10 s of the traffic's end (8 s timer, then its marking).
+ */
+const settleSeconds = Number(option("settle") ?? (quick ? 5 : 15));
 /**
  * What an hour without traffic brings: the sidecar probes its upstream every 15 s by default (each probe
  * here is a GET /health with the result cache off, so one upstream exchange, as the background probe
@@ -106,6 +111,8 @@ interface Sample {
   probedAnon: number;
   loadedRss: number;
   loadedAnon: number;
+  settledRss: number;
+  settledAnon: number;
   coresPer1000: number;
 }
 
@@ -180,6 +187,8 @@ async function measure(variant: Variant, upstream: string): Promise<Sample> {
     scraping = false;
     await scrapes;
     const loaded = await memory(pid);
+    await sleep(settleSeconds * 1000);
+    const settled = await memory(pid);
     await pool.close();
     return {
       idleRss: idle.rss,
@@ -188,6 +197,8 @@ async function measure(variant: Variant, upstream: string): Promise<Sample> {
       probedAnon: probed.anon,
       loadedRss: loaded.rss,
       loadedAnon: loaded.anon,
+      settledRss: settled.rss,
+      settledAnon: settled.anon,
       coresPer1000: cores,
     };
   } finally {
@@ -211,18 +222,18 @@ async function main(): Promise<void> {
   }
   const med = (variant: Variant, key: keyof Sample) => median((samples.get(variant) ?? []).map((s) => s[key]));
   say(
-    `── footprint (node ${productionFlags.join(" ")} + variant flags; ${rounds} round(s), idle ${idleSeconds} s, then ${probesPerHour} health probes (an hour at the default interval), then ${loadSeconds} s at 1,000 req/s; medians) ──`,
+    `── footprint (node ${productionFlags.join(" ")} + variant flags; ${rounds} round(s), idle ${idleSeconds} s, then ${probesPerHour} health probes (an hour at the default interval), then ${loadSeconds} s at 1,000 req/s, then ${settleSeconds} s quiet; medians) ──`,
   );
   say(
-    "variant | RSS idle / after an hour's probes / loaded MB | anon idle / probed / loaded MiB | anon vs bare idle / loaded | CPU core per 1,000 req/s (vs bare) — each sidecar row against the bare proxy with the same flags and environment",
+    "variant | RSS idle / after an hour's probes / loaded / settled MB | anon idle / probed / loaded / settled MiB | anon vs bare idle / loaded | CPU core per 1,000 req/s (vs bare) — each sidecar row against the bare proxy with the same flags and environment",
   );
   for (const v of variants) {
     const base = v.baseline ?? v;
     say(
       [
         v.name,
-        `${med(v, "idleRss").toFixed(1)} / ${med(v, "probedRss").toFixed(1)} / ${med(v, "loadedRss").toFixed(1)}`,
-        `${med(v, "idleAnon").toFixed(1)} / ${med(v, "probedAnon").toFixed(1)} / ${med(v, "loadedAnon").toFixed(1)}`,
+        `${med(v, "idleRss").toFixed(1)} / ${med(v, "probedRss").toFixed(1)} / ${med(v, "loadedRss").toFixed(1)} / ${med(v, "settledRss").toFixed(1)}`,
+        `${med(v, "idleAnon").toFixed(1)} / ${med(v, "probedAnon").toFixed(1)} / ${med(v, "loadedAnon").toFixed(1)} / ${med(v, "settledAnon").toFixed(1)}`,
         `${(med(v, "idleAnon") / med(base, "idleAnon")).toFixed(2)}× / ${(med(v, "loadedAnon") / med(base, "loadedAnon")).toFixed(2)}×`,
         `${med(v, "coresPer1000").toFixed(3)} (${(med(v, "coresPer1000") / med(base, "coresPer1000")).toFixed(2)}×)`,
       ].join(" | "),
