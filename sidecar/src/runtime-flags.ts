@@ -11,8 +11,13 @@ export const sidecarNodeFlags: readonly string[] = ["--max-semi-space-size=2"];
  * --memory-saver-mode: V8 sizes and collects its heap as if memory were short. In `npm run
  * bench:footprint`: −3 MiB RssAnon idle, −11 to −16 MiB after 20 s at 1,000 req/s, for ≈ 5 % more CPU
  * under that load on a quiet machine, 17–30 % on a busy one (README "The bill"; no setting drops it yet).
+ * --no-memory-reducer: in saver mode V8's memory reducer collects under traffic too (it takes the
+ * process for a background tab), and its collections clear the objects optimized code was built on;
+ * the code is rebuilt, and the process stays ≈ 200 µs slower per request from then on (README "Where
+ * the added p50 goes"). Without it: no such slowdown, the same RSS idle and loaded, but a burst's heap
+ * is kept until the next collection instead of returned ≈ 10 s after (+6 to +11 MB RSS, within the loaded figure).
  */
-export const sidecarCommandLineFlags: readonly string[] = ["--memory-saver-mode"];
+export const sidecarCommandLineFlags: readonly string[] = ["--memory-saver-mode", "--no-memory-reducer"];
 
 /**
  * The share of a container's memory limit given to V8's old space. The rest holds what is not heap
