@@ -151,7 +151,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
     const body = bodyOf(request);
     const startedAt = observer.now();
     // Begun once the request is on its way upstream (below): reading its body as JSON-RPC is then off
-    // the client's path. The callbacks begin it themselves should reply-from ever call them first.
+    // the client's path. The callbacks begin it themselves should they run first.
     let begun: ObservedExchange | undefined;
     const exchange = () =>
       (begun ??= observer.begin({
@@ -248,7 +248,9 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
         sendAnswer(errorReply as FastifyReply, answer);
       },
     } as Parameters<FastifyReply["from"]>[1]);
-    exchange();
+    // undici writes the request from an immediate that reply.from has just queued; this one runs after
+    // it, so the request is on the wire before its body is parsed (README "Where the added p50 goes").
+    setImmediate(exchange);
     return forwarded;
   }
 
