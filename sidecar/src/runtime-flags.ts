@@ -13,9 +13,10 @@ export const sidecarNodeFlags: readonly string[] = ["--max-semi-space-size=2"];
  * under that load on a quiet machine, 17–30 % on a busy one (README "The bill"; no setting drops it yet).
  * --no-memory-reducer: in saver mode V8's memory reducer collects under traffic too (it takes the
  * process for a background tab), and its collections clear the objects optimized code was built on;
- * the code is rebuilt, and the process stays ≈ 200 µs slower per request from then on (README "Where
- * the added p50 goes"). Without it: no such slowdown, the same RSS idle and loaded, but a burst's heap
- * is kept until the next collection instead of returned ≈ 10 s after (+6 to +11 MB RSS, within the loaded figure).
+ * the code is rebuilt, and the process runs ≈ 200 µs slower per request for the next 20–40 s (README
+ * "Where the added p50 goes"). Without it: no such slowdown, the same RSS idle and loaded, but a burst's
+ * heap is kept until the next collection instead of returned ≈ 10 s after (≈ +11 MB RSS 15 s after a
+ * burst, within the loaded figure).
  */
 export const sidecarCommandLineFlags: readonly string[] = ["--memory-saver-mode", "--no-memory-reducer"];
 

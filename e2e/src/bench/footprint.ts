@@ -2,8 +2,8 @@
 // `npm run bench:footprint`: the sidecar's memory and CPU by build (tsc's dist/ against the image's
 // bundle) and by Node flags, beside bare @fastify/http-proxy, all in one run on one upstream. Each
 // variant runs alone (two shared cores): idle for a few seconds, then an hour's worth of health probes,
-// then a fixed 1,000 req/s of tools/call while /metrics is scraped every second as Prometheus would;
-// rounds rotate the order.
+// then a fixed 1,000 req/s of tools/call while /metrics is scraped every second as Prometheus would,
+// then quiet for a while (what a pod keeps after a burst); rounds rotate the order.
 // Usage: footprint.js [--quick] [--rounds=N] [--load=SECONDS] [--settle=SECONDS]; MCPSCOPE_FOOTPRINT_FLAGS="A;B" adds bundle
 // variants, each a list of Node flags and NAME=VALUE environment settings (e.g. MALLOC_ARENA_MAX=2).
 import { spawn } from "node:child_process";
@@ -25,7 +25,7 @@ const loadSeconds = Number(option("load") ?? (quick ? 5 : 20));
  * Quiet time after the load before the last reading: what a pod keeps once a burst is over. V8's memory
  * reducer, where it runs, collects within about 10 s of the traffic's end (8 s timer, then its marking).
  */
-const settleSeconds = Number(option("settle") ?? (quick ? 5 : 15));
+const settleSeconds = Number(option("settle") ?? (quick ? 12 : 15));
 /**
  * What an hour without traffic brings: the sidecar probes its upstream every 15 s by default (each probe
  * here is a GET /health with the result cache off, so one upstream exchange, as the background probe

@@ -248,9 +248,17 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
         sendAnswer(errorReply as FastifyReply, answer);
       },
     } as Parameters<FastifyReply["from"]>[1]);
-    // undici writes the request from an immediate that reply.from has just queued; this one runs after
-    // it, so the request is on the wire before its body is parsed (README "Where the added p50 goes").
-    setImmediate(exchange);
+    // On a kept-alive connection undici writes the request from an immediate that reply.from has just
+    // queued; this one runs after it, so the request is on the wire before its body is parsed (README
+    // "Where the added p50 goes"). Outside the route, a throw would be uncaught: the exchange goes on.
+    setImmediate(() => {
+      try {
+        exchange();
+      } catch (error) {
+        observer.observerFailed();
+        request.log.error({ err: error }, "observer failed; the exchange continues unobserved");
+      }
+    });
     return forwarded;
   }
 
