@@ -166,6 +166,11 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
         body,
         startedAt,
       }));
+    /** What the observer throws is counted and logged; the exchange itself goes on. */
+    const observerFailed = (error: unknown) => {
+      observer.observerFailed();
+      request.log.error({ err: error }, "observer failed; the exchange continues unobserved");
+    };
     const { signal, clientGone, headTimer } = outgoingCancellation(reply, options.upstreamTimeoutMs);
     // A legacy SSE stream (a GET without a session) announces its session id in its endpoint event.
     const rewriteEndpoint =
@@ -221,10 +226,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
             end: (complete) =>
               observed.responseEnd(complete ? "complete" : clientGone() ? "client_closed" : "upstream_failed"),
           },
-          (error) => {
-            observer.observerFailed();
-            request.log.error({ err: error }, "observer failed; the exchange continues unobserved");
-          },
+          observerFailed,
         );
         if (rewritten) {
           // pipeline, not pipe: a client that leaves destroys the upstream body too (and so its connection).
@@ -255,8 +257,7 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
       try {
         exchange();
       } catch (error) {
-        observer.observerFailed();
-        request.log.error({ err: error }, "observer failed; the exchange continues unobserved");
+        observerFailed(error);
       }
     });
     return forwarded;
