@@ -5,6 +5,8 @@
 // only that folder: no node_modules at all.
 // Usage: node scripts/bundle.mjs sidecar [operator]
 import { rm, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "rolldown";
 
@@ -27,17 +29,22 @@ const leaveOutNeverRequired = {
 };
 
 /**
- * An ES module import of node:http loads Node's own copy of undici (fetch, node:http2, node:zlib, web
- * streams): Node builds a builtin's ES module face by reading each of its exports, and node:http's
- * WebSocket, CloseEvent and MessageEvent are getters that load it. Alone that is ≈ 9 MB of RSS; in the
- * sidecar 1.8 MB (README "The bill"). Required as CommonJS, the getters run only when read, so every
- * import of node:http in a bundle becomes a require.
+ * An ES module import of a builtin reads every one of its exports: Node builds the module's ES face that
+ * way, and some exports are getters that load more. node:http's WebSocket, CloseEvent and MessageEvent
+ * load Node's own copy of undici (fetch, node:http2, node:zlib, web streams): ≈ 9 MB of RSS alone, 1.8 MB
+ * in the sidecar (README "The bill"); node:process's report loads its reporter (0.4 MB; OpenTelemetry's
+ * resources import node:process). Required as CommonJS, a getter runs only when read, so these imports
+ * become requires. Not every builtin: as requires all of them measured 2.5 MiB more anonymous memory.
  */
-const httpAsCommonJs = {
-  name: "mcpscope-http-as-commonjs",
-  resolveId: (id, importer) =>
-    (id === "node:http" || id === "http") && importer !== "\0commonjs:node:http" ? "\0commonjs:node:http" : undefined,
-  load: (id) => (id === "\0commonjs:node:http" ? 'module.exports = require("node:http");' : undefined),
+const asCommonJs = ["http", "process"];
+const builtinsAsCommonJs = {
+  name: "mcpscope-builtins-as-commonjs",
+  resolveId: (id, importer) => {
+    const name = id.replace(/^node:/, "");
+    return asCommonJs.includes(name) && !importer?.startsWith("\0") ? `\0commonjs:${name}` : undefined;
+  },
+  load: (id) =>
+    id.startsWith("\0commonjs:") ? `module.exports = require("node:${id.slice("\0commonjs:".length)}");` : undefined,
 };
 
 /**
@@ -71,6 +78,91 @@ module.exports = {
       : undefined,
 };
 
+/**
+ * Builtins that libraries require at their top for what the sidecar never does: TLS, HTTP/2, compression.
+ * fastify's server requires node:https and node:http2, reply-from both, undici its HTTP/2 client, ws (below)
+ * tls, https, crypto and zlib; OpenTelemetry's resources import crypto for a detector the sidecar does not
+ * run. Loaded, node:https brings tls and crypto: ≈ 1.4 MB of RSS, most of it Node's own code and data.
+ * Each becomes a face with the builtin's exports as getters that load it on first use, so an https upstream
+ * or OTLP endpoint still gets the real thing. http2's constants, which undici and reply-from read at
+ * their top, are copied in: HTTP/2's protocol names and numbers, the same in every Node.
+ */
+const onFirstUse = ["crypto", "http2", "https", "tls", "zlib"];
+const requireHere = createRequire(import.meta.url);
+/** Source for a property of `target` that reads (and writes: tls's defaults are settings) `load()`'s. */
+const firstUseProperty = (target, key) => {
+  const name = JSON.stringify(key);
+  return `Object.defineProperty(${target}, ${name}, { enumerable: true, get: () => load()[${name}], set: (value) => { load()[${name}] = value; } });`;
+};
+const builtinsOnFirstUse = {
+  name: "mcpscope-builtins-on-first-use",
+  resolveId: (id, importer) => {
+    const name = id.replace(/^node:/, "");
+    return onFirstUse.includes(name) && !importer?.startsWith("\0") ? `\0on-first-use:${name}` : undefined;
+  },
+  load: (id) => {
+    if (!id.startsWith("\0on-first-use:")) return undefined;
+    const name = id.slice("\0on-first-use:".length);
+    const builtin = requireHere(`node:${name}`);
+    return [
+      `let builtin;`,
+      `const load = () => (builtin ??= require("node:${name}"));`,
+      ...Object.keys(builtin).map((key) =>
+        name === "http2" && key === "constants"
+          ? `exports.constants = ${JSON.stringify(builtin.constants)};`
+          : firstUseProperty("exports", key),
+      ),
+    ].join("\n");
+  },
+};
+
+/**
+ * ws, which @fastify/http-proxy requires at its top for WebSocket proxying (MCP has none): loaded only if
+ * used. A constructible face with ws's statics as getters (http-proxy reads WebSocket.OPEN and the like).
+ */
+const wsOnFirstUse = {
+  name: "mcpscope-ws-on-first-use",
+  resolveId: (id, importer) =>
+    id === "ws" && importer?.includes("/node_modules/@fastify/http-proxy/")
+      ? `\0on-first-use-ws:${requireHere.resolve("ws", { paths: [dirname(importer)] })}`
+      : undefined,
+  load: (id) => {
+    if (!id.startsWith("\0on-first-use-ws:")) return undefined;
+    const wsPath = id.slice("\0on-first-use-ws:".length);
+    const statics = Object.getOwnPropertyNames(requireHere(wsPath)).filter(
+      (key) => !["length", "name", "prototype"].includes(key),
+    );
+    return [
+      `let ws;`,
+      `const load = () => (ws ??= require(${JSON.stringify(wsPath)}));`,
+      `function WebSocket(...args) { return Reflect.construct(load(), args); }`,
+      ...statics.map((key) => firstUseProperty("WebSocket", key)),
+      `module.exports = WebSocket;`,
+    ].join("\n");
+  },
+};
+
+/**
+ * reply-from builds an http.Agent and an https.Agent at registration even when undici carries every
+ * request (it reads them only on its node:http path), which alone would load node:https. With undici the
+ * agents stay unset. The build fails if reply-from's code no longer reads as expected.
+ */
+const agentsBranch = "  } else if (!globalAgent) {\n";
+const replyFromAgentsOnlyWithoutUndici = {
+  name: "mcpscope-reply-from-agents-only-without-undici",
+  transform: (code, id) => {
+    if (!id.replaceAll("\\", "/").endsWith("/node_modules/@fastify/reply-from/lib/request.js")) return undefined;
+    if (!code.includes(agentsBranch) || !code.includes("const hasUndiciOptions = shouldUseUndici(opts)")) {
+      throw new Error("scripts/bundle.mjs: @fastify/reply-from's buildRequest changed; review its agents patch");
+    }
+    return code.replace(
+      agentsBranch,
+      "  } else if (hasUndiciOptions) {\n    // mcpscope's bundle: undici carries every request, so no agent is built\n" +
+        agentsBranch,
+    );
+  },
+};
+
 const workspaces = process.argv.slice(2);
 if (workspaces.length === 0 || workspaces.some((w) => w !== "sidecar" && w !== "operator")) {
   process.stderr.write("usage: node scripts/bundle.mjs sidecar|operator…\n");
@@ -84,7 +176,13 @@ for (const workspace of workspaces) {
     input: path("dist/main.js"),
     platform: "node",
     // The operator keeps undici's entry: @kubernetes/client-node has its own undici and uses its fetch.
-    plugins: [leaveOutNeverRequired, httpAsCommonJs, ...(workspace === "sidecar" ? [undiciDispatchers] : [])],
+    plugins: [
+      leaveOutNeverRequired,
+      builtinsAsCommonJs,
+      ...(workspace === "sidecar"
+        ? [undiciDispatchers, builtinsOnFirstUse, wsOnFirstUse, replyFromAgentsOnlyWithoutUndici]
+        : []),
+    ],
     logLevel: "warn",
     // The images run with NODE_ENV=production: fixed here too, so libraries' development branches go.
     transform: { define: { "process.env.NODE_ENV": '"production"' } },
