@@ -41,7 +41,7 @@ const builtinsAsCommonJs = {
   name: "mcpscope-builtins-as-commonjs",
   resolveId: (id, importer) => {
     const name = id.replace(/^node:/, "");
-    return asCommonJs.includes(name) && !importer?.startsWith("\0") ? `\0commonjs:${name}` : undefined;
+    return asCommonJs.includes(name) && importer !== `\0commonjs:${name}` ? `\0commonjs:${name}` : undefined;
   },
   load: (id) =>
     id.startsWith("\0commonjs:") ? `module.exports = require("node:${id.slice("\0commonjs:".length)}");` : undefined,
@@ -83,62 +83,105 @@ module.exports = {
  * fastify's server requires node:https and node:http2, reply-from both, undici its HTTP/2 client, ws (below)
  * tls, https, crypto and zlib; OpenTelemetry's resources import crypto for a detector the sidecar does not
  * run. Loaded, node:https brings tls and crypto: ≈ 1.4 MB of RSS, most of it Node's own code and data.
- * Each becomes a face with the builtin's exports as getters that load it on first use, so an https upstream
- * or OTLP endpoint still gets the real thing. http2's constants, which undici and reply-from read at
- * their top, are copied in: HTTP/2's protocol names and numbers, the same in every Node.
+ * Each becomes a face with every one of the builtin's properties (the non-enumerable ones too, such as
+ * zlib's Z_SYNC_FLUSH) as an accessor that loads it on first use, so an https upstream or OTLP endpoint
+ * still gets the real thing. http2's constants, which undici and reply-from read at their top, are copied
+ * in: HTTP/2's protocol names and numbers. The faces are written from the Node that runs the build, which
+ * must be the one the image runs (package.json's engines), and checked against it before they are used.
  */
 const onFirstUse = ["crypto", "http2", "https", "tls", "zlib"];
 const requireHere = createRequire(import.meta.url);
-/** Source for a property of `target` that reads (and writes: tls's defaults are settings) `load()`'s. */
-const firstUseProperty = (target, key) => {
-  const name = JSON.stringify(key);
-  return `Object.defineProperty(${target}, ${name}, { enumerable: true, get: () => load()[${name}], set: (value) => { load()[${name}] = value; } });`;
-};
+const nodeMajor = Number(process.versions.node.split(".")[0]);
+const enginesMajor = Number(/>=\s*(\d+)/.exec(requireHere("../package.json").engines.node)?.[1]);
+
+/**
+ * Source that gives `target` each of `keys` as an accessor reading (and writing: tls's defaults are
+ * settings) the same property of `load()`, with `source`'s enumerability.
+ */
+function firstUseProperties(target, keys, source) {
+  return keys.map((key) => {
+    const name = JSON.stringify(key);
+    const enumerable = Object.getOwnPropertyDescriptor(source, key)?.enumerable ?? true;
+    return `Object.defineProperty(${target}, ${name}, { configurable: true, enumerable: ${enumerable}, get: () => load()[${name}], set: (value) => { load()[${name}] = value; } });`;
+  });
+}
+
+/** Runs a face's source against the real module and fails the build unless it shows `real` as it is. */
+function checkFace(label, source, real, keys) {
+  const module = { exports: {} };
+  new Function("exports", "require", "module", source)(module.exports, requireHere, module);
+  const face = module.exports;
+  for (const key of keys) {
+    const own = Object.getOwnPropertyDescriptor(real, key);
+    // An accessor of the real module (crypto's deprecated fips, say) is not read: reading may warn.
+    const same =
+      own === undefined || !("value" in own)
+        ? true
+        : key === "constants" && label === "node:http2"
+          ? JSON.stringify(face[key]) === JSON.stringify(own.value)
+          : Object.is(face[key], own.value);
+    if (own === undefined || !same || Object.getOwnPropertyDescriptor(face, key)?.enumerable !== own.enumerable) {
+      throw new Error(`scripts/bundle.mjs: the ${label} face shows ${key} differently from ${label} itself`);
+    }
+  }
+  return source;
+}
+
 const builtinsOnFirstUse = {
   name: "mcpscope-builtins-on-first-use",
+  buildStart: () => {
+    if (nodeMajor !== enginesMajor) {
+      throw new Error(`scripts/bundle.mjs: run it on Node ${enginesMajor} (package.json's engines), not ${nodeMajor}`);
+    }
+  },
   resolveId: (id, importer) => {
     const name = id.replace(/^node:/, "");
-    return onFirstUse.includes(name) && !importer?.startsWith("\0") ? `\0on-first-use:${name}` : undefined;
+    return onFirstUse.includes(name) && importer !== `\0on-first-use:${name}` ? `\0on-first-use:${name}` : undefined;
   },
   load: (id) => {
     if (!id.startsWith("\0on-first-use:")) return undefined;
     const name = id.slice("\0on-first-use:".length);
     const builtin = requireHere(`node:${name}`);
-    return [
+    const keys = Object.getOwnPropertyNames(builtin);
+    const source = [
       `let builtin;`,
       `const load = () => (builtin ??= require("node:${name}"));`,
-      ...Object.keys(builtin).map((key) =>
-        name === "http2" && key === "constants"
-          ? `exports.constants = ${JSON.stringify(builtin.constants)};`
-          : firstUseProperty("exports", key),
+      ...(name === "http2" ? [`exports.constants = ${JSON.stringify(builtin.constants)};`] : []),
+      ...firstUseProperties(
+        "exports",
+        keys.filter((key) => !(name === "http2" && key === "constants")),
+        builtin,
       ),
     ].join("\n");
+    return checkFace(`node:${name}`, source, builtin, keys);
   },
 };
 
 /**
  * ws, which @fastify/http-proxy requires at its top for WebSocket proxying (MCP has none): loaded only if
- * used. A constructible face with ws's statics as getters (http-proxy reads WebSocket.OPEN and the like).
+ * used. A constructible face with ws's statics as accessors (http-proxy reads WebSocket.OPEN and the
+ * like); `instanceof` the face asks the real class, once loaded.
  */
 const wsOnFirstUse = {
   name: "mcpscope-ws-on-first-use",
   resolveId: (id, importer) =>
-    id === "ws" && importer?.includes("/node_modules/@fastify/http-proxy/")
+    id === "ws" && importer?.replaceAll("\\", "/").includes("/node_modules/@fastify/http-proxy/")
       ? `\0on-first-use-ws:${requireHere.resolve("ws", { paths: [dirname(importer)] })}`
       : undefined,
   load: (id) => {
     if (!id.startsWith("\0on-first-use-ws:")) return undefined;
     const wsPath = id.slice("\0on-first-use-ws:".length);
-    const statics = Object.getOwnPropertyNames(requireHere(wsPath)).filter(
-      (key) => !["length", "name", "prototype"].includes(key),
-    );
-    return [
+    const ws = requireHere(wsPath);
+    const statics = Object.getOwnPropertyNames(ws).filter((key) => !["length", "name", "prototype"].includes(key));
+    const source = [
       `let ws;`,
       `const load = () => (ws ??= require(${JSON.stringify(wsPath)}));`,
-      `function WebSocket(...args) { return Reflect.construct(load(), args); }`,
-      ...statics.map((key) => firstUseProperty("WebSocket", key)),
+      `function WebSocket(...args) { return Reflect.construct(load(), args, new.target && new.target !== WebSocket ? new.target : load()); }`,
+      `Object.defineProperty(WebSocket, Symbol.hasInstance, { value: (value) => ws !== undefined && value instanceof ws });`,
+      ...firstUseProperties("WebSocket", statics, ws),
       `module.exports = WebSocket;`,
     ].join("\n");
+    return checkFace("ws", source, ws, statics);
   },
 };
 

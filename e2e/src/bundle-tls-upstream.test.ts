@@ -12,8 +12,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type SidecarProcess, startSidecarProcess } from "./harness/sidecar-process.js";
 
-// The image's bundle loads node:https, node:tls and node:crypto only on first use (scripts/bundle.mjs):
-// an https upstream must still work, through the same faces, as it does from dist/.
+// The image's bundle loads node:tls (and node:https, node:crypto, node:zlib) only on first use
+// (scripts/bundle.mjs): an https upstream must still work through the bundle, undici's connections
+// reaching node:tls through its face. (The faces are checked against the builtins at build time.)
 let upstream: Server;
 let sidecar: SidecarProcess;
 let directory = "";
