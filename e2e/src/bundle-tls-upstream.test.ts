@@ -3,11 +3,10 @@ import { createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createCertificateAuthority, issueCertificate } from "@mcpscope/operator/certs";
-import { freePort } from "@mcpscope/sidecar/testing";
+import { freePort, statelessMcpHandler } from "@mcpscope/sidecar/testing";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import { type SidecarProcess, startSidecarProcess } from "./harness/sidecar-process.js";
@@ -31,21 +30,19 @@ beforeAll(async () => {
   const caFile = join(directory, "ca.pem");
   await writeFile(caFile, ca.certPem);
 
-  upstream = createServer({ key: serving.keyPem, cert: serving.certPem }, (req, res) => {
-    const server = new McpServer({ name: "tls-upstream", version: "1.0.0" });
-    server.registerTool("echo", { inputSchema: { message: z.string() } }, async ({ message }) => ({
-      content: [{ type: "text", text: message }],
-    }));
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
-    res.on("close", () => {
-      void transport.close();
-      void server.close();
-    });
-    server
-      .connect(transport)
-      .then(() => transport.handleRequest(req, res))
-      .catch(() => res.destroy());
-  });
+  upstream = createServer(
+    { key: serving.keyPem, cert: serving.certPem },
+    statelessMcpHandler(
+      () => {
+        const server = new McpServer({ name: "tls-upstream", version: "1.0.0" });
+        server.registerTool("echo", { inputSchema: { message: z.string() } }, async ({ message }) => ({
+          content: [{ type: "text", text: message }],
+        }));
+        return server;
+      },
+      () => true,
+    ),
+  );
   const port = await freePort();
   await new Promise<void>((resolve) => upstream.listen(port, "127.0.0.1", resolve));
   sidecar = await startSidecarProcess(

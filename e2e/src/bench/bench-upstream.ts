@@ -4,8 +4,9 @@
 // Its `stream` tool sends progress notifications stamped with the wall-clock time they were sent,
 // so the client can measure each event's delivery delay, direct and through the sidecar.
 import { createServer } from "node:http";
+// The handler alone, not the testing index: this peer process stays as light as the server it stands for.
+import { statelessMcpHandler } from "@mcpscope/sidecar/testing/stateless-mcp-handler";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { z } from "zod";
 
 /** Microsecond wall clock shared across processes on one machine. */
@@ -37,19 +38,7 @@ function buildServer(): McpServer {
 }
 
 const port = Number(process.argv[2] ?? 0);
-const http = createServer((req, res) => {
-  const json = req.url?.startsWith("/json") ?? false;
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: json });
-  const server = buildServer();
-  res.on("close", () => {
-    void transport.close();
-    void server.close();
-  });
-  server
-    .connect(transport)
-    .then(() => transport.handleRequest(req, res))
-    .catch(() => res.destroy());
-});
+const http = createServer(statelessMcpHandler(buildServer, (req) => req.url?.startsWith("/json") ?? false));
 http.keepAliveTimeout = 60_000;
 http.listen(port, "127.0.0.1", () => {
   const address = http.address();

@@ -3,12 +3,12 @@ import type { AddressInfo } from "node:net";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { z } from "zod";
 import type { RunningSidecar } from "../sidecar.js";
 import { readMetrics } from "../testing/prometheus-text.js";
 import { startTestSidecar } from "../testing/sidecar-harness.js";
+import { statelessMcpHandler } from "../testing/stateless-mcp-handler.js";
 
 // What one MCP server costs Prometheus: every series its sidecar exposes after a 20-tool server has
 // seen every kind of outcome. README "Series per server" multiplies this by 1,000 servers.
@@ -28,24 +28,18 @@ const toolNames = Array.from({ length: toolCount }, (_, i) => `tool_${String(i +
 
 /** A real MCP server (TypeScript SDK 1.x, stateless Streamable HTTP) with 20 tools, each of which can fail. */
 async function startTwentyToolServer(): Promise<{ url: string; close(): Promise<void> }> {
-  const http: Server = createServer((req, res) => {
-    const server = new McpServer({ name: "twenty-tools", version: "1.0.0" });
-    for (const name of toolNames) {
-      server.registerTool(name, { inputSchema: { fail: z.boolean().optional() } }, async ({ fail }) => ({
-        content: [{ type: "text", text: fail ? `${name} failed` : `${name} ok` }],
-        ...(fail ? { isError: true } : {}),
-      }));
-    }
-    const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined });
-    res.on("close", () => {
-      void transport.close();
-      void server.close();
-    });
-    server
-      .connect(transport)
-      .then(() => transport.handleRequest(req, res))
-      .catch(() => res.destroy());
-  });
+  const http: Server = createServer(
+    statelessMcpHandler(() => {
+      const server = new McpServer({ name: "twenty-tools", version: "1.0.0" });
+      for (const name of toolNames) {
+        server.registerTool(name, { inputSchema: { fail: z.boolean().optional() } }, async ({ fail }) => ({
+          content: [{ type: "text", text: fail ? `${name} failed` : `${name} ok` }],
+          ...(fail ? { isError: true } : {}),
+        }));
+      }
+      return server;
+    }),
+  );
   await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
   return {
     url: `http://127.0.0.1:${(http.address() as AddressInfo).port}`,

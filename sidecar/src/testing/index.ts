@@ -31,3 +31,4 @@ export {
   sampleValue,
 } from "./prometheus-text.js";
 export { startTestSidecar } from "./sidecar-harness.js";
+export { statelessMcpHandler } from "./stateless-mcp-handler.js";
