@@ -106,21 +106,25 @@ function firstUseProperties(target, keys, source) {
   });
 }
 
-/** Runs a face's source against the real module and fails the build unless it shows `real` as it is. */
-function checkFace(label, source, real, keys) {
+/**
+ * Runs a face's source against the real module and fails the build unless it shows `real` as it is:
+ * every key, its enumerability, and the value of each data property (`copied` ones by their JSON).
+ */
+function checkFace(label, source, real, keys, copied = []) {
   const module = { exports: {} };
   new Function("exports", "require", "module", source)(module.exports, requireHere, module);
   const face = module.exports;
   for (const key of keys) {
     const own = Object.getOwnPropertyDescriptor(real, key);
+    const sameEnumerability = Object.getOwnPropertyDescriptor(face, key)?.enumerable === own?.enumerable;
     // An accessor of the real module (crypto's deprecated fips, say) is not read: reading may warn.
-    const same =
-      own === undefined || !("value" in own)
-        ? true
-        : key === "constants" && label === "node:http2"
-          ? JSON.stringify(face[key]) === JSON.stringify(own.value)
-          : Object.is(face[key], own.value);
-    if (own === undefined || !same || Object.getOwnPropertyDescriptor(face, key)?.enumerable !== own.enumerable) {
+    const sameValue =
+      own === undefined ||
+      !("value" in own) ||
+      (copied.includes(key)
+        ? JSON.stringify(face[key]) === JSON.stringify(own.value)
+        : Object.is(face[key], own.value));
+    if (own === undefined || !sameEnumerability || !sameValue) {
       throw new Error(`scripts/bundle.mjs: the ${label} face shows ${key} differently from ${label} itself`);
     }
   }
@@ -143,17 +147,19 @@ const builtinsOnFirstUse = {
     const name = id.slice("\0on-first-use:".length);
     const builtin = requireHere(`node:${name}`);
     const keys = Object.getOwnPropertyNames(builtin);
+    // Read at the top of undici and reply-from, so copied in rather than loaded on first use.
+    const copied = name === "http2" ? ["constants"] : [];
     const source = [
       `let builtin;`,
       `const load = () => (builtin ??= require("node:${name}"));`,
-      ...(name === "http2" ? [`exports.constants = ${JSON.stringify(builtin.constants)};`] : []),
+      ...copied.map((key) => `exports[${JSON.stringify(key)}] = ${JSON.stringify(builtin[key])};`),
       ...firstUseProperties(
         "exports",
-        keys.filter((key) => !(name === "http2" && key === "constants")),
+        keys.filter((key) => !copied.includes(key)),
         builtin,
       ),
     ].join("\n");
-    return checkFace(`node:${name}`, source, builtin, keys);
+    return checkFace(`node:${name}`, source, builtin, keys, copied);
   },
 };
 

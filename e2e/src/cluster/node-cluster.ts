@@ -19,6 +19,7 @@ import {
   coreDnsImage,
   coreDnsObjects,
   kubeletConfiguration,
+  kubeletPort,
   kubeProxyConfiguration,
   nodeLayout,
   sandboxImage,
@@ -188,11 +189,11 @@ export async function startNodeCluster(tools: ToolPaths, phases: PhaseTimer): Pr
     });
   } catch (error) {
     const logs = daemons.map((d) => `--- ${d.name}\n${d.log().slice(-2000)}`).join("\n");
-    // Who listens on the node's address: a kubelet once exited at start finding port 10250 taken.
+    // Who listens on the node's address: a kubelet once exited at start finding its port taken.
     const listening = await runProgram("ss", ["-ltnp"]);
     const onAddress = listening.stdout
       .split("\n")
-      .filter((line) => line.includes(`${layout.address}:`) || line.includes("*:10250"));
+      .filter((line) => line.includes(`${layout.address}:`) || line.includes(`*:${kubeletPort}`));
     await stopAll();
     throw new Error(`${String(error)}\n--- listening on ${layout.address}\n${onAddress.join("\n")}\n${logs}`);
   }

@@ -113,6 +113,9 @@ export function cniConfList(layout: NodeLayout): string {
   );
 }
 
+/** Where the kubelet serves its API, on the node's address. */
+export const kubeletPort = 10250;
+
 /** The kubelet: cgroupfs on a cgroup v1 host (1.35 refuses it unless told), webhook auth, cluster DNS. Pure. */
 export function kubeletConfiguration(layout: NodeLayout, clientCaFile: string): string {
   return dump({
@@ -123,7 +126,7 @@ export function kubeletConfiguration(layout: NodeLayout, clientCaFile: string): 
     failCgroupV1: false,
     failSwapOn: false,
     address: layout.address,
-    port: 10250,
+    port: kubeletPort,
     healthzBindAddress: "127.0.0.1",
     healthzPort: 10248,
     readOnlyPort: 0,
