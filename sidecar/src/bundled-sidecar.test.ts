@@ -8,6 +8,7 @@ import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sidecarCommandLineFlags, sidecarNodeFlags } from "./runtime-flags.js";
 import { everythingStdioCommand, stopProcess } from "./testing/everything-server.js";
 import { freePort } from "./testing/free-port.js";
 import { readMetrics, sampleValue } from "./testing/prometheus-text.js";
@@ -58,9 +59,10 @@ describe("the bundled sidecar, alone in a folder as in its image", () => {
     }
   });
 
-  it("runs a stdio server in command mode, counts its tool call, and exports metrics and traces over OTLP", async () => {
+  it("runs a stdio server in command mode, counts its tool call, exports metrics and traces over OTLP, and gives back its start's memory once", async () => {
     const [port, metricsPort] = [await freePort(), await freePort()];
-    child = spawn(process.execPath, ["sidecar/bundle/main.js"], {
+    // With the image's flags: --expose-gc lets it give back what its start left behind.
+    child = spawn(process.execPath, [...sidecarNodeFlags, ...sidecarCommandLineFlags, "sidecar/bundle/main.js"], {
       cwd: appDir,
       env: {
         PATH: process.env.PATH ?? "",
@@ -73,8 +75,13 @@ describe("the bundled sidecar, alone in a folder as in its image", () => {
         OTEL_EXPORTER_OTLP_ENDPOINT: otlp.url,
         OTEL_METRIC_EXPORT_INTERVAL: "500",
         OTEL_BSP_SCHEDULE_DELAY: "100",
+        LOG_LEVEL: "debug",
       },
-      stdio: ["ignore", "ignore", "inherit"],
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let logs = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      logs += chunk.toString();
     });
     const proxy = `http://127.0.0.1:${port}`;
     await expect
@@ -99,5 +106,11 @@ describe("the bundled sidecar, alone in a folder as in its image", () => {
     expect(sampleValue(metrics, "mcp_tool_calls_total", { server_name: "bundled", tool_name: "echo" })).toBe(1);
     await expect.poll(() => otlp.paths.includes("/v1/traces"), { timeout: 10_000 }).toBe(true);
     await expect.poll(() => otlp.paths.includes("/v1/metrics"), { timeout: 10_000 }).toBe(true);
+    const released = logs
+      .split("\n")
+      .filter((line) => line.includes('"startup memory released"'))
+      .map((line) => JSON.parse(line) as { rssBefore: number; rssAfter: number });
+    expect(released).toHaveLength(1);
+    expect(released[0]?.rssAfter).toBeGreaterThan(0);
   });
 });

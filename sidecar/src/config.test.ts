@@ -186,6 +186,11 @@ describe("loadConfig", () => {
       'MCP_SHUTDOWN_GRACE_MS must be a whole number, got "soon"',
     ],
     ["PORT", { ...minimal, PORT: "70000" }, 'PORT must be at most 65535, got "70000"'],
+    [
+      "PORT of 400 digits",
+      { ...minimal, PORT: "9".repeat(400) },
+      `PORT must be at most 65535, got "${"9".repeat(400)}"`,
+    ],
     ["METRICS_PORT", { ...minimal, METRICS_PORT: "abc" }, 'METRICS_PORT must be a whole number, got "abc"'],
     [
       "METRICS_PORT equal to PORT",

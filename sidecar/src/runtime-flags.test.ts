@@ -12,11 +12,17 @@ function nodeOptionsRefusal(flag: string): string {
 }
 
 describe("sidecarCommandLineFlags", () => {
-  it("holds only flags Node refuses in NODE_OPTIONS, and Node runs with each on its command line", () => {
-    for (const flag of sidecarCommandLineFlags) {
-      expect(nodeOptionsRefusal(flag)).toContain("not allowed in NODE_OPTIONS");
-      expect(spawnSync(process.execPath, [flag, "-e", ""]).status).toBe(0);
-    }
+  it("holds what Node refuses in NODE_OPTIONS, and Node runs with each on its command line", () => {
+    expect(sidecarCommandLineFlags.filter((flag) => nodeOptionsRefusal(flag) !== "")).toEqual([
+      "--memory-saver-mode",
+      "--no-memory-reducer",
+    ]);
+    for (const flag of sidecarCommandLineFlags) expect(spawnSync(process.execPath, [flag, "-e", ""]).status).toBe(0);
+  });
+
+  it("keeps --expose-gc off NODE_OPTIONS, which a stdio MCP server would inherit", () => {
+    expect(sidecarCommandLineFlags).toContain("--expose-gc");
+    expect(sidecarNodeFlagsForLimit(256 * 2 ** 20)).not.toContain("--expose-gc");
   });
 
   it("leaves out of NODE_OPTIONS what Node would refuse there", () => {

@@ -6,8 +6,10 @@
 export const sidecarNodeFlags: readonly string[] = ["--max-semi-space-size=2"];
 
 /**
- * Flags Node refuses in NODE_OPTIONS ("not allowed in NODE_OPTIONS"), so only a command line gives them:
- * the image's ENTRYPOINT is `node ...sidecarNodeFlags ...sidecarCommandLineFlags main.js`.
+ * Flags for the sidecar's own command line: the image's ENTRYPOINT is `node ...sidecarNodeFlags
+ * ...sidecarCommandLineFlags main.js`. Node refuses the first two in NODE_OPTIONS ("not allowed in
+ * NODE_OPTIONS"); the third is kept out of it so that a stdio MCP server, which inherits the
+ * environment, does not get it.
  * --memory-saver-mode: V8 sizes and collects its heap as if memory were short. In `npm run
  * bench:footprint`: −3 MiB RssAnon idle, −11 to −16 MiB after 20 s at 1,000 req/s, for ≈ 5 % more CPU
  * under that load on a quiet machine, 17–30 % on a busy one (README "The bill"; no setting drops it yet).
@@ -17,8 +19,10 @@ export const sidecarNodeFlags: readonly string[] = ["--max-semi-space-size=2"];
  * "Where the added p50 goes"). Without it: no such slowdown, the same RSS idle and loaded, but a burst's
  * heap is kept until the next collection instead of returned ≈ 10 s after (≈ +11 MB RSS 15 s after a
  * burst, within the loaded figure).
+ * --expose-gc: the sidecar runs the collection the reducer would have run after startup, once
+ * (release-startup-memory.ts: ≈ 2 MB of RSS idle).
  */
-export const sidecarCommandLineFlags: readonly string[] = ["--memory-saver-mode", "--no-memory-reducer"];
+export const sidecarCommandLineFlags: readonly string[] = ["--memory-saver-mode", "--no-memory-reducer", "--expose-gc"];
 
 /**
  * The share of a container's memory limit given to V8's old space. The rest holds what is not heap

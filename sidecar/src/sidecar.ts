@@ -6,6 +6,7 @@ import { type BridgeLoad, UpstreamHealth, upstreamEndpoint } from "./health/upst
 import { createLogger, type Logger } from "./logger.js";
 import { ExchangeObserver } from "./observer/exchange-observer.js";
 import { buildProxyApp } from "./proxy/app.js";
+import { releaseStartupMemory } from "./release-startup-memory.js";
 import { replicaPeers } from "./replicas/peers.js";
 import { replicaTagOf } from "./replicas/session-id.js";
 import type { StdioBridge } from "./stdio-bridge/bridge.js";
@@ -140,7 +141,11 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
     // A background probe feeds mcp_upstream_up, so "upstream down" alerts need no prober of their own.
     const healthNow = health;
     instruments.observeUpstreamUp(() => healthNow.lastReport?.upstream.reachable);
-    void healthNow.check();
+    const releaseMemory = () => {
+      const released = releaseStartupMemory();
+      if (released) logger.debug(released, "startup memory released");
+    };
+    void healthNow.check().then(releaseMemory, releaseMemory);
     const healthTimer = setInterval(() => void healthNow.check(), config.health.intervalMs);
     healthTimer.unref();
     const sweep = setInterval(() => observer.sweep(), sweepIntervalMs);
