@@ -4,7 +4,7 @@
 // use (OTLP exporters, the tracing SDK, the MCP SDK of the stdio bridge) stays unloaded. The images copy
 // only that folder: no node_modules at all.
 // Usage: node scripts/bundle.mjs sidecar [operator]
-import { rm, writeFile } from "node:fs/promises";
+import { readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -192,6 +192,32 @@ const wsOnFirstUse = {
 };
 
 /**
+ * undici's HTTP/1 parser, llhttp, is WebAssembly that undici ships as base64 in a JS module (with and
+ * without SIMD): in the bundle that is 145 KB of main.js's source, which V8 keeps, plus the 72 KB string
+ * the module holds and the 54 KB buffer it decodes and keeps. Here each module becomes one that reads a
+ * .wasm file written beside the chunks, once, when undici compiles the parser: the bytes are garbage
+ * after that. The build fails if undici's modules no longer read as expected.
+ */
+const llhttpWasm = { "llhttp_simd-wasm.js": "llhttp_simd.wasm", "llhttp-wasm.js": "llhttp.wasm" };
+const llhttpWasmFromFiles = {
+  name: "mcpscope-llhttp-wasm-from-files",
+  async load(id) {
+    const path = id.replaceAll("\\", "/");
+    const module = Object.keys(llhttpWasm).find((name) => path.endsWith(`/node_modules/undici/lib/llhttp/${name}`));
+    if (module === undefined) return undefined;
+    const source = await readFile(id, "utf8");
+    const base64 = /^const wasmBase64 = '([A-Za-z0-9+/=]+)'$/m.exec(source)?.[1];
+    if (base64 === undefined || !source.includes("Object.defineProperty(module, 'exports', {")) {
+      throw new Error(`scripts/bundle.mjs: undici's ${module} changed; review how its WebAssembly is loaded`);
+    }
+    const fileName = llhttpWasm[module];
+    this.emitFile({ type: "asset", fileName, source: Buffer.from(base64, "base64") });
+    return `const { readFileSync } = require("node:fs");
+Object.defineProperty(module, "exports", { get: () => readFileSync(new URL(${JSON.stringify(`./${fileName}`)}, import.meta.url)) });`;
+  },
+};
+
+/**
  * reply-from builds an http.Agent and an https.Agent at registration even when undici carries every
  * request (it reads them only on its node:http path), which alone would load node:https. With undici the
  * agents stay unset. The build fails if reply-from's code no longer reads as expected.
@@ -229,7 +255,7 @@ for (const workspace of workspaces) {
       leaveOutNeverRequired,
       builtinsAsCommonJs,
       ...(workspace === "sidecar"
-        ? [undiciDispatchers, builtinsOnFirstUse, wsOnFirstUse, replyFromAgentsOnlyWithoutUndici]
+        ? [undiciDispatchers, llhttpWasmFromFiles, builtinsOnFirstUse, wsOnFirstUse, replyFromAgentsOnlyWithoutUndici]
         : []),
     ],
     logLevel: "warn",

@@ -257,10 +257,33 @@ describe("loadConfig", () => {
       { ...minimal, OTEL_RESOURCE_ATTRIBUTES: "novalue" },
       'OTEL_RESOURCE_ATTRIBUTES must be key=value pairs separated by commas, "novalue" is not, got "novalue"',
     ],
+    [
+      "OTEL_RESOURCE_ATTRIBUTES with a malformed %-escape",
+      { ...minimal, OTEL_RESOURCE_ATTRIBUTES: "team=a%zz" },
+      'OTEL_RESOURCE_ATTRIBUTES must be percent-encoded, "team=a%zz" holds a malformed %-escape, got "team=a%zz"',
+    ],
+    [
+      "OTEL_RESOURCE_ATTRIBUTES, without a second line from the ports' check",
+      { ...minimal, OTEL_RESOURCE_ATTRIBUTES: "novalue", METRICS_PORT: "4000" },
+      'OTEL_RESOURCE_ATTRIBUTES must be key=value pairs separated by commas, "novalue" is not, got "novalue"',
+    ],
+    [
+      "MCP_SLO_LATENCY_THRESHOLD alone, without a second line for the objective",
+      { ...minimal, MCP_SLO_LATENCY_THRESHOLD: "soon" },
+      'MCP_SLO_LATENCY_THRESHOLD must be a positive duration such as "500ms", "1.5s" or "2m", got "soon"',
+    ],
+    ["HOST of spaces", { ...minimal, HOST: "  " }, 'HOST must not be empty, got "  "'],
   ];
 
   it.each(cases)("refuses %s with one line naming the variable", (_name, env, expected) => {
     expect(problemsOf(env)).toEqual([expected]);
+  });
+
+  it("reports two ports that are not numbers as such, not as one port twice", () => {
+    expect(problemsOf({ ...minimal, PORT: "abc", METRICS_PORT: "abc" })).toEqual([
+      'PORT must be a whole number, got "abc"',
+      'METRICS_PORT must be a whole number, got "abc"',
+    ]);
   });
 
   it("reports every bad variable at once, one line each, prefixed ConfigError", () => {

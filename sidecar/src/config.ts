@@ -43,23 +43,30 @@ const port = (fallback: number) => integer(1, 65535, fallback);
 /** Prometheus label values stay readable and bounded; Kubernetes names already fit this. */
 const serverName = trimmed(z.regex(serverNamePattern, serverNameRule));
 
-/** A string read by `parse`, refused with `rule` when it gives undefined. */
+/**
+ * A string read by `parse`, refused with `rule` when it gives undefined. The refusal aborts: the checks
+ * across variables below would otherwise run on it and add messages of their own.
+ */
 const parsedBy = (parse: (value: string) => number | undefined, rule: string) =>
   z.pipe(
-    trimmed(z.refine((value) => parse(value) !== undefined, rule)),
+    trimmed(z.refine((value) => parse(value) !== undefined, { error: rule, abort: true })),
     z.transform((value: string) => parse(value) as number),
   );
 const sloPercent = parsedBy(parseSloPercent, sloPercentRule);
 const sloDuration = parsedBy(parseSloDurationSeconds, sloDurationRule);
 
-/** OTEL_RESOURCE_ATTRIBUTES' key=value pairs, or the first pair that is not one. */
-function parseResourceAttributes(value: string): { attributes: Record<string, string> } | { badPair: string } {
+/** OTEL_RESOURCE_ATTRIBUTES' key=value pairs (percent-encoded), or what is wrong with the first bad one. */
+function parseResourceAttributes(value: string): { attributes: Record<string, string> } | { problem: string } {
   const attributes: Record<string, string> = {};
   for (const pair of value.split(",")) {
     if (pair.trim() === "") continue;
     const eq = pair.indexOf("=");
-    if (eq <= 0) return { badPair: pair };
-    attributes[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
+    if (eq <= 0) return { problem: `must be key=value pairs separated by commas, "${pair}" is not` };
+    try {
+      attributes[decodeURIComponent(pair.slice(0, eq).trim())] = decodeURIComponent(pair.slice(eq + 1).trim());
+    } catch {
+      return { problem: `must be percent-encoded, "${pair}" holds a malformed %-escape` };
+    }
   }
   return { attributes };
 }
@@ -69,12 +76,7 @@ const resourceAttributes = z.pipe(
     z.string().check(
       z.superRefine((value, ctx) => {
         const parsed = parseResourceAttributes(value);
-        if ("badPair" in parsed) {
-          ctx.addIssue({
-            code: "custom",
-            message: `must be key=value pairs separated by commas, "${parsed.badPair}" is not`,
-          });
-        }
+        if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem, continue: false });
       }),
     ),
   ),
@@ -155,7 +157,8 @@ const envSchema = z
           message: `is required when ${other} is set: session routing between replicas needs both`,
         });
       }
-      if (env[E.port] === env[E.metricsPort]) {
+      // A port that failed its own check is still the text given: two such are no clash.
+      if (typeof env[E.port] === "number" && env[E.port] === env[E.metricsPort]) {
         ctx.addIssue({
           code: "custom",
           path: [E.metricsPort],

@@ -145,7 +145,10 @@ export async function startSidecar(config: SidecarConfig, runtime: SidecarRuntim
       const released = releaseStartupMemory();
       if (released) logger.debug(released, "startup memory released");
     };
-    void healthNow.check().then(releaseMemory, releaseMemory);
+    void healthNow
+      .check()
+      .then(releaseMemory, releaseMemory)
+      .catch((error: unknown) => logger.warn({ err: error }, "releasing startup memory failed"));
     const healthTimer = setInterval(() => void healthNow.check(), config.health.intervalMs);
     healthTimer.unref();
     const sweep = setInterval(() => observer.sweep(), sweepIntervalMs);
