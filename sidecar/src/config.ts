@@ -44,19 +44,31 @@ const port = (fallback: number) => integer(1, 65535, fallback);
 const serverName = trimmed(z.regex(serverNamePattern, serverNameRule));
 
 /**
- * A string read by `parse`, refused with `rule` when it gives undefined. The refusal aborts: the checks
+ * A value read by `read`, which gives it, or refuses it with its message. A refusal aborts: the checks
  * across variables below would otherwise run on it and add messages of their own.
  */
+const readWith = <I, O>(read: (input: I) => { value: O } | { problem: string }) =>
+  z.transform((input: I, ctx) => {
+    const result = read(input);
+    if ("value" in result) return result.value;
+    ctx.issues.push({ code: "custom", message: result.problem, input, continue: false });
+    return z.NEVER;
+  });
+
+/** A string read by `parse`, refused with `rule` when it gives undefined. */
 const parsedBy = (parse: (value: string) => number | undefined, rule: string) =>
   z.pipe(
-    trimmed(z.refine((value) => parse(value) !== undefined, { error: rule, abort: true })),
-    z.transform((value: string) => parse(value) as number),
+    trimmed(),
+    readWith((value: string) => {
+      const parsed = parse(value);
+      return parsed === undefined ? { problem: rule } : { value: parsed };
+    }),
   );
 const sloPercent = parsedBy(parseSloPercent, sloPercentRule);
 const sloDuration = parsedBy(parseSloDurationSeconds, sloDurationRule);
 
 /** OTEL_RESOURCE_ATTRIBUTES' key=value pairs (percent-encoded), or what is wrong with the first bad one. */
-function parseResourceAttributes(value: string): { attributes: Record<string, string> } | { problem: string } {
+function parseResourceAttributes(value: string): { value: Record<string, string> } | { problem: string } {
   const attributes: Record<string, string> = {};
   for (const pair of value.split(",")) {
     if (pair.trim() === "") continue;
@@ -68,22 +80,12 @@ function parseResourceAttributes(value: string): { attributes: Record<string, st
       return { problem: `must be percent-encoded, "${pair}" holds a malformed %-escape` };
     }
   }
-  return { attributes };
+  return { value: attributes };
 }
 
 const resourceAttributes = z.pipe(
-  z.optional(
-    z.string().check(
-      z.superRefine((value, ctx) => {
-        const parsed = parseResourceAttributes(value);
-        if ("problem" in parsed) ctx.addIssue({ code: "custom", message: parsed.problem, continue: false });
-      }),
-    ),
-  ),
-  z.transform((value: string | undefined) => {
-    const parsed = parseResourceAttributes(value ?? "");
-    return "attributes" in parsed ? parsed.attributes : {};
-  }),
+  z.optional(z.string()),
+  readWith((value: string | undefined) => parseResourceAttributes(value ?? "")),
 );
 
 const envSchema = z
