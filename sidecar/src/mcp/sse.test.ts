@@ -35,4 +35,22 @@ describe("createSseObserver", () => {
     observer.end();
     expect(events).toEqual(["whole"]);
   });
+
+  it("drops the stream's leading byte-order mark, even split across chunks, and keeps one later on", () => {
+    const events: string[] = [];
+    const observer = createSseObserver((e) => events.push(e.data), 1024);
+    const bytes = encode("\uFEFFdata: first\n\ndata: \uFEFFsecond\n\n");
+    observer.feed(bytes.slice(0, 1));
+    observer.feed(bytes.slice(1, 2));
+    observer.feed(bytes.slice(2));
+    expect(events).toEqual(["first", "\uFEFFsecond"]);
+  });
+
+  it("reads bytes that are not UTF-8 as replacement characters and goes on", () => {
+    const events: string[] = [];
+    const observer = createSseObserver((e) => events.push(e.data), 1024);
+    observer.feed(Uint8Array.from([...encode("data: a"), 0xff, ...encode("b\n\ndata: next\n\n")]));
+    observer.end();
+    expect(events).toEqual(["a\uFFFDb", "next"]);
+  });
 });

@@ -297,8 +297,11 @@ class Exchange implements ObservedExchange {
   /** Where responses to this exchange's requests may show up: the session, or this exchange alone. */
   #scope: string;
   readonly #requestKeys: string[] = [];
-  /** subscriptions/listen requests in this body, by JSON-RPC id (as the acknowledgement's _meta names it). */
-  readonly #listenKeys = new Map<string, string>();
+  /**
+   * subscriptions/listen requests in this body, by JSON-RPC id (as the acknowledgement's _meta names it);
+   * made with the first one (nearly every exchange has none).
+   */
+  #listenKeys: Map<string, string> | undefined;
   readonly #notifications: string[] = [];
   #invalidMessages = 0;
   #head: ResponseHead | undefined;
@@ -332,7 +335,10 @@ class Exchange implements ObservedExchange {
       if (message.kind === "request") {
         const key = PendingRequests.key(this.#scope, message.id);
         this.#requestKeys.push(key);
-        if (message.method === listenMethod) this.#listenKeys.set(String(message.id), key);
+        if (message.method === listenMethod) {
+          this.#listenKeys ??= new Map();
+          this.#listenKeys.set(String(message.id), key);
+        }
         const method = methodOrOther(message.method);
         const toolName = message.method === "tools/call" ? toolNameOfCall(message.params) : undefined;
         const protocolVersion = protocolVersionOrOther(this.#start.protocolVersion ?? protocolVersionOf(message));
@@ -538,6 +544,7 @@ class Exchange implements ObservedExchange {
 
   /** A listen stream is established: its request counts once, as ok; the stream's life is not a latency. */
   #acknowledged(message: Extract<JsonRpcMessage, { kind: "notification" }>): void {
+    if (this.#listenKeys === undefined) return;
     const subscription = subscriptionIdOf(message.params);
     const key =
       (subscription === undefined ? undefined : this.#listenKeys.get(subscription)) ??

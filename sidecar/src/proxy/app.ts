@@ -186,11 +186,12 @@ export async function buildProxyApp(options: ProxyOptions, deps: ProxyDeps): Pro
               withLegacySessionId(rawQuery(url), session.legacySessionId as string),
           }
         : {}),
-      rewriteRequestHeaders: (_request: unknown, headers: Record<string, unknown>) => ({
-        ...headers,
-        ...(session.sessionId !== undefined ? { "mcp-session-id": session.sessionId } : {}),
-        [upstreamSignal]: signal,
-      }),
+      // reply-from's own copy of the client's headers, made for this request: changed in place.
+      rewriteRequestHeaders: (_request: unknown, headers: Record<string, unknown>) => {
+        if (session.sessionId !== undefined) headers["mcp-session-id"] = session.sessionId;
+        (headers as Record<symbol, unknown>)[upstreamSignal] = signal;
+        return headers;
+      },
       ...(wrapForClient === undefined
         ? {}
         : {

@@ -56,15 +56,15 @@ export function createUpstreamPool(origin: string, options: UpstreamPoolOptions)
   let peers: Agent | undefined;
   return {
     request(requestOptions, callback) {
-      const headers = { ...(requestOptions.headers as Record<string | symbol, unknown>) };
+      // reply-from builds these options and a copy of their headers for every attempt: they are ours to
+      // change. Symbol keys and undefined values are never sent by undici.
+      const headers = requestOptions.headers as Record<string | symbol, unknown>;
       const signal = headers[upstreamSignal] as CancelSignal | undefined;
       const peer = headers[peerOrigin] as string | undefined;
-      delete headers[upstreamSignal];
-      delete headers[peerOrigin];
-      for (const name of hopByHopHeaders) delete headers[name];
-      const withSignal = signal ? { signal } : {};
+      for (const name of hopByHopHeaders) if (headers[name] !== undefined) headers[name] = undefined;
+      if (signal) requestOptions.signal = signal;
       if (peer === undefined) {
-        pool.request({ ...requestOptions, headers: headers as Record<string, string>, ...withSignal }, callback);
+        pool.request(requestOptions, callback);
         return;
       }
       headers[replicaHopHeader] = options.selfIp ?? "unknown";
@@ -75,10 +75,8 @@ export function createUpstreamPool(origin: string, options: UpstreamPoolOptions)
         bodyTimeout: 0,
         connect: { timeout: options.peerConnectTimeoutMs ?? options.connectTimeoutMs },
       });
-      peers.request(
-        { ...requestOptions, origin: peer, headers: headers as Record<string, string>, ...withSignal },
-        callback,
-      );
+      requestOptions.origin = peer;
+      peers.request(requestOptions, callback);
     },
     destroy: async () => {
       await Promise.all([pool.destroy(), peers?.destroy()]);
