@@ -3,8 +3,9 @@
  * benchmark all pass them). V8 grows the young generation under proxy load to well over 100 MB of
  * RSS, so it is capped. At 2 MB semi-spaces, under 1,000 req/s on two busy cores, a scavenge ran
  * every ≈ 30 ms and a quarter of what the sidecar allocated lived past two of them (promoted to the
- * old generation): its collections' pauses alone took more CPU than the observing did. 3 MB: −17 % CPU at that load (bench:footprint,
- * 0.840 → 0.693 core), RSS idle unchanged, +3 MB under load; 4 MB bought no more CPU (README "The bill").
+ * old generation): its collections' pauses alone took more CPU than the observing did. 3 MB: −17 %
+ * CPU at that load (bench:footprint, 0.840 → 0.693 core), RSS idle unchanged, +3 MB under load; 4 MB
+ * bought no more CPU (README "The bill").
  */
 export const sidecarNodeFlags: readonly string[] = ["--max-semi-space-size=3"];
 

@@ -120,11 +120,12 @@ export function installPeerForwarding(
     const { signal, clientGone, headTimer } = outgoingCancellation(reply, deps.upstreamTimeoutMs);
     return reply.from(dest, {
       ...replyOptions,
-      rewriteRequestHeaders: (_request: unknown, headers: Record<string, unknown>) => ({
-        ...headers,
-        [upstreamSignal]: signal,
-        [peerOrigin]: origin,
-      }),
+      // reply-from's own copy of the client's headers, made for this request: changed in place (as toUpstream's).
+      rewriteRequestHeaders: (_request: unknown, headers: Record<string, unknown>) => {
+        (headers as Record<symbol, unknown>)[upstreamSignal] = signal;
+        (headers as Record<symbol, unknown>)[peerOrigin] = origin;
+        return headers;
+      },
       ...bodyOptions(request, body),
       onResponse(_request, peerReply, response) {
         clearTimeout(headTimer);
