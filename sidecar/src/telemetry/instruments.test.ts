@@ -52,3 +52,34 @@ describe("duration histograms' buckets", () => {
     expect(boundariesOf("mcp_request_duration_seconds")).toEqual(durationBucketsSeconds);
   });
 });
+
+describe("the per-request counters", () => {
+  it("count every record into one series per label set, read as monotonic sums at each collection", async () => {
+    const metrics = inMemoryMetrics();
+    shutdown = metrics.shutdown;
+    const instruments = createMcpInstruments(metrics.meter, "weather");
+    const toolError = { status: "error", errorType: "tool_error" } as const;
+    for (const outcome of [ok, toolError, ok, toolError, toolError])
+      instruments.recordExchange({ method: "tools/call", toolName: "forecast", outcome, durationSeconds: 0.01 });
+    const first = await metrics.collect();
+    expect(pointsOf(first, "mcp_requests")).toEqual([
+      {
+        attributes: { server_name: "weather", method: "tools/call", status: "error", error_type: "tool_error" },
+        value: 3,
+      },
+      { attributes: { server_name: "weather", method: "tools/call", status: "ok" }, value: 2 },
+    ]);
+    expect(pointsOf(first, "mcp_tool_calls")).toEqual([
+      {
+        attributes: { server_name: "weather", tool_name: "forecast", status: "error", error_type: "tool_error" },
+        value: 3,
+      },
+      { attributes: { server_name: "weather", tool_name: "forecast", status: "ok" }, value: 2 },
+    ]);
+    instruments.recordExchange({ method: "tools/call", toolName: "forecast", outcome: ok, durationSeconds: 0.01 });
+    expect(pointsOf(await metrics.collect(), "mcp_requests")[1]).toMatchObject({
+      attributes: { status: "ok" },
+      value: 3,
+    });
+  });
+});

@@ -1,5 +1,7 @@
 import type { Attributes, Meter } from "@opentelemetry/api";
+import { statusCodeAttribute } from "../mcp/error-codes.js";
 import type { Outcome } from "../mcp/results.js";
+import { LabelSets } from "./label-sets.js";
 import {
   Attr,
   ContextMetricName,
@@ -8,7 +10,7 @@ import {
   operationDurationBucketsSeconds,
   resultTokenBuckets,
   type SidecarErrorReason,
-  semconvErrorAttributes,
+  semconvErrorAttributesOf,
   sessionBucketsSeconds,
 } from "./semconv.js";
 
@@ -43,6 +45,17 @@ export interface McpInstruments {
   readonly contextCost: ContextCostInstruments;
 }
 
+/** One label set of a counter the sidecar counts itself, read by the SDK at each collection. */
+interface CountedSeries {
+  readonly attributes: Attributes;
+  count: number;
+}
+
+function withErrorType(attributes: Attributes, errorType: string | undefined): Attributes {
+  if (errorType !== undefined) attributes[Attr.errorTypeLabel] = errorType;
+  return attributes;
+}
+
 /** Every instrument the sidecar records, created from an injected Meter so tests can read an in-memory reader. */
 export function createMcpInstruments(
   meter: Meter,
@@ -52,12 +65,41 @@ export function createMcpInstruments(
   /** gen_ai.tool.name on the semconv duration histogram: its series times the tools (config toolLatency). */
   toolLatency = false,
 ): McpInstruments {
-  const requests = meter.createCounter(MetricName.requests, {
+  const base = { [Attr.serverName]: serverName };
+  // The two per-request counters count in their own label sets and are read at each collection
+  // (asynchronous counters): a record into the SDK costs an attribute hash, a count here does not.
+  const requestCounts = new LabelSets<CountedSeries>(3, ([method, status, errorType]) => ({
+    attributes: withErrorType({ ...base, [Attr.method]: method, [Attr.status]: status }, errorType),
+    count: 0,
+  }));
+  const toolCallCounts = new LabelSets<CountedSeries>(3, ([toolName, status, errorType]) => ({
+    attributes: withErrorType({ ...base, [Attr.toolName]: toolName, [Attr.status]: status }, errorType),
+    count: 0,
+  }));
+  const requests = meter.createObservableCounter(MetricName.requests, {
     description: "MCP JSON-RPC requests and notifications received from clients, by method, outcome and error type",
   });
-  const toolCalls = meter.createCounter(MetricName.toolCalls, {
+  requests.addCallback((result) => {
+    for (const series of requestCounts.values()) result.observe(series.count, series.attributes);
+  });
+  const toolCalls = meter.createObservableCounter(MetricName.toolCalls, {
     description: "MCP tools/call requests, by tool and outcome",
   });
+  toolCalls.addCallback((result) => {
+    for (const series of toolCallCounts.values()) result.observe(series.count, series.attributes);
+  });
+  const durationAttributes = new LabelSets<Attributes>(1, ([method]) => ({ ...base, [Attr.method]: method }));
+  /** By method, protocol revision, transport, tool (when toolLatency), error type and JSON-RPC code. */
+  const semconvAttributes = new LabelSets<Attributes>(
+    6,
+    ([method, protocolVersion, networkTransport, toolName, errorType, statusCode]) => {
+      const attributes: Attributes = { ...base, [Attr.mcpMethodName]: method };
+      if (protocolVersion !== undefined) attributes[Attr.mcpProtocolVersion] = protocolVersion;
+      if (networkTransport !== undefined) attributes[Attr.networkTransport] = networkTransport;
+      if (toolName !== undefined) attributes[Attr.genAiToolName] = toolName;
+      return Object.assign(attributes, semconvErrorAttributesOf(errorType, statusCode));
+    },
+  );
   const requestDuration = meter.createHistogram(MetricName.requestDuration, {
     description: "Time from a request reaching the sidecar to its JSON-RPC response being seen",
     unit: "s",
@@ -95,28 +137,28 @@ export function createMcpInstruments(
     description: "1 when the upstream answered the last health probe (server/discover, or initialize + ping), else 0",
   });
 
-  const base = { [Attr.serverName]: serverName };
   return {
     contextCost: createContextCostInstruments(meter, serverName),
     recordExchange({ method, toolName, outcome, durationSeconds, protocolVersion, networkTransport }) {
       const status = outcome.status;
-      const labels: Attributes = { ...base, [Attr.method]: method, [Attr.status]: status };
-      if (outcome.status === "error") labels[Attr.errorTypeLabel] = outcome.errorType;
-      requests.add(1, labels);
-      const semconv: Attributes = { ...base, [Attr.mcpMethodName]: method };
-      if (protocolVersion !== undefined) semconv[Attr.mcpProtocolVersion] = protocolVersion;
-      if (networkTransport !== undefined) semconv[Attr.networkTransport] = networkTransport;
-      if (toolName !== undefined) {
-        const toolLabels: Attributes = { ...base, [Attr.toolName]: toolName, [Attr.status]: status };
-        if (outcome.status === "error") toolLabels[Attr.errorTypeLabel] = outcome.errorType;
-        toolCalls.add(1, toolLabels);
-        if (toolLatency) semconv[Attr.genAiToolName] = toolName;
-      }
-      Object.assign(semconv, semconvErrorAttributes(outcome));
+      const errorType = outcome.status === "error" ? outcome.errorType : undefined;
+      requestCounts.of([method, status, errorType]).count += 1;
+      if (toolName !== undefined) toolCallCounts.of([toolName, status, errorType]).count += 1;
       // A client that left before the answer measured nothing about the server.
       if (status === "cancelled") return;
-      requestDuration.record(durationSeconds, { ...base, [Attr.method]: method });
-      operationDuration.record(durationSeconds, semconv);
+      requestDuration.record(durationSeconds, durationAttributes.of([method]));
+      const statusCode = outcome.status === "error" && outcome.code !== undefined ? outcome.code : undefined;
+      operationDuration.record(
+        durationSeconds,
+        semconvAttributes.of([
+          method,
+          protocolVersion,
+          networkTransport,
+          toolLatency ? toolName : undefined,
+          errorType,
+          statusCode === undefined ? undefined : statusCodeAttribute(statusCode),
+        ]),
+      );
     },
     sessionStarted() {
       sessionsActive.add(1, base);
@@ -202,6 +244,7 @@ export function createContextCostInstruments(meter: Meter, serverName: string): 
     unit: "{token}",
     advice: { explicitBucketBoundaries: resultTokenBuckets },
   });
+  const resultAttributes = new LabelSets<Attributes>(1, ([toolName]) => ({ ...base, [Attr.toolName]: toolName }));
   meter.addBatchObservableCallback(
     (result) => {
       if (catalogue) {
@@ -227,7 +270,7 @@ export function createContextCostInstruments(meter: Meter, serverName: string): 
       instructionsTokens = tokens;
     },
     toolResult(toolName, tokens) {
-      resultTokens.record(tokens, { ...base, [Attr.toolName]: toolName });
+      resultTokens.record(tokens, resultAttributes.of([toolName]));
     },
   };
 }

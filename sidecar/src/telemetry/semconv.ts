@@ -121,9 +121,19 @@ export type SidecarErrorReason = (typeof SidecarErrorReason)[keyof typeof Sideca
  */
 export function semconvErrorAttributes(outcome: Outcome): Attributes {
   if (outcome.status !== "error") return {};
-  if (outcome.code === undefined) return { [Attr.errorType]: outcome.errorType };
-  const code = statusCodeAttribute(outcome.code);
-  return callerMistakeCodes.has(outcome.code)
-    ? { [Attr.rpcResponseStatusCode]: code }
-    : { [Attr.rpcResponseStatusCode]: code, [Attr.errorType]: code };
+  return semconvErrorAttributesOf(
+    outcome.errorType,
+    outcome.code === undefined ? undefined : statusCodeAttribute(outcome.code),
+  );
+}
+
+/**
+ * The same from an error's bounded parts: its error type and, for a JSON-RPC error, its code as
+ * statusCodeAttribute gives it ("_OTHER" for a code MCP does not define, never a caller's mistake). Pure.
+ */
+export function semconvErrorAttributesOf(errorType: string | undefined, statusCode: string | undefined): Attributes {
+  if (statusCode === undefined) return errorType === undefined ? {} : { [Attr.errorType]: errorType };
+  return callerMistakeCodes.has(Number(statusCode))
+    ? { [Attr.rpcResponseStatusCode]: statusCode }
+    : { [Attr.rpcResponseStatusCode]: statusCode, [Attr.errorType]: statusCode };
 }
