@@ -50,3 +50,18 @@ describe("sidecarNodeFlagsForLimit", () => {
     expect(sidecarNodeFlagsForLimit(0)).toEqual([...sidecarNodeFlags]);
   });
 });
+
+describe("sidecarNodeFlags", () => {
+  it("caps the young generation at a size V8 runs as written (it rounds a semi-space up to a power of two)", () => {
+    const flag = sidecarNodeFlags.find((f) => f.startsWith("--max-semi-space-size="));
+    const megabytes = Number(flag?.split("=")[1]);
+    expect(Number.isInteger(Math.log2(megabytes))).toBe(true);
+    // Short-lived objects until the young generation has grown to its cap; then one semi-space's capacity.
+    const script = `let keep = []; for (let i = 0; i < 5e6; i++) { keep.push({ i }); if (keep.length > 30000) keep = []; }
+      const space = require("node:v8").getHeapSpaceStatistics().find((s) => s.space_name === "new_space");
+      console.log((space.space_used_size + space.space_available_size) / 2 ** 20);`;
+    const run = spawnSync(process.execPath, [...sidecarNodeFlags, "-e", script], { encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(Number(run.stdout.trim())).toBeCloseTo(megabytes, 0);
+  });
+});

@@ -23,17 +23,17 @@ describe("buildSidecarContainer's memory", () => {
     expect(container.resources).toEqual(defaultSidecarResources);
     expect(defaultSidecarResources.requests?.memory).toBe("64Mi");
     expect(defaultSidecarResources.limits?.memory).toBe("256Mi");
-    expect(nodeOptions(params)).toBe("--max-semi-space-size=3 --max-old-space-size=128");
+    expect(nodeOptions(params)).toBe("--max-semi-space-size=4 --max-old-space-size=128");
   });
 
   it("follows a limit given instead (an McpServer's or a pod annotation's, after namespace fitting)", () => {
     expect(nodeOptions({ ...params, resources: { requests: { memory: "64Mi" }, limits: { memory: "1Gi" } } })).toBe(
-      "--max-semi-space-size=3 --max-old-space-size=512",
+      "--max-semi-space-size=4 --max-old-space-size=512",
     );
   });
 
   it("leaves the heap to Node when there is no memory limit", () => {
-    expect(nodeOptions({ ...params, resources: { requests: { memory: "96Mi" } } })).toBe("--max-semi-space-size=3");
+    expect(nodeOptions({ ...params, resources: { requests: { memory: "96Mi" } } })).toBe("--max-semi-space-size=4");
   });
 
   it("lets a user's own NODE_OPTIONS win", () => {
