@@ -30,6 +30,8 @@ interface RealServer {
 
 let scratch: string;
 let gitRepo: string;
+/** A code change (the sidecar's counters, 2026-12-07) in main's history, for git_show. */
+const fixedCommit = "ef6b9eb3cf768d3ccaf3c67aa3fc17b8a90db225";
 const pythonBin = () => dirname(inject("tools").PYTHON_MCP);
 
 const servers: RealServer[] = [
@@ -117,7 +119,9 @@ const servers: RealServer[] = [
     calls: () => [
       ["git_status", { repo_path: gitRepo }],
       ["git_log", { repo_path: gitRepo, max_count: 20 }],
-      ["git_show", { repo_path: gitRepo, revision: "HEAD~3" }],
+      // A fixed commit, not HEAD~n: what a commit shows decides the error, and a README commit (padded
+      // table rows, diffed whole) reads ≈ 40 % over o200k — a limit of the estimate, not a regression.
+      ["git_show", { repo_path: gitRepo, revision: fixedCommit }],
       ["git_branch", { repo_path: gitRepo, branch_type: "local" }],
     ],
   },
