@@ -51,9 +51,27 @@ interface CountedSeries {
   count: number;
 }
 
-function withErrorType(attributes: Attributes, errorType: string | undefined): Attributes {
-  if (errorType !== undefined) attributes[Attr.errorTypeLabel] = errorType;
-  return attributes;
+/**
+ * A counter by `label`, status and error type that the sidecar counts in label sets of its own and the
+ * SDK reads at each collection (an asynchronous counter): a record into the SDK costs an attribute
+ * hash, a count here does not. Count with `.of([labelValue, status, errorType]).count += 1`.
+ */
+function countedByOutcome(
+  meter: Meter,
+  name: string,
+  description: string,
+  base: Attributes,
+  label: string,
+): LabelSets<CountedSeries> {
+  const counts = new LabelSets<CountedSeries>(3, ([value, status, errorType]) => {
+    const attributes: Attributes = { ...base, [label]: value, [Attr.status]: status };
+    if (errorType !== undefined) attributes[Attr.errorTypeLabel] = errorType;
+    return { attributes, count: 0 };
+  });
+  meter.createObservableCounter(name, { description }).addCallback((result) => {
+    for (const series of counts.values()) result.observe(series.count, series.attributes);
+  });
+  return counts;
 }
 
 /** Every instrument the sidecar records, created from an injected Meter so tests can read an in-memory reader. */
@@ -66,28 +84,20 @@ export function createMcpInstruments(
   toolLatency = false,
 ): McpInstruments {
   const base = { [Attr.serverName]: serverName };
-  // The two per-request counters count in their own label sets and are read at each collection
-  // (asynchronous counters): a record into the SDK costs an attribute hash, a count here does not.
-  const requestCounts = new LabelSets<CountedSeries>(3, ([method, status, errorType]) => ({
-    attributes: withErrorType({ ...base, [Attr.method]: method, [Attr.status]: status }, errorType),
-    count: 0,
-  }));
-  const toolCallCounts = new LabelSets<CountedSeries>(3, ([toolName, status, errorType]) => ({
-    attributes: withErrorType({ ...base, [Attr.toolName]: toolName, [Attr.status]: status }, errorType),
-    count: 0,
-  }));
-  const requests = meter.createObservableCounter(MetricName.requests, {
-    description: "MCP JSON-RPC requests and notifications received from clients, by method, outcome and error type",
-  });
-  requests.addCallback((result) => {
-    for (const series of requestCounts.values()) result.observe(series.count, series.attributes);
-  });
-  const toolCalls = meter.createObservableCounter(MetricName.toolCalls, {
-    description: "MCP tools/call requests, by tool and outcome",
-  });
-  toolCalls.addCallback((result) => {
-    for (const series of toolCallCounts.values()) result.observe(series.count, series.attributes);
-  });
+  const requestCounts = countedByOutcome(
+    meter,
+    MetricName.requests,
+    "MCP JSON-RPC requests and notifications received from clients, by method, outcome and error type",
+    base,
+    Attr.method,
+  );
+  const toolCallCounts = countedByOutcome(
+    meter,
+    MetricName.toolCalls,
+    "MCP tools/call requests, by tool and outcome",
+    base,
+    Attr.toolName,
+  );
   const durationAttributes = new LabelSets<Attributes>(1, ([method]) => ({ ...base, [Attr.method]: method }));
   /** By method, protocol revision, transport, tool (when toolLatency), error type and JSON-RPC code. */
   const semconvAttributes = new LabelSets<Attributes>(

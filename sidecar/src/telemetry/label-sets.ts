@@ -9,15 +9,15 @@
  */
 export class LabelSets<T> {
   readonly #depth: number;
-  readonly #make: (values: readonly (string | undefined)[]) => T;
+  readonly #make: (values: readonly (string | undefined)[]) => T & {};
   readonly #root = new Map<string | undefined, unknown>();
   readonly #all: T[] = [];
 
   /**
    * `depth`: how many label values name one combination (every lookup passes exactly that many);
-   * `make`: the value for a combination seen for the first time.
+   * `make`: the value for a combination seen for the first time (never undefined: that reads as not kept).
    */
-  constructor(depth: number, make: (values: readonly (string | undefined)[]) => T) {
+  constructor(depth: number, make: (values: readonly (string | undefined)[]) => T & {}) {
     if (!Number.isInteger(depth) || depth < 1) throw new RangeError(`LabelSets depth must be ≥ 1, got ${depth}`);
     this.#depth = depth;
     this.#make = make;
@@ -37,7 +37,8 @@ export class LabelSets<T> {
       }
       node = next;
     }
-    if (node.has(values[last])) return node.get(values[last]) as T;
+    const kept = node.get(values[last]) as T | undefined;
+    if (kept !== undefined) return kept;
     const value = this.#make(values);
     node.set(values[last], value);
     this.#all.push(value);
